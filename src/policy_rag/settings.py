@@ -1,0 +1,87 @@
+"""One Settings object: paths, models, retrieval, generation.
+
+Every value has a sensible default and can be overridden by an environment variable
+(``POLICY_RAG_<NAME>``, read when the settings are built) or by the CLI. Secrets (the
+hosted LLM's API key) are read from the environment only when used, never stored.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"POLICY_RAG_{name}", default)
+
+
+def cache_dir() -> Path:
+    """Where slow-to-rebuild things live, outside the repository (wheels, models, embeddings)."""
+    base = os.environ.get("POLICY_RAG_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "policy-rag"
+    )
+    return Path(base)
+
+
+def default_mirror() -> str:
+    """The local mirror of the official documents, if one sits beside the repository."""
+    cand = REPO_ROOT.parent / "shared" / "corpus"
+    return _env("MIRROR", str(cand) if cand.is_dir() else "")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # --- paths
+    corpus_dir: Path = field(default_factory=lambda: Path(_env("CORPUS", str(REPO_ROOT / "corpus"))))
+    index_dir: Path = field(default_factory=lambda: Path(_env("INDEX", str(REPO_ROOT / "index"))))
+    mirror: str = field(default_factory=default_mirror)  # folder or "" (then fetch from the web)
+    cache: Path = field(default_factory=cache_dir)
+
+    # --- embedding model: a hub id or a folder; the default is assembled by `make setup`
+    embed_model: str = field(
+        default_factory=lambda: _env("EMBED_MODEL", str(cache_dir() / "models" / "embeddinggemma-300m"))
+    )
+    embed_dtype: str = field(default_factory=lambda: _env("EMBED_DTYPE", "bfloat16"))
+    embed_batch: int = 16
+    query_prompt: str = "task: search result | query: "
+    doc_prompt: str = "title: none | text: "
+    max_passage_words: int = 220  # longer blocks are split (at sentence ends)
+
+    # --- retrieval
+    k: int = 10
+    dense_k: int = 50
+    bm25_k: int = 50
+    rrf_k: int = 60
+    # refusal: below this fused relevance (top dense cosine) nothing is relevant enough
+    min_dense_score: float = field(default_factory=lambda: float(_env("MIN_DENSE_SCORE", "0.45")))
+
+    # --- generation
+    llm: str = field(default_factory=lambda: _env("LLM", "auto"))  # auto | local | hosted | none
+    llm_model_path: str = field(
+        default_factory=lambda: _env(
+            "LLM_MODEL", str(cache_dir() / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+        )
+    )
+    llm_ctx: int = 4096
+    llm_threads: int = field(default_factory=lambda: int(_env("LLM_THREADS", str(os.cpu_count() or 2))))
+    max_tokens: int = 320
+    temperature: float = 0.1
+    # hosted: any OpenAI-compatible endpoint
+    hosted_base_url: str = field(default_factory=lambda: _env("HOSTED_BASE_URL", "http://127.0.0.1:8000/v1"))
+    hosted_model: str = field(default_factory=lambda: _env("HOSTED_MODEL", "local-model"))
+    hosted_key_env: str = "POLICY_RAG_HOSTED_API_KEY"  # name of the env var holding the key
+    hosted_timeout: float = 120.0
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.corpus_dir / "sources.toml"
+
+
+def get_settings(**overrides: object) -> Settings:
+    return Settings().with_(**overrides) if overrides else Settings()

@@ -1,0 +1,171 @@
+"""The records passed between the stages of policy-rag.
+
+One way through, each stage takes the previous record and returns the next::
+
+    Source (manifest row) -> Document (parsed, a list of Blocks)
+      -> Passage (stable id, provision, deep link) -> vectors (row i = passage i)
+      -> Hit (passage, score) -> Answer (text, citations, refused)
+
+Everything here is plain data (dataclasses), cheap to build in tests and easy to
+serialise to JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Lang = Literal["en", "nl"]
+
+# What a block/passage is. "article" covers an article paragraph or point,
+# "definition" a numbered definition of Article 3, "amendment" a point of the
+# amending act (the digital omnibus) that changes a provision of the AI Act.
+BlockKind = Literal[
+    "article", "definition", "recital", "annex", "guideline", "amendment", "page", "other"
+]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document of the manifest (`corpus/sources.toml`)."""
+
+    id: str  # manifest id of the *file*, e.g. "ai-act-en-html"
+    doc: str  # id of the *work*, shared by its language versions, e.g. "ai-act"
+    title: str
+    lang: Lang
+    kind: str  # "act" | "amending-act" | "guidelines" | "page"
+    format: str  # "eurlex-html" | "guidelines-pdf" | "omnibus-pdf" | "page-text" | ...
+    version: str  # e.g. "OJ L 2024/1689, 12.7.2024"
+    url: str  # official URL (cited to users)
+    path: str  # path of the file relative to the corpus folder / mirror
+    sha256: str
+    binding: bool = True  # legally binding text (act) vs guidance/web page
+    ingest: bool = True  # False: listed for completeness (alternate formats)
+    shipped: bool = False  # True: the file is committed in the repository's corpus/
+
+
+@dataclass
+class Block:
+    """One structural unit a parser found: a paragraph, point, recital, definition...
+
+    Parsers return blocks at the finest citable unit they can; chunking may split a
+    block that is too long for the embedding model, never merge two.
+    """
+
+    provision: str  # canonical, language independent: "Article 5(1)(f)", "Recital 27",
+    #                 "Annex III(4)(a)", "Paragraph 42" (guidelines), "Section 3" (pages)
+    label: str  # as a reader of the document's language writes it: "Artikel 5, lid 1, punt f"
+    title: str  # heading of the article / section the block sits in
+    text: str  # clean text of the block (no blank-line runs, no page furniture)
+    kind: BlockKind = "other"
+    anchor: str = ""  # fragment of the official URL for this block ("art_5"), "" if none
+    refs: list[str] = field(default_factory=list)  # provisions this block refers to
+    amends: list[str] = field(default_factory=list)  # AI Act provisions amended (omnibus)
+    context: str = ""  # short lead-in that makes the block self-contained, e.g. the
+    #                    chapeau of a list ("The following AI practices shall be prohibited:")
+
+
+@dataclass
+class Document:
+    """A parsed source file."""
+
+    source: Source
+    blocks: list[Block]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Passage:
+    """The unit of retrieval and citation. Row i of the vector index is passage i."""
+
+    id: str  # stable across re-ingests: "ai-act/nl/art-5.1.f"
+    doc: str  # work id: the same for the NL and EN text of one act
+    lang: Lang
+    provision: str  # canonical: "Article 5(1)(f)"
+    label: str  # "Artikel 5, lid 1, punt f"
+    title: str
+    url: str  # official URL + anchor of the article/paragraph where the source has one
+    text: str
+    kind: BlockKind = "other"
+    binding: bool = True
+    version: str = ""
+    source_id: str = ""
+    refs: list[str] = field(default_factory=list)
+    amends: list[str] = field(default_factory=list)
+    context: str = ""
+    order: int = 0  # position in its document, for "show with context"
+    content_hash: str = ""  # sha256 of what is embedded: re-ingest skips unchanged ones
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Passage":
+        return cls(**d)
+
+    def embed_text(self) -> str:
+        """The text given to the embedding model and to BM25."""
+        head = f"{self.label}. {self.title}".strip(". ")
+        body = f"{self.context}\n{self.text}" if self.context else self.text
+        return f"{head}\n{body}"
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    score: float
+    rank: int = 0
+    why: str = ""  # "dense", "bm25", "provision", "fused"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.passage.to_dict()
+        d.update(rank=self.rank, score=round(float(self.score), 6), why=self.why)
+        return d
+
+
+@dataclass
+class Citation:
+    n: int  # the number used in the answer text: [1]
+    passage: Passage
+    quote: str  # exact words from passage.text that support the claim
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.passage
+        return {
+            "n": self.n,
+            "id": p.id,
+            "doc": p.doc,
+            "provision": p.provision,
+            "label": p.label,
+            "lang": p.lang,
+            "url": p.url,
+            "quote": self.quote,
+            "text": p.text,
+            "version": p.version,
+            "binding": p.binding,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    language: Lang
+    text: str
+    citations: list[Citation]
+    refused: bool
+    backend: str  # "local" | "hosted" | "none"
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # e.g. "Article 6 was amended by ..."
+    hits: list[Hit] = field(default_factory=list)  # what retrieval returned
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "language": self.language,
+            "answer": self.text,
+            "refused": self.refused,
+            "backend": self.backend,
+            "citations": [c.to_dict() for c in self.citations],
+            "notes": self.notes,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }
