@@ -1,0 +1,232 @@
+"""Embedding models behind one small interface, and a cache of passage vectors.
+
+The real model is EmbeddingGemma-300M through sentence-transformers, plugged in via
+llama-index's ``HuggingFaceEmbedding`` with its prompts passed explicitly (llama-index
+would otherwise embed with empty prompts, see BASELINE.md). Passages are embedded as
+``title: <label — heading> | text: <body>``, the document form EmbeddingGemma was
+trained with; queries as ``task: search result | query: <question>``.
+
+The model loads on first use. ``FakeEmbedder`` is a deterministic stand-in for unit tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from .errors import ModelUnavailableError
+from .settings import Settings
+from .types import Passage
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    model_id: str  # what the vectors depend on: model + dtype + prompts
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed_documents(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def document_text(p: Passage) -> str:
+    """What is embedded for a passage (EmbeddingGemma's document prompt, with the passage title)."""
+    title = f"{p.label} — {p.title}" if p.title and p.title != p.label else p.label
+    body = f"{p.context}\n{p.text}" if p.context else p.text
+    return f"title: {title} | text: {body}"
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    n = np.linalg.norm(v, axis=1, keepdims=True)
+    n[n == 0] = 1.0
+    return v / n
+
+
+class SentenceTransformerEmbedder:
+    """EmbeddingGemma (or any sentence-transformers model: a folder or a hub id) via llama-index."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.model_path = settings.embed_model
+        self.dtype = settings.embed_dtype
+        self.batch = settings.embed_batch
+        self.query_prompt = settings.query_prompt
+        name = Path(self.model_path).name if Path(self.model_path).exists() else self.model_path
+        self.model_id = f"{name}|{self.dtype}|q={self.query_prompt}|d=title: <label> | text: "
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is not None:
+                return self._model
+            path = Path(self.model_path)
+            if not path.exists() and ("/" not in self.model_path or self.model_path.startswith(("/", "."))):
+                raise ModelUnavailableError(
+                    f"Embedding model not found at {self.model_path}. Run `make setup` (or "
+                    "`python -m policy_rag.models --embedding`) to assemble it, or set "
+                    "POLICY_RAG_EMBED_MODEL to a sentence-transformers folder or hub id.")
+            import torch
+            from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+            dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}[self.dtype]
+            log.info("loading embedding model %s (%s)", self.model_path, self.dtype)
+            try:
+                self._model = HuggingFaceEmbedding(
+                    model_name=self.model_path,
+                    # explicit prompts: queries get EmbeddingGemma's query prompt; documents
+                    # are given already prefixed (document_text), so no second prompt here.
+                    query_instruction=self.query_prompt,
+                    text_instruction=" ",
+                    device="cpu",
+                    max_length=512,
+                    embed_batch_size=self.batch,
+                    model_kwargs={"dtype": dtype},
+                )
+            except OSError as e:
+                raise ModelUnavailableError(
+                    f"Could not load the embedding model {self.model_path}: {e}. "
+                    "Run `make setup` to assemble it (no model hub is reachable here).") from e
+            return self._model
+
+    @property
+    def dim(self) -> int:
+        m = self._load()
+        return int(m._model.get_sentence_embedding_dimension())
+
+    def embed_documents(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        m = self._load()
+        out = []
+        # sort by length so batches pad little; restore order afterwards
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch):
+            idx = order[start : start + self.batch]
+            vecs = m._model.encode([texts[i] for i in idx], batch_size=self.batch, convert_to_numpy=True,
+                                   normalize_embeddings=True, show_progress_bar=False)
+            out.append((idx, vecs))
+            if progress:
+                progress(len(idx))
+        result = np.zeros((len(texts), self.dim if out else 0), dtype=np.float32)
+        for idx, vecs in out:
+            result[idx] = vecs
+        return result
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        m = self._load()
+        vecs = [m.get_query_embedding(t) for t in texts]
+        return _normalise(np.array(vecs, dtype=np.float32))
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words hashing embedder for unit tests (no model, instant)."""
+
+    def __init__(self, dim: int = 64) -> None:
+        self._dim = dim
+        self.model_id = f"fake-{dim}"
+        self.calls = 0  # how many texts were embedded as documents
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self._dim, dtype=np.float32)
+        for tok in text.lower().split():
+            tok = tok.strip(".,;:()[]\"'")
+            if len(tok) < 3:
+                continue
+            h = int(hashlib.md5(tok[:6].encode()).hexdigest(), 16)
+            v[h % self._dim] += 1.0
+        return v
+
+    def embed_documents(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        self.calls += len(texts)
+        if progress:
+            progress(len(texts))
+        return _normalise(np.stack([self._vec(t.split("| text: ", 1)[-1]) for t in texts]) if texts
+                          else np.zeros((0, self._dim)))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(np.stack([self._vec(t) for t in texts]))
+
+
+_EMBEDDERS: dict[tuple, SentenceTransformerEmbedder] = {}
+
+
+def get_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    """One embedder per model and dtype per process (the model is loaded once, lazily)."""
+    key = (settings.embed_model, settings.embed_dtype)
+    if key not in _EMBEDDERS:
+        _EMBEDDERS[key] = SentenceTransformerEmbedder(settings)
+    return _EMBEDDERS[key]
+
+
+class VectorCache:
+    """Vectors by content hash, per model, in SQLite outside the repository.
+
+    Re-ingesting (even from a fresh clone) re-embeds only passages whose text changed.
+    """
+
+    def __init__(self, path: Path, model_id: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.model_key = hashlib.sha256(model_id.encode()).hexdigest()[:16]
+        self._db = sqlite3.connect(str(path))
+        self._db.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, hash TEXT, v BLOB, PRIMARY KEY(model, hash))")
+
+    def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        hs = list(set(hashes))
+        for i in range(0, len(hs), 500):
+            part = hs[i : i + 500]
+            q = f"SELECT hash, v FROM vec WHERE model=? AND hash IN ({','.join('?' * len(part))})"
+            for h, blob in self._db.execute(q, [self.model_key, *part]):
+                found[h] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+                [(self.model_key, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def embed_passages(embedder: Embedder, passages: Sequence[Passage], cache: VectorCache | None,
+                   progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
+    """Vectors for passages (row i = passage i), from the cache where possible.
+
+    Returns (vectors, how many were newly embedded). New vectors are written to the
+    cache in batches as they come, so an interrupted build keeps its work.
+    """
+    texts = [document_text(p) for p in passages]
+    hashes = [p.content_hash for p in passages]
+    have = cache.get_many(hashes) if cache else {}
+    todo = [i for i, h in enumerate(hashes) if h not in have]
+    if progress and len(passages) - len(todo):
+        progress(len(passages) - len(todo))
+    step = 64
+    for start in range(0, len(todo), step):
+        idx = todo[start : start + step]
+        vecs = embedder.embed_documents([texts[i] for i in idx], progress=progress)
+        new = [(hashes[i], vecs[j]) for j, i in enumerate(idx)]
+        if cache:
+            cache.put_many(new)
+        have.update(new)
+    dim = embedder.dim if not have else len(next(iter(have.values())))
+    out = np.zeros((len(passages), dim), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        out[i] = have[h]
+    return out, len(todo)

@@ -1,0 +1,242 @@
+"""The index: a folder that says how it was built. Build, save, load, search.
+
+Layout of ``index/``::
+
+    current -> build-20261123T101500Z     (symlink, swapped atomically)
+    build-20261123T101500Z/
+        manifest.json    format version, embedding model and dimension, chunking,
+                         sources with their sha256, counts, timings
+        passages.jsonl   one Passage per line; row i of the vectors is passage i
+        index.faiss      FAISS inner-product index over normalised vectors (cosine)
+
+A build is written to ``build-….tmp`` and renamed, then ``current`` is re-pointed:
+an interrupted build leaves the last good index in use. The keyword index (BM25 with
+Dutch and English stemming and stopwords) is rebuilt on load; it takes well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import IndexMismatchError, MissingIndexError
+from .types import Lang, Passage
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+
+# --- keyword tokenisation (BM25): both languages, stemmed, stopwords removed ----------
+
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | frozenset(STOPWORDS_DUTCH) | {"shall", "zal", "worden", "wordt"}
+
+
+_STOP: frozenset[str] | None = None
+_STEMMERS: dict[str, object] = {}
+
+
+def _stem(words: list[str], lang: str) -> list[str]:
+    try:
+        import Stemmer  # PyStemmer (Snowball)
+    except ImportError:  # pragma: no cover - PyStemmer is a dependency; degrade to no stemming
+        return words
+    name = "dutch" if lang == "nl" else "english"
+    if name not in _STEMMERS:
+        _STEMMERS[name] = Stemmer.Stemmer(name)
+    return _STEMMERS[name].stemWords(words)  # type: ignore[attr-defined]
+
+
+def tokenize(text: str, lang: str) -> list[str]:
+    """Lowercase, strip accents, drop stopwords, stem in the text's language."""
+    global _STOP
+    if _STOP is None:
+        _STOP = _stopwords()
+    t = unicodedata.normalize("NFKD", text.lower())
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    words = [w for w in _WORD.findall(t) if w not in _STOP and (len(w) > 1 or w.isdigit())]
+    return _stem(words, lang)
+
+
+def query_tokens(text: str) -> list[str]:
+    """A question is stemmed both ways: a Dutch question may use English terms and vice versa."""
+    toks = tokenize(text, "nl") + tokenize(text, "en")
+    return list(dict.fromkeys(toks))
+
+
+# --- the index ---------------------------------------------------------------------
+
+
+@dataclass
+class Index:
+    passages: list[Passage]
+    vectors: np.ndarray  # (n, dim), float32, L2-normalised
+    manifest: dict = field(default_factory=dict)
+    path: Path | None = None
+    _faiss: object = None
+    _bm25: object = None
+    _by_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_id = {p.id: i for i, p in enumerate(self.passages)}
+
+    # -- lookup
+    def get(self, pid: str) -> Passage | None:
+        i = self._by_id.get(pid)
+        return self.passages[i] if i is not None else None
+
+    def position(self, pid: str) -> int | None:
+        return self._by_id.get(pid)
+
+    # -- dense
+    @property
+    def faiss_index(self):
+        if self._faiss is None:
+            import faiss
+
+            idx = faiss.IndexFlatIP(self.vectors.shape[1])
+            idx.add(np.ascontiguousarray(self.vectors, dtype=np.float32))
+            self._faiss = idx
+        return self._faiss
+
+    def dense_search(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if not self.passages:
+            return []
+        scores, ids = self.faiss_index.search(np.asarray(qvec, dtype=np.float32).reshape(1, -1), min(k, len(self.passages)))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    # -- keyword
+    @property
+    def bm25(self):
+        if self._bm25 is None:
+            import bm25s
+
+            corpus = [tokenize(p.embed_text(), p.lang) for p in self.passages]
+            r = bm25s.BM25()
+            r.index(corpus, show_progress=False)
+            self._bm25 = r
+        return self._bm25
+
+    def keyword_search(self, text: str, k: int) -> list[tuple[int, float]]:
+        toks = query_tokens(text)
+        if not toks or not self.passages:
+            return []
+        vocab = self.bm25.vocab_dict
+        toks = [t for t in toks if t in vocab]
+        if not toks:
+            return []
+        docs, scores = self.bm25.retrieve([toks], k=min(k, len(self.passages)), show_progress=False)
+        return [(int(i), float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+
+    def langs(self) -> set[Lang]:
+        return {p.lang for p in self.passages}
+
+
+# --- save / load -------------------------------------------------------------------
+
+
+def _current(index_dir: Path) -> Path:
+    return index_dir / "current"
+
+
+def save(index: Index, index_dir: Path) -> Path:
+    """Write the index as a new build folder, then atomically point ``current`` at it."""
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    final = index_dir / f"build-{stamp}"
+    tmp = index_dir / f"build-{stamp}.tmp"
+    tmp.mkdir()
+    try:
+        with (tmp / "passages.jsonl").open("w", encoding="utf-8") as f:
+            for p in index.passages:
+                f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        faiss.write_index(index.faiss_index, str(tmp / "index.faiss"))
+        (tmp / "manifest.json").write_text(json.dumps(index.manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        for fn in ("passages.jsonl", "index.faiss", "manifest.json"):
+            with (tmp / fn).open("rb") as fh:
+                os.fsync(fh.fileno())
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    link_tmp = index_dir / f".current-{os.getpid()}"
+    if link_tmp.is_symlink() or link_tmp.exists():
+        link_tmp.unlink()
+    link_tmp.symlink_to(final.name)
+    os.replace(link_tmp, _current(index_dir))
+    index.path = final
+    _prune(index_dir, keep=final)
+    return final
+
+
+def _prune(index_dir: Path, keep: Path) -> None:
+    """Remove older builds and leftovers of interrupted ones."""
+    for d in index_dir.glob("build-*"):
+        if d.resolve() != keep.resolve() and d.is_dir():
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def load(index_dir: Path, *, expect: dict | None = None) -> Index:
+    """Load the current build. ``expect`` (model_id, dim, ...) must match the manifest."""
+    cur = _current(index_dir)
+    if not cur.exists():
+        raise MissingIndexError(
+            f"No index in {index_dir}. Build it with `policy-rag ingest` (or `make setup`).")
+    path = cur.resolve()
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"The index in {index_dir} has format version {manifest.get('format_version')}, this policy-rag "
+            f"reads version {FORMAT_VERSION}. Rebuild it: `policy-rag ingest --rebuild`.")
+    for key, want in (expect or {}).items():
+        got = manifest.get(key)
+        if got != want:
+            raise IndexMismatchError(
+                f"The index in {index_dir} was built with {key}={got!r}, but the settings ask for {want!r}. "
+                "Rebuild it with `policy-rag ingest` (or point POLICY_RAG_INDEX at a matching index).")
+    import faiss
+
+    t = time.perf_counter()
+    with (path / "passages.jsonl").open(encoding="utf-8") as f:
+        passages = [Passage.from_dict(json.loads(line)) for line in f]
+    fidx = faiss.read_index(str(path / "index.faiss"))
+    vectors = fidx.reconstruct_n(0, fidx.ntotal) if fidx.ntotal else np.zeros((0, manifest.get("dim", 1)), np.float32)
+    if len(passages) != fidx.ntotal:
+        raise IndexMismatchError(
+            f"The index in {path} is inconsistent ({len(passages)} passages, {fidx.ntotal} vectors). "
+            "Rebuild it with `policy-rag ingest --rebuild`.")
+    idx = Index(passages=passages, vectors=vectors, manifest=manifest, path=path, _faiss=fidx)
+    log.info("loaded index %s (%d passages) in %.2fs", path.name, len(passages), time.perf_counter() - t)
+    return idx
+
+
+def build_manifest(*, model_id: str, dim: int, max_words: int, sources: Sequence[dict],
+                   counts: dict, timings: dict) -> dict:
+    return {
+        "format_version": FORMAT_VERSION,
+        "model_id": model_id,
+        "dim": dim,
+        "chunking": {"max_words": max_words, "unit": "provision (paragraph/point/recital/definition/annex point)"},
+        "sources": list(sources),
+        "counts": counts,
+        "timings": timings,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
