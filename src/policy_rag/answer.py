@@ -1,0 +1,334 @@
+"""Question + passages -> an answer whose every sentence is checked against its sources.
+
+The small local model cites wrongly and invents on hard questions (MODELS.md), so
+nothing it writes is trusted:
+
+* each sentence of a generated answer must carry a citation ``[n]`` and be supported by
+  a passage it was given: the passage sentence that supports it best becomes the
+  citation's quote (verbatim by construction); a sentence that cites the wrong passage
+  is re-attributed to the one that supports it; an unsupported sentence is dropped;
+* if no supported sentence remains, or the model said the sources don't answer, or
+  retrieval found nothing relevant enough, the answer is the shared refusal sentence;
+* passages are data: text that tries to instruct the assistant is kept out of the prompt.
+
+Support is decided by stemmed content-word overlap, and across languages (a Dutch
+sentence, an English guideline) by EmbeddingGemma similarity. See eval/README.md for
+how the thresholds were calibrated.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+from . import legal
+from .errors import PolicyRagError
+from .generate import Generator
+from .index import tokenize
+from .lang import detect_language
+from .prompts import (
+    AMENDED_NOTE, EXTRACTIVE_INTRO, INPUT_ERRORS, LANGUAGE_NAME, QUARANTINE_NOTE, REFUSAL,
+    SOURCE_TEMPLATE, SYSTEM_PROMPT, UNSUPPORTED_NOTE, USER_PROMPT,
+)
+from .retrieve import Retriever, SearchResult
+from .settings import Settings
+from .types import Answer, Citation, Lang, Passage
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+CONTEXT_PASSAGES = 4  # passages given to the LLM
+CONTEXT_WORDS = 170  # words kept of each (the most relevant sentences)
+LEXICAL_SUPPORT = 0.6  # share of a sentence's content words found in the passage
+SEMANTIC_SUPPORT = 0.72  # cosine (EmbeddingGemma, query prompt both sides) to a passage sentence
+MIN_CONTENT_WORDS = 3  # a "sentence" with fewer content words cannot be checked, so is not kept
+
+_INJECTION = re.compile(
+    r"(ignore|disregard|forget)\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|earlier|your)\s+(instructions|prompts?|rules)"
+    r"|(negeer|vergeet)\s+(alle\s+)?(de\s+)?(vorige|eerdere|voorgaande|bovenstaande)\s+(instructies|opdrachten|regels)"
+    r"|\bsystem prompt\b|\byou are now\b|\bje bent nu\b|\bnew instructions\b|\bnieuwe instructies\b",
+    re.IGNORECASE,
+)
+_SENT = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)", re.MULTILINE)
+_CITE = re.compile(r"\[(\d{1,2})\]")
+
+
+class InvalidQuestion(PolicyRagError):
+    def __init__(self, kind: str, lang: Lang = "nl", **kw: object) -> None:
+        self.kind = kind
+        self.lang = lang
+        super().__init__(INPUT_ERRORS[kind][lang].format(**kw))
+
+
+def validate_question(question: object) -> str:
+    """Raise InvalidQuestion (a message in the user's language) for empty, huge or binary input."""
+    if not isinstance(question, str):
+        raise InvalidQuestion("binary")
+    q = question.strip()
+    if not q:
+        raise InvalidQuestion("empty")
+    lang = detect_language(q[:500])
+    if len(q) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion("too_long", lang, n=len(q), max=MAX_QUESTION_CHARS)
+    bad = sum(1 for c in q if (ord(c) < 32 and c not in "\t\n\r") or c == "\ufffd")
+    if bad:
+        raise InvalidQuestion("binary", lang)
+    return q
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences (and list items / clauses ending in ';') of a text."""
+    spans = []
+    for m in _SENT.finditer(text):
+        s, e = m.span()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e - s > 1:
+            spans.append((s, e))
+    return spans
+
+
+def is_hostile(p: Passage) -> bool:
+    return bool(_INJECTION.search(p.text))
+
+
+def _content(text: str, lang: str) -> set[str]:
+    return {t for t in tokenize(text, lang) if not t.isdigit()}
+
+
+def lexical_support(sentence: str, s_lang: str, passage_text: str, p_lang: str) -> float:
+    words = _content(sentence, s_lang)
+    if not words:
+        return 0.0
+    return len(words & _content(passage_text, p_lang)) / len(words)
+
+
+def focus(p: Passage, question: str, lang: str, max_words: int = CONTEXT_WORDS) -> str:
+    """The passage cut to its sentences most relevant to the question, in their order."""
+    if len(p.text.split()) <= max_words:
+        return p.text
+    q = _content(question, lang) | _content(question, p.lang)
+    spans = sentence_spans(p.text)
+    scored = sorted(range(len(spans)), key=lambda i: -len(_content(p.text[slice(*spans[i])], p.lang) & q))
+    keep: set[int] = {0}
+    n = len(p.text[slice(*spans[0])].split())
+    for i in scored:
+        w = len(p.text[slice(*spans[i])].split())
+        if n + w > max_words:
+            continue
+        keep.add(i)
+        n += w
+    return " … ".join(p.text[slice(*spans[i])] for i in sorted(keep))
+
+
+@dataclass
+class Checked:
+    text: str
+    citations: list[Citation]
+    dropped: int = 0
+    refused: bool = False
+    support: list[float] = field(default_factory=list)
+
+
+class Answerer:
+    """Writes the answer for a retrieval result, with one of the backends, and checks it."""
+
+    def __init__(self, retriever: Retriever, settings: Settings) -> None:
+        self.retriever = retriever
+        self.settings = settings
+
+    # -- retrieval-level refusal -------------------------------------------------------
+    def relevant(self, result: SearchResult) -> bool:
+        if result.provision and result.hits and result.hits[0].why == "provision":
+            return True
+        return bool(result.hits) and result.top_dense >= self.settings.min_dense_score
+
+    def context(self, result: SearchResult) -> tuple[list[Passage], list[str]]:
+        """The passages given to the model (hostile ones left out), and the ids left out."""
+        ps: list[Passage] = []
+        quarantined: list[str] = []
+        for h in result.hits:
+            if is_hostile(h.passage):
+                quarantined.append(h.passage.id)
+                continue
+            ps.append(h.passage)
+            if len(ps) >= CONTEXT_PASSAGES:
+                break
+        return ps, quarantined
+
+    def messages(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
+        sources = "\n\n".join(
+            SOURCE_TEMPLATE.format(n=i, label=f"{p.label} ({p.doc})", text=focus(p, question, lang))
+            for i, p in enumerate(passages, 1)
+        )
+        return [
+            {"role": "system", "content": SYSTEM_PROMPT.format(language=LANGUAGE_NAME[lang], refusal=REFUSAL[lang])},
+            {"role": "user", "content": USER_PROMPT.format(sources=sources, question=question,
+                                                           language=LANGUAGE_NAME[lang])},
+        ]
+
+    # -- checking ------------------------------------------------------------------------
+    def _semantic(self, sentence: str, passages: Sequence[Passage]) -> list[tuple[float, int, tuple[int, int]]]:
+        """Best (cosine, passage index, sentence span) per passage, by embedding similarity."""
+        items: list[tuple[int, tuple[int, int]]] = []
+        texts = [sentence]
+        for pi, p in enumerate(passages):
+            for span in sentence_spans(p.text):
+                items.append((pi, span))
+                texts.append(p.text[slice(*span)])
+        if not items:
+            return []
+        vecs = self.retriever.embedder.embed_queries(texts)
+        sims = vecs[1:] @ vecs[0]
+        best: dict[int, tuple[float, int, tuple[int, int]]] = {}
+        for (pi, span), sim in zip(items, sims):
+            if pi not in best or sim > best[pi][0]:
+                best[pi] = (float(sim), pi, span)
+        return sorted(best.values(), reverse=True)
+
+    def check(self, raw: str, lang: Lang, passages: Sequence[Passage]) -> Checked:
+        """Keep the sentences a given passage supports; quote that passage; renumber."""
+        if REFUSAL[lang].rstrip(".").lower() in raw.lower() or REFUSAL["en"].rstrip(".").lower() in raw.lower():
+            return Checked(REFUSAL[lang], [], refused=True)
+        kept: list[tuple[str, list[tuple[int, str]]]] = []  # sentence, [(passage index, quote)]
+        dropped = 0
+        support: list[float] = []
+        for s, e in sentence_spans(raw.replace("\n", " ")):
+            sent = raw.replace("\n", " ")[s:e]
+            cited = [int(n) - 1 for n in _CITE.findall(sent)]
+            bare = _CITE.sub("", sent).strip()
+            if len(_content(bare, lang)) < MIN_CONTENT_WORDS:
+                if bare and not cited and kept:  # a trailing fragment: ignore silently
+                    continue
+                if bare:
+                    dropped += 1
+                continue
+            supports: list[tuple[int, str]] = []
+            best_score = 0.0
+            # 1) the passages it cites, lexically; 2) any passage, lexically; 3) semantically
+            order = [i for i in cited if 0 <= i < len(passages)] + [
+                i for i in range(len(passages)) if i not in cited]
+            for pi in order:
+                p = passages[pi]
+                spans = sentence_spans(p.text)
+                if not spans:
+                    continue
+                scored = [(lexical_support(bare, lang, p.text[slice(*sp)], p.lang), sp) for sp in spans]
+                whole = lexical_support(bare, lang, p.text, p.lang)
+                sc, sp = max(scored)
+                best_score = max(best_score, whole)
+                if whole >= LEXICAL_SUPPORT:
+                    supports.append((pi, p.text[slice(*sp)]))
+                    if pi in cited or not supports[:-1]:
+                        break
+            if not supports:
+                for sim, pi, sp in self._semantic(bare, passages):
+                    best_score = max(best_score, sim)
+                    if sim >= SEMANTIC_SUPPORT:
+                        supports.append((pi, passages[pi].text[slice(*sp)]))
+                    break
+            support.append(best_score)
+            if supports:
+                kept.append((bare.rstrip(" ."), supports[:2]))
+            else:
+                dropped += 1
+        if not kept:
+            return Checked(REFUSAL[lang], [], dropped=dropped, refused=True, support=support)
+        # renumber in order of first use
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        out: list[str] = []
+        for sent, sups in kept:
+            marks = []
+            for pi, quote in sups:
+                if pi not in numbers:
+                    numbers[pi] = len(numbers) + 1
+                    citations.append(Citation(n=numbers[pi], passage=passages[pi], quote=quote))
+                marks.append(f"[{numbers[pi]}]")
+            out.append(f"{sent}. {''.join(dict.fromkeys(marks))}")
+        return Checked(" ".join(out), citations, dropped=dropped, support=support)
+
+    # -- the extractive backend ("none") ---------------------------------------------------
+    def extractive(self, question: str, lang: Lang, passages: Sequence[Passage]) -> Checked:
+        q = _content(question, lang) | _content(question, "en" if lang == "nl" else "nl")
+        lines: list[str] = []
+        citations: list[Citation] = []
+        for p in passages[:3]:
+            spans = sentence_spans(p.text)
+            if not spans:
+                continue
+            best = max(spans, key=lambda sp: (len(_content(p.text[slice(*sp)], p.lang) & q), -sp[0]))
+            quote = p.text[slice(*best)]
+            citations.append(Citation(n=len(citations) + 1, passage=p, quote=quote))
+            lines.append(f"- {p.label}: “{quote}” [{len(citations)}]")
+        if not citations:
+            return Checked(REFUSAL[lang], [], refused=True)
+        return Checked(EXTRACTIVE_INTRO[lang] + "\n" + "\n".join(lines), citations)
+
+    # -- version awareness ---------------------------------------------------------------
+    def amendment_notes(self, citations: Sequence[Citation], lang: Lang) -> list[str]:
+        amending = [p for p in self.retriever.index.passages if p.amends]
+        notes: list[str] = []
+        for c in citations:
+            if c.passage.doc != "ai-act":
+                continue
+            by = [a for a in amending if any(legal.matches(x, c.passage.provision) for x in a.amends)]
+            if by:
+                notes.append(AMENDED_NOTE[lang].format(
+                    label=legal.label(c.passage.provision, lang),
+                    amending=", ".join(dict.fromkeys(a.label for a in by[:3]))))
+        return list(dict.fromkeys(notes))
+
+    # -- the whole job ---------------------------------------------------------------------
+    def stream(self, question: str, generator: Generator | None, backend: str) -> Iterator[str | Answer]:
+        """Yield raw text pieces as the model writes them, then the checked Answer."""
+        t0 = time.perf_counter()
+        q = validate_question(question)
+        result = self.retriever.search(q)
+        lang = result.lang
+        timings = {"retrieval": time.perf_counter() - t0}
+        notes: list[str] = []
+        if not self.relevant(result):
+            checked = Checked(REFUSAL[lang], [], refused=True)
+        else:
+            passages, quarantined = self.context(result)
+            if quarantined:
+                notes.append(QUARANTINE_NOTE[lang].format(ids=", ".join(quarantined)))
+            if not passages:
+                checked = Checked(REFUSAL[lang], [], refused=True)
+            elif generator is None:
+                checked = self.extractive(q, lang, passages)
+                yield checked.text
+            else:
+                t = time.perf_counter()
+                pieces: list[str] = []
+                for piece in generator.stream(self.messages(q, lang, passages),
+                                              max_tokens=self.settings.max_tokens,
+                                              temperature=self.settings.temperature):
+                    if not pieces:
+                        timings["first_token"] = time.perf_counter() - t0
+                    pieces.append(piece)
+                    yield piece
+                timings["generation"] = time.perf_counter() - t
+                checked = self.check("".join(pieces), lang, passages)
+                if checked.dropped and not checked.refused:
+                    notes.append(UNSUPPORTED_NOTE[lang].format(n=checked.dropped))
+        if not checked.refused:
+            notes.extend(self.amendment_notes(checked.citations, lang))
+        timings["total"] = time.perf_counter() - t0
+        yield Answer(question=q, language=lang, text=checked.text, citations=checked.citations,
+                     refused=checked.refused, backend=backend, timings=timings, notes=notes,
+                     hits=result.hits)
+
+    def answer(self, question: str, generator: Generator | None, backend: str) -> Answer:
+        final = None
+        for item in self.stream(question, generator, backend):
+            final = item
+        assert isinstance(final, Answer)
+        return final
+
