@@ -1,0 +1,856 @@
+"""Provisions of the AI Act (Regulation (EU) 2024/1689): canonical names, labels, ids, references.
+
+A *provision* is a canonical, language-independent string:
+
+    "Article 5"  "Article 5(1)"  "Article 5(1)(f)"  "Article 5(1)(h)(iii)"
+    "Article 3(1)"            definition point 1 of Article 3
+    "Article 16(a)"           point (a) of an article without numbered paragraphs
+    "Recital 27"
+    "Annex III"  "Annex III(4)"  "Annex III(4)(a)"  "Annex VII(4.1)"  "Annex XIII(a)"
+    "Annex VIII, Section A"  "Annex VIII, Section A(1)"   (annexes whose points restart per section)
+    "Paragraph 42"            numbered paragraph of Commission guidelines
+    "Section 3"               a section of a web page
+
+`label` writes a provision as a reader of the document's language does ("Artikel 5, lid 1,
+punt f)"), `id_suffix` turns it into the tail of a passage id ("art-5.1.f"), `matches` compares
+two provisions hierarchically, `find_refs` finds cross-references to the AI Act in a text and
+`parse_query_provision` reads a provision named loosely in a question ("art. 5 lid 1 onder f").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+log = logging.getLogger(__name__)
+
+ProvisionKind = Literal["article", "recital", "annex", "paragraph", "section"]
+
+# Sanity bounds of the AI Act: a number outside them is not a reference to it.
+MAX_ARTICLE = 113
+MAX_RECITAL = 180
+MAX_ANNEX = 13
+MAX_RANGE = 30  # "Articles 8 to 15" is expanded; a wider range keeps only its two ends
+
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+
+def roman_to_int(s: str) -> int:
+    """"XIII" -> 13; 0 for anything that is not a roman numeral."""
+    s = s.upper()
+    if not s or any(c not in _ROMAN for c in s):
+        return 0
+    total = 0
+    for i, c in enumerate(s):
+        v = _ROMAN[c]
+        total += -v if i + 1 < len(s) and _ROMAN[s[i + 1]] > v else v
+    return total if int_to_roman(total) == s else 0
+
+
+def int_to_roman(n: int) -> str:
+    out = []
+    for v, r in ((100, "C"), (90, "XC"), (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= v:
+            out.append(r)
+            n -= v
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- the structure
+
+
+@dataclass(frozen=True)
+class Provision:
+    """A provision taken apart. `path` holds the levels below the top unit, as written in
+    parentheses: ("1", "f") for Article 5(1)(f), ("4", "a") for Annex III(4)(a), ("4", "1") for
+    Annex VII(4.1) (a number below a number is a decimal sub-point of an annex)."""
+
+    kind: ProvisionKind
+    number: str  # "5", "27", "III", "42", "3"
+    path: tuple[str, ...] = ()
+    section: str = ""  # annexes whose points restart per section: "A", "1"
+
+    @property
+    def canonical(self) -> str:
+        if self.kind == "article":
+            return f"Article {self.number}" + "".join(f"({p})" for p in self.path)
+        if self.kind == "recital":
+            return f"Recital {self.number}"
+        if self.kind == "paragraph":
+            return f"Paragraph {self.number}"
+        if self.kind == "section":
+            return f"Section {self.number}"
+        head = f"Annex {self.number}" + (f", Section {self.section}" if self.section else "")
+        return head + "".join(f"({p})" for p in _annex_groups(self.path))
+
+    def key(self) -> tuple[str, ...]:
+        """The hierarchy as a tuple: a provision contains another when its key is a prefix."""
+        head = (self.kind, self.number) + ((f"s:{self.section}",) if self.section else ())
+        return head + self.path
+
+
+def _annex_groups(path: tuple[str, ...]) -> list[str]:
+    """("4", "1", "a") -> ["4.1", "a"]: consecutive numbers of an annex path form one point."""
+    groups: list[str] = []
+    for p in path:
+        if groups and p.isdigit() and groups[-1].replace(".", "").isdigit():
+            groups[-1] += "." + p
+        else:
+            groups.append(p)
+    return groups
+
+
+_CANON_RE = {
+    "article": re.compile(r"^Article (\d{1,3}[a-z]?)((?:\([0-9a-z]{1,4}\))*)$"),
+    "recital": re.compile(r"^Recital (\d{1,3})$"),
+    "annex": re.compile(r"^Annex ([IVXLC]+)(?:, Section ([A-Z0-9]{1,3}))?((?:\([0-9a-z.]{1,8}\))*)$"),
+    "paragraph": re.compile(r"^Paragraph (\d{1,4})$"),
+    "section": re.compile(r"^Section (\d{1,3}(?:\.\d{1,3})*)$"),
+}
+
+
+def parse(provision: str) -> Provision | None:
+    """Canonical string -> Provision; None when the string is not canonical."""
+    s = provision.strip()
+    for kind, rx in _CANON_RE.items():
+        m = rx.match(s)
+        if not m:
+            continue
+        if kind == "article":
+            return Provision("article", m.group(1), tuple(re.findall(r"\(([^)]+)\)", m.group(2))))
+        if kind == "annex":
+            path: list[str] = []
+            for g in re.findall(r"\(([^)]+)\)", m.group(3)):
+                path.extend(g.split("."))
+            return Provision("annex", m.group(1), tuple(path), m.group(2) or "")
+        return Provision(kind, m.group(1))  # type: ignore[arg-type]
+    return None
+
+
+def canonical(provision: str) -> str:
+    """Normalise a canonical-looking string ("Annex III(4)(a)"); unchanged when not canonical."""
+    p = parse(provision)
+    return p.canonical if p else provision
+
+
+# --------------------------------------------------------------------------- labels and ids
+
+_ORDINAL_ROMAN = re.compile(r"^[ivx]+$")
+
+
+def _is_letter_point(p: str) -> bool:
+    return p.isalpha()
+
+
+def label(provision: str, lang: str = "en") -> str:
+    """How a reader of `lang` writes the provision.
+
+    EN: "Article 5(1), point (f)", "Article 3, point (1)", "Recital 27", "Annex III, point 4(a)".
+    NL: "Artikel 5, lid 1, punt f)", "Artikel 3, punt 1)", "Overweging 27", "Bijlage III, punt 4, a)".
+    """
+    p = parse(provision)
+    if p is None:
+        return provision
+    nl = lang == "nl"
+    if p.kind == "recital":
+        return f"{'Overweging' if nl else 'Recital'} {p.number}"
+    if p.kind == "paragraph":
+        return f"{'punt' if nl else 'para.'} {p.number}"
+    if p.kind == "section":
+        return f"{'Sectie' if nl else 'Section'} {p.number}"
+    if p.kind == "article":
+        path = list(p.path)
+        # Article 3's numbered definitions and a flat article's points are points, not paragraphs.
+        para = ""
+        if path and not (p.number == "3" or _is_letter_point(path[0])):
+            para = path.pop(0)
+        if nl:
+            out = f"Artikel {p.number}" + (f", lid {para}" if para else "")
+            if path:
+                out += ", punt " + ", ".join(f"{x})" for x in path)
+            return out
+        out = f"Article {p.number}" + (f"({para})" if para else "")
+        if path:
+            out += ", point " + "".join(f"({x})" for x in path)
+        return out
+    # annex
+    head = f"{'Bijlage' if nl else 'Annex'} {p.number}"
+    if p.section:
+        head += f", {'afdeling' if nl else 'Section'} {p.section}"
+    groups = _annex_groups(p.path)
+    if not groups:
+        return head
+    first, rest = groups[0], groups[1:]
+    if nl:
+        point = f"{first})" if first.isalpha() else first
+        return f"{head}, punt {point}" + "".join(f", {x})" for x in rest)
+    point = f"({first})" if first.isalpha() else first
+    return f"{head}, point {point}" + "".join(f"({x})" for x in rest)
+
+
+_ID_PREFIX = {"article": "art", "recital": "rct", "annex": "anx", "paragraph": "par", "section": "sec"}
+_PREFIX_KIND = {v: k for k, v in _ID_PREFIX.items()}
+
+
+def id_suffix(provision: str) -> str:
+    """"Article 5(1)(f)" -> "art-5.1.f", "Annex III(4)(a)" -> "anx-iii.4.a", "Recital 27" -> "rct-27",
+    "Annex VIII, Section A(1)" -> "anx-viii.sec-a.1", "Paragraph 42" -> "par-42"."""
+    p = parse(provision)
+    if p is None:
+        raise ValueError(f"not a canonical provision: {provision!r}")
+    parts = [p.number.lower()]
+    if p.section:
+        parts.append(f"sec-{p.section.lower()}")
+    parts.extend(x.lower() for x in p.path)
+    return f"{_ID_PREFIX[p.kind]}-" + ".".join(parts)
+
+
+def from_id_suffix(suffix: str) -> str:
+    """Inverse of `id_suffix`: "art-5.1.f" -> "Article 5(1)(f)"."""
+    prefix, _, rest = suffix.partition("-")
+    kind = _PREFIX_KIND.get(prefix)
+    if kind is None or not rest:
+        raise ValueError(f"not a provision id: {suffix!r}")
+    if kind == "section":
+        return f"Section {rest}"
+    parts = rest.split(".")
+    number, path = parts[0], parts[1:]
+    if kind == "article":
+        return Provision("article", number, tuple(path)).canonical
+    if kind == "annex":
+        section = ""
+        if path and path[0].startswith("sec-"):
+            section = path.pop(0)[4:].upper()
+        return Provision("annex", number.upper(), tuple(path), section).canonical
+    return Provision(kind, number).canonical  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- hierarchy
+
+
+def parent(provision: str) -> str | None:
+    """"Article 5(1)(f)" -> "Article 5(1)" -> "Article 5" -> None."""
+    p = parse(provision)
+    if p is None:
+        return None
+    if p.path:
+        path = p.path[:-1]
+        return Provision(p.kind, p.number, path, p.section).canonical
+    if p.section:
+        return Provision(p.kind, p.number).canonical
+    return None
+
+
+def article_of(provision: str) -> str:
+    """The top unit: "Article 5(1)(f)" -> "Article 5", "Annex III(4)(a)" -> "Annex III"."""
+    p = parse(provision)
+    if p is None:
+        return provision
+    return Provision(p.kind, p.number).canonical
+
+
+def matches(gold: str, got: str) -> bool:
+    """Hierarchical match in either direction at a boundary: "Article 5" ~ "Article 5(1)(f)",
+    "Article 5(1)(f)" ~ "Article 5(1)"; "Article 5" is not "Article 50"."""
+    a, b = parse(gold), parse(got)
+    if a is None or b is None:
+        return gold.strip() == got.strip()
+    ka, kb = a.key(), b.key()
+    n = min(len(ka), len(kb))
+    return ka[:n] == kb[:n]
+
+
+# --------------------------------------------------------------------------- references in text
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<range>\btot\s+en\s+met\b|\bt/m\b|[-\u2013](?=\s*\(?\d))
+  | (?P<artabbr>\barts?\.(?=\s*\d))
+  | (?P<paren>\(\s*(?:\d{1,3}[a-z]?|[a-z]{1,4})\s*\))
+  | (?P<nlpt>\b(?:\d{1,3}|[a-z]{1,4})\)(?!\w))
+  | (?P<num>\b\d{1,3}(?:\.\d{1,2})*(?:[a-z](?![a-z]))?\b)
+  | (?P<word>[^\W\d_]+)
+  | (?P<comma>,)
+  | (?P<other>[^\s])
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+@dataclass
+class _Tok:
+    kind: str
+    value: str  # lower-cased text or the inside of a parenthesis
+    raw: str
+    start: int
+    end: int
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    toks = []
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup or "other"
+        raw = m.group(0)
+        if kind == "paren":
+            value = raw.strip("() \t").lower()
+        elif kind == "nlpt":
+            value = raw[:-1].lower()
+        elif kind == "artabbr":
+            kind, value = "word", "article"
+        else:
+            value = raw.lower()
+        toks.append(_Tok(kind, value, raw, m.start(), m.end()))
+    return toks
+
+
+@dataclass(frozen=True)
+class _Vocab:
+    article: frozenset[str]
+    annex: frozenset[str]
+    recital: frozenset[str]
+    point: frozenset[str]
+    paragraph: frozenset[str]
+    subparagraph: frozenset[str]
+    ordinal: frozenset[str]
+    conj: frozenset[str]  # and / or
+    range_: frozenset[str]
+    of: frozenset[str]
+    section: frozenset[str]
+    filler: frozenset[str]  # words skipped between "point X of" and its target ("the")
+
+
+_EN = _Vocab(
+    article=frozenset({"article", "articles", "art"}),
+    annex=frozenset({"annex", "annexes"}),
+    recital=frozenset({"recital", "recitals"}),
+    point=frozenset({"point", "points"}),
+    paragraph=frozenset({"paragraph", "paragraphs"}),
+    subparagraph=frozenset({"subparagraph", "subparagraphs"}),
+    ordinal=frozenset({"first", "second", "third", "fourth", "fifth", "sixth", "last"}),
+    conj=frozenset({"and", "or", "and/or"}),
+    range_=frozenset({"to"}),
+    of=frozenset({"of"}),
+    section=frozenset({"section"}),
+    filler=frozenset({"the", "this"}),
+)
+_NL = _Vocab(
+    article=frozenset({"artikel", "artikelen", "art"}),
+    annex=frozenset({"bijlage", "bijlagen"}),
+    recital=frozenset({"overweging", "overwegingen"}),
+    point=frozenset({"punt", "punten", "onder"}),
+    paragraph=frozenset({"lid", "leden"}),
+    subparagraph=frozenset({"alinea", "alinea's"}),
+    ordinal=frozenset({"eerste", "tweede", "derde", "vierde", "vijfde", "zesde", "laatste"}),
+    conj=frozenset({"en", "of", "en/of"}),
+    range_=frozenset({"tot"}),
+    of=frozenset({"van"}),
+    section=frozenset({"afdeling"}),
+    filler=frozenset({"de", "het", "deze"}),
+)
+
+
+def _merge(a: _Vocab, b: _Vocab) -> _Vocab:
+    fields = a.__dataclass_fields__
+    return _Vocab(**{f: getattr(a, f) | getattr(b, f) for f in fields})  # type: ignore[arg-type]
+
+
+_ANY = _merge(_EN, _NL)
+
+# Text right after a reference that says it belongs to another act.
+_OTHER_ACT_RE = re.compile(
+    r"""^\s*,?\s*(?:
+        (?:of|to|in|under|van|uit|bij)\s+(?:the\s+|de\s+|het\s+)?(?:
+            (?:Commission\s+|Council\s+|Delegated\s+|Implementing\s+|Framework\s+)?
+              (?:Regulation|Directive|Decision|Recommendation|Treaty|Treaties|Charter|Protocol|Convention)
+          | (?:Gedelegeerde\s+|Uitvoerings)?(?:Verordening|Richtlijn|Besluit|Kaderbesluit|Verdrag|Handvest|Protocol|Aanbeveling)
+          | uitvoeringsverordening|uitvoeringsbesluit
+          | (?:that|those|the\s+said)\s+(?:Regulation|Directive|Decision|act|Treaty)
+          | (?:die|dat|deze)\s+(?:richtlijn|besluit|kaderbesluit|verdragen|handeling)
+          | die\s+verordening
+          | TFEU|TEU|VWEU|VEU|GDPR|AVG
+        )
+      | TFEU|TEU|VWEU|VEU|GDPR|AVG|EUV|EVRM|ECHR
+    )""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_THIS_ACT_RE = re.compile(
+    r"^\s*,?\s*(?:of|van)\s+(?:Regulation|Verordening)\s+\(EU\)\s+(?:No\s+|nr\.\s+)?2024/1689",
+    re.IGNORECASE,
+)
+
+
+def _other_act_follows(text: str, end: int) -> bool:
+    tail = text[end : end + 120]
+    return bool(_OTHER_ACT_RE.match(tail)) and not _THIS_ACT_RE.match(tail)
+
+
+def _is_roman_like(s: str) -> bool:
+    return bool(_ORDINAL_ROMAN.match(s)) and len(s) > 1 or s in {"iv", "vi", "ix"}
+
+
+def _expand(a: str, b: str, roman: bool = False) -> list[str]:
+    """The members of a range "a to b": numbers, letters or small roman numerals."""
+    if a.isdigit() and b.isdigit():
+        lo, hi = int(a), int(b)
+        if 0 < hi - lo <= MAX_RANGE:
+            return [str(i) for i in range(lo, hi + 1)]
+        return [a, b]
+    if roman or (_is_roman_like(a) and _is_roman_like(b)):
+        lo, hi = roman_to_int(a), roman_to_int(b)
+        if lo and hi and 0 < hi - lo <= MAX_RANGE:
+            return [int_to_roman(i).lower() for i in range(lo, hi + 1)]
+        return [a, b]
+    if len(a) == 1 and len(b) == 1 and a.isalpha() and b.isalpha() and a < b:
+        return [chr(c) for c in range(ord(a), ord(b) + 1)]
+    return [a, b]
+
+
+class _Parser:
+    """A small recursive-descent reader over the tokens of one text."""
+
+    def __init__(self, text: str, vocab: _Vocab, loose: bool = False) -> None:
+        self.text = text
+        self.v = vocab
+        self.loose = loose
+        self.toks = _tokenize(text)
+        self.i = 0
+
+    # -- token helpers
+    def peek(self, k: int = 0) -> _Tok | None:
+        j = self.i + k
+        return self.toks[j] if 0 <= j < len(self.toks) else None
+
+    def is_word(self, k: int, words: frozenset[str]) -> bool:
+        t = self.peek(k)
+        return t is not None and t.kind == "word" and t.value in words
+
+    def number_at(self, k: int = 0) -> str | None:
+        t = self.peek(k)
+        if t is None:
+            return None
+        if t.kind == "num":
+            return t.value
+        if t.kind == "nlpt" and t.value.isdigit():
+            return t.value
+        return None
+
+    def point_at(self, k: int = 0) -> str | None:
+        """A point marker: "(a)", "a)", "(1)", "1)", or (loose) a bare letter "f"."""
+        t = self.peek(k)
+        if t is None:
+            return None
+        if t.kind in ("paren", "nlpt"):
+            return t.value
+        if self.loose and t.kind == "word" and len(t.value) == 1 and t.value.isalpha():
+            return t.value
+        return None
+
+    def skip_subparagraph(self) -> None:
+        """", first subparagraph" / ", eerste alinea" carry no level of their own here."""
+        k = 1 if self.peek() is not None and self.peek().kind == "comma" else 0  # type: ignore[union-attr]
+        if self.is_word(k, self.v.ordinal) and self.is_word(k + 1, self.v.subparagraph):
+            self.i += k + 2
+
+    def sep(self) -> tuple[int, bool] | None:
+        """A list separator at the cursor: (tokens, is_range) or None."""
+        t = self.peek()
+        if t is None:
+            return None
+        if t.kind == "range" or (t.kind == "word" and t.value in self.v.range_):
+            return 1, True
+        if t.kind == "word" and t.value in self.v.conj:
+            return 1, False
+        if t.kind == "comma":
+            if self.is_word(1, self.v.conj):
+                return 2, False
+            return 1, False
+        return None
+
+    # -- grammar
+    def points_list(self) -> list[tuple[str, ...]]:
+        """Point markers with sub-points: "(a)(ii)", "(a) and (b)", "(a) to (d)", "h), iii)"."""
+        out: list[tuple[str, ...]] = []
+        pending_range = False
+        while True:
+            first = self.point_at()
+            if first is None:
+                break
+            self.i += 1
+            item = [first]
+            while True:
+                nxt = self.point_at()
+                if nxt is not None and self.peek().kind == "paren":  # type: ignore[union-attr]
+                    item.append(nxt)  # "(h)(iii)"
+                    self.i += 1
+                elif (
+                    self.peek() is not None
+                    and self.peek().kind == "comma"  # type: ignore[union-attr]
+                    and self.peek(1) is not None
+                    and self.peek(1).kind == "nlpt"  # type: ignore[union-attr]
+                    and _is_roman_like(self.peek(1).value)  # type: ignore[union-attr]
+                    and first.isalpha()
+                    and len(item) == 1
+                ):
+                    item.append(self.peek(1).value)  # type: ignore[union-attr]  # "punt h), iii)"
+                    self.i += 2
+                else:
+                    break
+            if out and pending_range:
+                prev = out.pop()
+                a, b = prev[-1], item[-1]
+                for x in _expand(a, b, roman=len(item) > 1):
+                    out.append(prev[:-1] + (x,))
+            else:
+                out.append(tuple(item))
+            pending_range = False
+            s = self.sep()
+            if s is None or self.point_at(s[0]) is None:
+                break
+            pending_range = s[1]
+            self.i += s[0]
+        return out
+
+    def article_tail(self) -> list[tuple[str, ...]]:
+        """After "Article N": "(1)(a)", ", lid 1", ", first subparagraph", ", point (a)"."""
+        base: list[str] = []
+        while self.peek() is not None and self.peek().kind == "paren":  # type: ignore[union-attr]
+            base.append(self.peek().value)  # type: ignore[union-attr]
+            self.i += 1
+        # NL "lid 1" / "leden 1 en 2"
+        k = 1 if self.peek() is not None and self.peek().kind == "comma" else 0  # type: ignore[union-attr]
+        if not base and self.is_word(k, self.v.paragraph) and self.number_at(k + 1):
+            self.i += k
+            paras = self.number_list()
+            if len(paras) > 1:
+                return [(p,) for p in paras]
+            base = [paras[0]]
+        self.skip_subparagraph()
+        k = 1 if self.peek() is not None and self.peek().kind == "comma" else 0  # type: ignore[union-attr]
+        if self.is_word(k, self.v.point) and self.point_at(k + 1) is not None:
+            save = self.i
+            self.i += k + 1
+            pts = self.points_list()
+            if pts:
+                return [tuple(base) + p for p in pts]
+            self.i = save
+        return [tuple(base)]
+
+    def number_list(self) -> list[str]:
+        """"lid 1" / "leden 1 en 2" / "leden 1 tot en met 3" (cursor on the keyword)."""
+        self.i += 1
+        out = [self.number_at() or ""]
+        self.i += 1
+        while True:
+            s = self.sep()
+            if s is None:
+                break
+            k = s[0]
+            if self.is_word(k, self.v.paragraph):
+                k += 1
+            n = self.number_at(k)
+            if n is None or "." in n:
+                break
+            self.i += k + 1
+            out.extend(_expand(out.pop(), n)[0:] if s[1] else [n])
+        return out
+
+    def article_expr(self) -> tuple[list[str], int] | None:
+        """Cursor on "Article(s)"/"artikel(en)": the provisions it names and the end offset."""
+        start = self.i
+        self.i += 1
+        if self.number_at() is None:
+            self.i = start
+            return None
+        items: list[tuple[str, tuple[str, ...]]] = []
+        pending_range = False
+        while True:
+            num = self.number_at()
+            if num is None or "." in num:
+                break
+            self.i += 1
+            if self.is_word(0, frozenset({"bis", "ter", "quater"})):  # NL "4 bis" -> "4a"
+                num += {"bis": "a", "ter": "b", "quater": "c"}[self.peek().value]  # type: ignore[union-attr]
+                self.i += 1
+            before = self.i
+            tails = self.article_tail()
+            via_lid = any(self.is_word(j - self.i, self.v.paragraph) for j in range(before, self.i))
+            if pending_range and items and tails == [()] and not items[-1][1]:
+                prev = items.pop()[0]
+                items.extend((x, ()) for x in _expand(prev, num))
+            else:
+                items.extend((num, t) for t in tails)
+            pending_range = False
+            advanced = False
+            while True:  # continuation: a sibling "(9)" / "lid 9", or another article number
+                s = self.sep()
+                if s is None:
+                    break
+                k, is_range = s
+                nxt = self.peek(k)
+                art, path = items[-1]
+                if nxt is not None and nxt.kind == "paren" and path:
+                    # "Article 74(8) or (9)": a sibling at the last level
+                    self.i += k + 1
+                    if is_range:
+                        items.pop()
+                        items.extend((art, path[:-1] + (x,)) for x in _expand(path[-1], nxt.value))
+                    else:
+                        items.append((art, path[:-1] + (nxt.value,)))
+                    continue
+                kk = k + 1 if self.is_word(k, self.v.paragraph) else k
+                n = self.number_at(kk)
+                if path and len(path) == 1 and n is not None and (via_lid or kk > k) and not self.is_word(
+                    kk + 1, self.v.of
+                ):
+                    # NL "artikel 74, lid 8 of (lid) 9": a sibling paragraph
+                    self.i += kk + 1
+                    if is_range:
+                        items.pop()
+                        items.extend((art, (x,)) for x in _expand(path[0], n))
+                    else:
+                        items.append((art, (n,)))
+                    continue
+                kk = k + 1 if self.is_word(k, self.v.article) else k
+                n = self.number_at(kk)
+                if n is not None and "." not in n:
+                    self.i += kk
+                    pending_range = is_range
+                    advanced = True
+                break
+            if not advanced:
+                break
+        end = self.toks[self.i - 1].end
+        out = []
+        for art, path in items:
+            base = re.match(r"\d+", art)
+            if base is None or not 1 <= int(base.group(0)) <= MAX_ARTICLE:
+                continue
+            out.append(Provision("article", art, path).canonical)
+        return out, end
+
+    def annex_expr(self) -> tuple[list[str], int] | None:
+        """Cursor on "Annex"/"bijlage": "Annex III", "Annexes I and III", "Annex III, point 4(a)",
+        "bijlage III, punt 4, a)", "Annex VIII, Section A"."""
+        start = self.i
+        self.i += 1
+        annexes: list[str] = []
+        while True:
+            t = self.peek()
+            if t is None or t.kind != "word" or not roman_to_int(t.raw) or not (
+                t.raw.isupper() or self.loose
+            ):
+                break
+            if roman_to_int(t.raw) > MAX_ANNEX:
+                break
+            annexes.append(t.raw.upper())
+            self.i += 1
+            s = self.sep()
+            if s is None:
+                break
+            nxt = self.peek(s[0])
+            if nxt is None or nxt.kind != "word" or not roman_to_int(nxt.raw) or not nxt.raw.isupper():
+                break
+            if s[1] and annexes:
+                lo, hi = roman_to_int(annexes[-1]), roman_to_int(nxt.raw)
+                if 0 < hi - lo <= MAX_ANNEX:
+                    annexes.extend(int_to_roman(x) for x in range(lo + 1, hi))
+            self.i += s[0]
+        if not annexes:
+            self.i = start
+            return None
+        out = [Provision("annex", a).canonical for a in annexes]
+        if len(annexes) == 1:
+            section = ""
+            k = 1 if self.peek() is not None and self.peek().kind == "comma" else 0  # type: ignore[union-attr]
+            if self.is_word(k, self.v.section):
+                t = self.peek(k + 1)
+                if t is not None and t.kind in ("word", "num") and len(t.raw) <= 2 and (
+                    t.raw.isdigit() or t.raw.isupper()
+                ):
+                    section = t.raw.upper()
+                    self.i += k + 2
+            k = 1 if self.peek() is not None and self.peek().kind == "comma" else 0  # type: ignore[union-attr]
+            if self.is_word(k, self.v.point) and (self.number_at(k + 1) or self.point_at(k + 1)):
+                self.i += k
+                paths = self.annex_points()
+                out = [Provision("annex", annexes[0], p, section).canonical for p in paths]
+            elif section:
+                out = [Provision("annex", annexes[0], (), section).canonical]
+        return out, self.toks[self.i - 1].end
+
+    def annex_points(self) -> list[tuple[str, ...]]:
+        """Cursor on "point(s)"/"punt(en)": "4", "4(a)", "4, a)", "1 to 8", "(a)", "3.1"."""
+        self.i += 1
+        out: list[tuple[str, ...]] = []
+        pending_range = False
+        while True:
+            n = self.number_at()
+            if n is not None:
+                self.i += 1
+                item: tuple[str, ...] = tuple(n.split("."))
+                t = self.peek()
+                if t is not None and t.kind == "paren" and t.value.isalpha():
+                    item += (t.value,)
+                    self.i += 1
+                elif (
+                    t is not None
+                    and t.kind == "comma"
+                    and self.peek(1) is not None
+                    and self.peek(1).kind == "nlpt"  # type: ignore[union-attr]
+                    and self.peek(1).value.isalpha()  # type: ignore[union-attr]
+                ):
+                    item += (self.peek(1).value,)  # type: ignore[union-attr]
+                    self.i += 2
+            else:
+                pt = self.point_at()
+                if pt is None:
+                    break
+                self.i += 1
+                item = (pt,)
+            if pending_range and out and len(out[-1]) == 1 and len(item) == 1:
+                prev = out.pop()
+                out.extend((x,) for x in _expand(prev[0], item[0]))
+            else:
+                out.append(item)
+            pending_range = False
+            s = self.sep()
+            if s is None or (self.number_at(s[0]) is None and self.point_at(s[0]) is None):
+                break
+            pending_range = s[1]
+            self.i += s[0]
+        return out
+
+    def recital_expr(self) -> tuple[list[str], int] | None:
+        start = self.i
+        self.i += 1
+        nums: list[str] = []
+        pending_range = False
+        while True:
+            t = self.peek()
+            n = self.number_at()
+            if n is None and t is not None and t.kind == "paren" and t.value.isdigit():
+                n = t.value
+            if n is None or not n.isdigit():
+                break
+            self.i += 1
+            if pending_range and nums:
+                nums.extend(_expand(nums.pop(), n))
+            else:
+                nums.append(n)
+            s = self.sep()
+            if s is None:
+                break
+            k = s[0]
+            t2 = self.peek(k)
+            if t2 is None or not (self.number_at(k) or (t2.kind == "paren" and t2.value.isdigit())):
+                break
+            pending_range = s[1]
+            self.i += k
+        if not nums:
+            self.i = start
+            return None
+        out = [Provision("recital", n).canonical for n in nums if 1 <= int(n) <= MAX_RECITAL]
+        return out, self.toks[self.i - 1].end
+
+    def point_first_expr(self) -> tuple[list[str], int] | None:
+        """"point (a) of Article 5(1)", "points 1 to 8 of Annex III", "punt 4 van bijlage III",
+        "paragraph 1 of Article 5", "lid 2 van artikel 6"."""
+        start = self.i
+        is_para = self.is_word(0, self.v.paragraph)
+        if is_para:
+            if self.number_at(1) is None:
+                return None
+            paras = self.number_list()
+            pts: list[tuple[str, ...]] = [(p,) for p in paras]
+        else:
+            save = self.i
+            self.i += 1
+            if self.number_at() is not None:
+                self.i = save
+                pts = self.annex_points()
+            else:
+                pts = self.points_list()
+            if not pts:
+                self.i = start
+                return None
+        self.skip_subparagraph()
+        # "of the first subparagraph of", "of", "van"
+        k = 1 if self.peek() is not None and self.peek().kind == "comma" else 0  # type: ignore[union-attr]
+        if not self.is_word(k, self.v.of):
+            self.i = start
+            return None
+        k += 1
+        while self.is_word(k, self.v.filler):
+            k += 1
+        if self.is_word(k, self.v.ordinal) and self.is_word(k + 1, self.v.subparagraph) and self.is_word(k + 2, self.v.of):
+            k += 3
+        self.i += k
+        if self.is_word(0, self.v.article):
+            res = self.article_expr()
+            if not res or len(res[0]) != 1:
+                self.i = start
+                return None
+            target = parse(res[0][0])
+            assert target is not None
+            return [Provision("article", target.number, target.path + p).canonical for p in pts], res[1]
+        if self.is_word(0, self.v.annex) and not is_para:
+            res = self.annex_expr()
+            if not res or len(res[0]) != 1:
+                self.i = start
+                return None
+            target = parse(res[0][0])
+            assert target is not None
+            return [Provision("annex", target.number, target.path + p, target.section).canonical for p in pts], res[1]
+        self.i = start
+        return None
+
+    def run(self, first_only: bool = False) -> list[str]:
+        found: list[str] = []
+        while self.i < len(self.toks):
+            at = self.i
+            t = self.toks[at]
+            res = None
+            if t.kind == "word":
+                if t.value in self.v.article:
+                    res = self.article_expr()
+                elif t.value in self.v.annex:
+                    res = self.annex_expr()
+                elif t.value in self.v.recital:
+                    res = self.recital_expr()
+                elif t.value in self.v.point or t.value in self.v.paragraph:
+                    res = self.point_first_expr()
+            if res is None:
+                self.i += 1
+                continue
+            provs, end = res
+            self.i = max(self.i, at + 1)
+            if _other_act_follows(self.text, end):
+                log.debug("reference at %d is to another act: %r", t.start, self.text[t.start : end + 40])
+                continue
+            for p in provs:
+                if p not in found:
+                    found.append(p)
+            if first_only and found:
+                break
+        return found
+
+
+def find_refs(text: str, lang: str = "en") -> list[str]:
+    """Cross-references to provisions of the AI Act in `text`, canonical, deduplicated, in order.
+
+    References to other acts ("Article 16 of Regulation (EU) 2016/679", "artikel 16 VWEU") are
+    left out; "of this Regulation" / "van deze verordening" / "of Regulation (EU) 2024/1689" are kept.
+    Ranges ("Articles 8 to 15", "de artikelen 8 tot en met 15") are expanded up to 30 members.
+    """
+    vocab = _NL if lang == "nl" else _EN
+    return _Parser(text, vocab).run()
+
+
+def parse_query_provision(q: str) -> str | None:
+    """The provision a question or lookup names, in either language and loosely written:
+    "artikel 26 lid 8" -> "Article 26(8)", "art. 5 lid 1 onder f" -> "Article 5(1)(f)",
+    "Annex III point 4" -> "Annex III(4)", "overweging 27" -> "Recital 27". None if none named."""
+    found = _Parser(q, _ANY, loose=True).run(first_only=True)
+    return found[0] if found else None
