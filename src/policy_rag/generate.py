@@ -1,0 +1,402 @@
+"""The LLM backends behind one small interface: local llama.cpp, any OpenAI-compatible endpoint.
+
+A backend is a :class:`Generator`: ``stream(messages, max_tokens=..., temperature=...)``
+yields the answer's text as it is produced; :func:`complete` joins it. The third backend,
+"none", has no generator at all: the extractive answer lives in ``answer.py``.
+
+* :class:`LocalGenerator` runs a GGUF model in-process with llama-cpp-python. The model is
+  loaded on first use, once; generations on one model are serialised (a ``Llama`` object
+  must not run two at once).
+* :class:`HostedGenerator` POSTs to ``{base_url}/chat/completions`` with ``stream=true``
+  and parses the server-sent events. The API key is read from the environment variable
+  named by ``settings.hosted_key_env`` when a request is made (no header if it is unset).
+
+Choose with :func:`resolve_backend` ("auto" -> "local" when the GGUF and llama-cpp-python
+are there, else "none") and build with :func:`get_generator`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+
+from .errors import ModelUnavailableError, PolicyRagError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
+BACKENDS = ("auto", "local", "hosted", "none")
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Anything that turns chat messages into streamed text."""
+
+    name: str  # "local" | "hosted"
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply's text piece by piece."""
+        ...
+
+
+def complete(
+    gen: Generator,
+    messages: list[Message],
+    *,
+    max_tokens: int = 320,
+    temperature: float = 0.1,
+    stop: list[str] | None = None,
+) -> str:
+    """The whole reply of ``gen`` to ``messages`` (its stream, joined)."""
+    return "".join(gen.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop))
+
+
+# --------------------------------------------------------------------------- local (llama.cpp)
+
+
+@functools.lru_cache(maxsize=1)
+def llama_cpp_available() -> bool:
+    """True if llama-cpp-python imports (it is an optional dependency: ``.[llm]``)."""
+    try:
+        import llama_cpp  # noqa: F401
+    except Exception as exc:  # ImportError, or OSError from a broken shared library
+        log.debug("llama_cpp does not import: %s", exc)
+        return False
+    return True
+
+
+class LocalGenerator:
+    """A GGUF chat model run in-process by llama-cpp-python (ChatML prompt format)."""
+
+    name = "local"
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        chat_format: str = "chatml",
+    ) -> None:
+        self.model_path = Path(model_path)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 2
+        self.chat_format = chat_format
+        self._llm: Any = None
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()  # one generation at a time on this model
+
+    @classmethod
+    def from_settings(cls, settings: Settings, model_path: str | Path | None = None) -> LocalGenerator:
+        return cls(
+            model_path or settings.llm_model_path,
+            n_ctx=settings.llm_ctx,
+            n_threads=settings.llm_threads,
+        )
+
+    def __repr__(self) -> str:
+        return f"LocalGenerator({str(self.model_path)!r}, n_ctx={self.n_ctx}, n_threads={self.n_threads})"
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def load(self) -> Any:
+        """Load the model if it is not loaded yet (thread-safe); return the ``Llama`` object."""
+        if self._llm is not None:
+            return self._llm
+        with self._load_lock:
+            if self._llm is not None:
+                return self._llm
+            if not self.model_path.is_file():
+                raise ModelUnavailableError(
+                    f"The local LLM file {self.model_path} does not exist. Run "
+                    "`policy-rag models --llm 1.5b` (or `make setup`) to obtain it, or set "
+                    "POLICY_RAG_LLM_MODEL to a GGUF file."
+                )
+            try:
+                from llama_cpp import Llama
+            except Exception as exc:
+                raise ModelUnavailableError(
+                    f"llama-cpp-python is not installed or does not load ({exc}). Install it with "
+                    "`make setup` (or `pip install '.[llm]'`), or use another backend (--llm none)."
+                ) from exc
+            t0 = time.perf_counter()
+            try:
+                self._llm = Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    chat_format=self.chat_format,
+                    verbose=False,
+                )
+            except Exception as exc:  # llama-cpp raises ValueError for a bad/incomplete file
+                raise ModelUnavailableError(
+                    f"Could not load the local LLM {self.model_path}: {exc}. Check the file "
+                    "(`policy-rag models --check`) and that it is a GGUF model."
+                ) from exc
+            log.info("Loaded %s in %.1f s", self.model_path.name, time.perf_counter() - t0)
+            return self._llm
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        llm = self.load()
+        if not self._run_lock.acquire(blocking=False):
+            log.debug("Waiting for the running generation on %s to finish", self.model_path.name)
+            self._run_lock.acquire()
+        chunks: Any = None
+        try:
+            try:
+                chunks = llm.create_chat_completion(
+                    messages=messages,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stop=stop or None,
+                    stream=True,
+                )
+            except ValueError as exc:  # e.g. the prompt does not fit the context window
+                raise PolicyRagError(
+                    f"The local LLM {self.model_path.name} refused the request: {exc}. Use fewer or "
+                    f"shorter passages, or a larger context (n_ctx={self.n_ctx})."
+                ) from exc
+            for chunk in chunks:
+                choices = chunk.get("choices") or []
+                if not choices:
+                    continue
+                text = (choices[0].get("delta") or {}).get("content")
+                if text:
+                    yield text
+        finally:
+            if chunks is not None and hasattr(chunks, "close"):
+                chunks.close()  # a consumer that stops early ends llama.cpp's generation too
+            self._run_lock.release()
+
+
+# --------------------------------------------------------------------------- hosted (OpenAI-compatible)
+
+
+class HostedGenerator:
+    """Any OpenAI-compatible chat-completions endpoint, streamed (server-sent events)."""
+
+    name = "hosted"
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        key_env: str = "POLICY_RAG_HOSTED_API_KEY",
+        timeout: float = 120.0,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.key_env = key_env
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HostedGenerator:
+        return cls(
+            settings.hosted_base_url,
+            settings.hosted_model,
+            key_env=settings.hosted_key_env,
+            timeout=settings.hosted_timeout,
+        )
+
+    def __repr__(self) -> str:
+        return f"HostedGenerator({self.base_url!r}, model={self.model!r})"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
+        key = os.environ.get(self.key_env, "").strip()  # read when used, never stored
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int,
+        temperature: float,
+        stop: list[str] | None = None,
+    ) -> Iterator[str]:
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": True,
+        }
+        if stop:
+            payload["stop"] = stop
+        timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
+        try:
+            with (
+                httpx.Client(timeout=timeout) as client,
+                client.stream("POST", self.url, json=payload, headers=self._headers()) as resp,
+            ):
+                if resp.status_code >= 400:
+                    body = resp.read().decode("utf-8", "replace")
+                    raise ModelUnavailableError(
+                        f"The hosted LLM at {self.url} answered HTTP {resp.status_code}: "
+                        f"{_error_detail(body)}. Check POLICY_RAG_HOSTED_BASE_URL, the model name "
+                        f"({self.model!r}) and the API key in ${self.key_env}."
+                    )
+                ctype = resp.headers.get("content-type", "")
+                if "text/event-stream" not in ctype:
+                    # A server that ignores stream=true answers with one JSON object.
+                    yield _message_text(json.loads(resp.read()), self.url)
+                    return
+                yield from _parse_sse(resp.iter_lines(), self.url)
+        except httpx.TimeoutException as exc:
+            raise ModelUnavailableError(
+                f"The hosted LLM at {self.url} did not answer in time ({type(exc).__name__}). "
+                "Is the server overloaded? Raise the timeout or try again."
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ModelUnavailableError(
+                f"Could not reach the hosted LLM at {self.url} ({type(exc).__name__}: {exc}). Is the "
+                "server running? Set POLICY_RAG_HOSTED_BASE_URL, or use --llm local / none."
+            ) from exc
+        except ValueError as exc:  # invalid JSON
+            raise ModelUnavailableError(
+                f"The hosted LLM at {self.url} sent a reply that is not valid JSON ({exc})."
+            ) from exc
+
+
+def _parse_sse(lines: Iterator[str], url: str) -> Iterator[str]:
+    """Text deltas from OpenAI-style server-sent events (``data: {...}`` ... ``data: [DONE]``)."""
+    for line in lines:
+        if not line.startswith("data:"):
+            continue  # blank separators, comments (": ping"), "event:" lines
+        data = line[5:].strip()
+        if not data:
+            continue
+        if data == "[DONE]":
+            return
+        event = json.loads(data)
+        if isinstance(event, dict) and event.get("error"):
+            raise ModelUnavailableError(
+                f"The hosted LLM at {url} reported an error while streaming: {_error_detail(data)}."
+            )
+        for choice in event.get("choices") or []:
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                yield text
+
+
+def _message_text(body: Any, url: str) -> str:
+    try:
+        return str(body["choices"][0]["message"]["content"] or "")
+    except (KeyError, IndexError, TypeError) as exc:
+        raise ModelUnavailableError(
+            f"The hosted LLM at {url} sent an unexpected reply: {str(body)[:300]}"
+        ) from exc
+
+
+def _error_detail(body: str) -> str:
+    try:
+        err = json.loads(body).get("error")
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])[:300]
+        if err:
+            return str(err)[:300]
+    except (ValueError, AttributeError):
+        pass
+    return body.strip()[:300] or "(empty body)"
+
+
+# --------------------------------------------------------------------------- choosing a backend
+
+
+def resolve_backend(settings: Settings, requested: str | None = None) -> str:
+    """The backend to use: "local", "hosted" or "none".
+
+    ``requested`` (or ``settings.llm`` when None) may be "auto": "local" if the GGUF file
+    exists and llama-cpp-python imports, else "none". An explicit "local" that cannot
+    work raises :class:`ModelUnavailableError` saying what to do.
+    """
+    name = (requested if requested is not None else settings.llm or "auto").strip().lower()
+    if name not in BACKENDS:
+        raise PolicyRagError(
+            f"Unknown LLM backend {name!r}: choose one of {', '.join(BACKENDS)} "
+            "(--llm or POLICY_RAG_LLM)."
+        )
+    model = Path(settings.llm_model_path)
+    if name == "auto":
+        if model.is_file() and llama_cpp_available():
+            return "local"
+        reason = f"{model} does not exist" if not model.is_file() else "llama-cpp-python is not installed"
+        log.info("No local LLM (%s): answering without one", reason)
+        return "none"
+    if name == "local":
+        if not model.is_file():
+            raise ModelUnavailableError(
+                f"--llm local needs the GGUF file {model}, which does not exist. Run "
+                "`policy-rag models --llm 1.5b` (or `make setup`), or set POLICY_RAG_LLM_MODEL."
+            )
+        if not llama_cpp_available():
+            raise ModelUnavailableError(
+                "--llm local needs llama-cpp-python, which is not installed: run `make setup` "
+                "(or `pip install '.[llm]'`)."
+            )
+    return name
+
+
+_local_cache: dict[tuple[str, int, int], LocalGenerator] = {}
+_local_cache_lock = threading.Lock()
+
+
+def get_generator(settings: Settings, backend: str) -> Generator | None:
+    """The generator for ``backend`` ("auto" is resolved first); None for "none".
+
+    One :class:`LocalGenerator` is kept per model file (and context/threads), so the model
+    is loaded once per process however often this is called.
+    """
+    name = resolve_backend(settings, backend) if backend.strip().lower() == "auto" else backend
+    name = name.strip().lower()
+    if name == "none":
+        return None
+    if name == "hosted":
+        return HostedGenerator.from_settings(settings)
+    if name == "local":
+        path = Path(settings.llm_model_path).resolve()
+        key = (str(path), settings.llm_ctx, settings.llm_threads)
+        with _local_cache_lock:
+            gen = _local_cache.get(key)
+            if gen is None:
+                gen = LocalGenerator.from_settings(settings, path)
+                _local_cache[key] = gen
+        return gen
+    raise PolicyRagError(
+        f"Unknown LLM backend {backend!r}: choose one of {', '.join(BACKENDS)} (--llm or POLICY_RAG_LLM)."
+    )
