@@ -70,7 +70,12 @@ def tokenize(text: str, lang: str) -> list[str]:
         _STOP = _stopwords()
     t = unicodedata.normalize("NFKD", text.lower())
     t = "".join(c for c in t if not unicodedata.combining(c))
-    words = [w for w in _WORD.findall(t) if w not in _STOP and (len(w) > 1 or w.isdigit())]
+    words: list[str] = []
+    for w in _WORD.findall(t):
+        # a compound such as "ai-geletterdheid" counts as itself and as its parts
+        for part in ([w, *w.split("-")] if "-" in w else [w]):
+            if part not in _STOP and (len(part) > 1 or part.isdigit()):
+                words.append(part)
     return _stem(words, lang)
 
 

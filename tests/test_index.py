@@ -1,0 +1,95 @@
+import json
+import multiprocessing as mp
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from policy_rag import index as index_mod
+from policy_rag.errors import IndexMismatchError, MissingIndexError
+from policy_rag.index import query_tokens, tokenize
+
+
+def test_save_load_round_trip(tmp_path, small_index):
+    path = index_mod.save(small_index, tmp_path / "index")
+    assert (path / "index.faiss").exists() and (path / "manifest.json").exists()
+    loaded = index_mod.load(tmp_path / "index", expect={"model_id": "fake-64"})
+    assert [p.to_dict() for p in loaded.passages] == [p.to_dict() for p in small_index.passages]
+    assert np.allclose(loaded.vectors, small_index.vectors)
+    assert (tmp_path / "index" / "current").resolve() == path
+
+
+def test_load_refuses_other_model_with_rebuild_hint(tmp_path, small_index):
+    index_mod.save(small_index, tmp_path / "index")
+    with pytest.raises(IndexMismatchError, match="policy-rag ingest"):
+        index_mod.load(tmp_path / "index", expect={"model_id": "embeddinggemma"})
+
+
+def test_load_refuses_other_format_version(tmp_path, small_index):
+    path = index_mod.save(small_index, tmp_path / "index")
+    man = json.loads((path / "manifest.json").read_text())
+    man["format_version"] = 999
+    (path / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        index_mod.load(tmp_path / "index")
+
+
+def test_missing_index_says_how_to_build(tmp_path):
+    with pytest.raises(MissingIndexError, match="policy-rag ingest"):
+        index_mod.load(tmp_path / "nothing")
+
+
+def test_second_save_replaces_and_prunes(tmp_path, small_index):
+    first = index_mod.save(small_index, tmp_path / "index")
+    time.sleep(0.01)
+    second = index_mod.save(small_index, tmp_path / "index")
+    assert not first.exists() and second.exists()
+    assert (tmp_path / "index" / "current").resolve() == second
+
+
+def _slow_save(small_index, index_dir):  # runs in a child process that gets killed
+    import faiss
+
+    real = faiss.write_index
+
+    def slow(*a, **k):
+        real(*a, **k)
+        time.sleep(30)
+
+    faiss.write_index = slow
+    index_mod.save(small_index, index_dir)
+
+
+def test_killed_build_leaves_last_good_index(tmp_path, small_index):
+    good = index_mod.save(small_index, tmp_path / "index")
+    proc = mp.get_context("fork").Process(target=_slow_save, args=(small_index, tmp_path / "index"))
+    proc.start()
+    deadline = time.time() + 20
+    while time.time() < deadline and not list((tmp_path / "index").glob("build-*.tmp")):
+        time.sleep(0.05)
+    assert list((tmp_path / "index").glob("build-*.tmp")), "the child never started writing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    loaded = index_mod.load(tmp_path / "index")
+    assert loaded.path == good and len(loaded.passages) == len(small_index.passages)
+    # the next build cleans up the leftover
+    index_mod.save(small_index, tmp_path / "index")
+    assert not list((tmp_path / "index").glob("build-*.tmp"))
+
+
+def test_tokenize_stems_and_drops_stopwords_in_both_languages():
+    assert tokenize("De verboden praktijken van de aanbieders", "nl") == ["verbood", "praktijk", "aanbieder"]
+    assert tokenize("The prohibited practices of providers", "en") == ["prohibit", "practic", "provid"]
+    assert tokenize("AI-systemen", "nl") == ["ai-systeem", "ai", "systeem"]  # compound and its parts
+    assert set(query_tokens("verboden practices")) >= {"verbood", "practic"}
+
+
+def test_dense_and_keyword_search(small_index, fake_embedder):
+    q = fake_embedder.embed_queries(["emotions workplace prohibited"])[0]
+    ids = [small_index.passages[i].id for i, _ in small_index.dense_search(q, 3)]
+    assert "ai-act/en/art-5.1.f" in ids
+    kw = [small_index.passages[i].id for i, _ in small_index.keyword_search("AI-geletterdheid personeel", 3)]
+    assert kw[0] == "ai-act/nl/art-4"
+    assert small_index.keyword_search("", 3) == []

@@ -1,0 +1,31 @@
+from policy_rag.retrieve import Retriever, twin_id
+
+
+def test_twin_id():
+    assert twin_id("ai-act/nl/art-5.1.f", "en") == "ai-act/en/art-5.1.f"
+    assert twin_id("ai-act/nl/art-5.1~2", "en") == "ai-act/en/art-5.1"
+
+
+def test_named_provision_goes_first_in_question_language(small_index, fake_embedder, settings):
+    r = Retriever(small_index, fake_embedder, settings)
+    res = r.search("Wat zegt artikel 26 lid 8?", k=5)
+    assert res.provision == "Article 26(8)"
+    assert res.hits[0].passage.id == "ai-act/en/art-26.8"  # no Dutch twin in this index
+    assert res.hits[0].why == "provision"
+
+
+def test_same_provision_counts_once_shown_in_question_language(small_index, fake_embedder, settings):
+    r = Retriever(small_index, fake_embedder, settings)
+    res = r.search("Is emotieherkenning op de werkplek verboden?", k=8, lang="nl")
+    keys = [twin_id(h.passage.id, "en") for h in res.hits]
+    assert len(keys) == len(set(keys))
+    ids = [h.passage.id for h in res.hits]
+    assert "ai-act/nl/art-5.1.f" in ids and "ai-act/en/art-5.1.f" not in ids
+    assert r.alternate(small_index.get("ai-act/nl/art-5.1.f")).id == "ai-act/en/art-5.1.f"
+
+
+def test_guidance_cannot_crowd_out_the_law(small_index, fake_embedder, settings):
+    r = Retriever(small_index, fake_embedder, settings)
+    res = r.search("emotion recognition workplace prohibition", k=2, lang="en")
+    assert any(h.passage.binding for h in res.hits)
+    assert sum(not h.passage.binding for h in res.hits) <= 1
