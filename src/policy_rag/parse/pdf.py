@@ -287,7 +287,7 @@ def _lines_of_page(frags: list[_Frag], page_no: int, body: float) -> list[PdfLin
             # A line with only small text is a footnote (or a stray marker): no body text.
             text = "".join(parts) if first else ""
             # Where a marker was cut out: "years6." -> "years ." -> "years."
-            text = re.sub(_GAP + r"\s*(?=[.,;:!?)\]’”])", "", text).replace(_GAP, " ")
+            text = re.sub(r"\s*" + _GAP + r"\s*(?=[.,;:!?)\]’”])", "", text).replace(_GAP, " ")
             text = re.sub(r"[ \t\u00a0]+", " ", text).strip()
             lines.append(
                 PdfLine(
