@@ -32,6 +32,9 @@ ProvisionKind = Literal["article", "recital", "annex", "paragraph", "section"]
 MAX_ARTICLE = 113
 MAX_RECITAL = 180
 MAX_ANNEX = 13
+# Annexes whose point numbers restart per section, so that the section is part of the provision
+# ("Annex VIII, Section A(1)"); in the others (Annex I) a section is only a heading.
+SECTIONED_ANNEXES = frozenset({"VIII", "XI"})
 MAX_RANGE = 30  # "Articles 8 to 15" is expanded; a wider range keeps only its two ends
 
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
@@ -381,6 +384,10 @@ _THIS_ACT_RE = re.compile(
 )
 
 
+def _section(annex: str, section: str) -> str:
+    return section if annex in SECTIONED_ANNEXES else ""
+
+
 def _other_act_follows(text: str, end: int) -> bool:
     tail = text[end : end + 120]
     return bool(_OTHER_ACT_RE.match(tail)) and not _THIS_ACT_RE.match(tail)
@@ -443,6 +450,8 @@ class _Parser:
             return None
         if t.kind in ("paren", "nlpt"):
             return t.value
+        if t.kind == "num" and t.value.isdigit():  # "artikel 3, punt 4"
+            return t.value
         if self.loose and t.kind == "word" and len(t.value) == 1 and t.value.isalpha():
             return t.value
         return None
@@ -489,11 +498,14 @@ class _Parser:
                     and self.peek().kind == "comma"  # type: ignore[union-attr]
                     and self.peek(1) is not None
                     and self.peek(1).kind == "nlpt"  # type: ignore[union-attr]
-                    and _is_roman_like(self.peek(1).value)  # type: ignore[union-attr]
-                    and first.isalpha()
                     and len(item) == 1
+                    and (
+                        (first.isalpha() and _is_roman_like(self.peek(1).value))  # type: ignore[union-attr]
+                        or (first.isdigit() and self.peek(1).value.isalpha())  # type: ignore[union-attr]
+                    )
                 ):
-                    item.append(self.peek(1).value)  # type: ignore[union-attr]  # "punt h), iii)"
+                    # NL sub-points: "punt h), iii)", "punt 49), c)"
+                    item.append(self.peek(1).value)  # type: ignore[union-attr]
                     self.i += 2
                 else:
                     break
@@ -506,8 +518,9 @@ class _Parser:
                 out.append(tuple(item))
             pending_range = False
             s = self.sep()
-            if s is None or self.point_at(s[0]) is None:
-                break
+            nxt = self.point_at(s[0]) if s is not None else None
+            if s is None or nxt is None or nxt.isdigit() != first.isdigit():
+                break  # "point (h), (2) to (6)": the paragraphs are the caller's
             pending_range = s[1]
             self.i += s[0]
         return out
@@ -591,13 +604,17 @@ class _Parser:
                 nxt = self.peek(k)
                 art, path = items[-1]
                 if nxt is not None and nxt.kind == "paren" and path:
-                    # "Article 74(8) or (9)": a sibling at the last level
+                    # "Article 74(8) or (9)": a sibling at the deepest level of the same kind
+                    # ("Article 5(1), point (h), (2) to (6)": (2) is a paragraph)
+                    level = max(
+                        (j for j, x in enumerate(path) if x.isdigit() == nxt.value.isdigit()), default=len(path) - 1
+                    )
                     self.i += k + 1
                     if is_range:
                         items.pop()
-                        items.extend((art, path[:-1] + (x,)) for x in _expand(path[-1], nxt.value))
+                        items.extend((art, path[:level] + (x,)) for x in _expand(path[level], nxt.value))
                     else:
-                        items.append((art, path[:-1] + (nxt.value,)))
+                        items.append((art, path[:level] + (nxt.value,)))
                     continue
                 kk = k + 1 if self.is_word(k, self.v.paragraph) else k
                 n = self.number_at(kk)
@@ -675,9 +692,9 @@ class _Parser:
             if self.is_word(k, self.v.point) and (self.number_at(k + 1) or self.point_at(k + 1)):
                 self.i += k
                 paths = self.annex_points()
-                out = [Provision("annex", annexes[0], p, section).canonical for p in paths]
+                out = [Provision("annex", annexes[0], p, _section(annexes[0], section)).canonical for p in paths]
             elif section:
-                out = [Provision("annex", annexes[0], (), section).canonical]
+                out = [Provision("annex", annexes[0], (), _section(annexes[0], section)).canonical]
         return out, self.toks[self.i - 1].end
 
     def annex_points(self) -> list[tuple[str, ...]]:
@@ -786,6 +803,15 @@ class _Parser:
             k += 1
         if self.is_word(k, self.v.ordinal) and self.is_word(k + 1, self.v.subparagraph) and self.is_word(k + 2, self.v.of):
             k += 3
+        section = ""
+        if self.is_word(k, self.v.section) and self.peek(k + 1) is not None and self.is_word(k + 2, self.v.of):
+            section = self.peek(k + 1).raw.upper()  # type: ignore[union-attr]  # "point 3 of Section A of Annex VIII"
+            k += 3
+            while self.is_word(k, self.v.filler):
+                k += 1
+            if not self.is_word(k, self.v.annex):
+                self.i = start
+                return None
         self.i += k
         if self.is_word(0, self.v.article):
             res = self.article_expr()
@@ -802,9 +828,30 @@ class _Parser:
                 return None
             target = parse(res[0][0])
             assert target is not None
-            return [Provision("annex", target.number, target.path + p, target.section).canonical for p in pts], res[1]
+            sec = _section(target.number, section) or target.section
+            return [Provision("annex", target.number, target.path + p, sec).canonical for p in pts], res[1]
         self.i = start
         return None
+
+    def section_first_expr(self) -> tuple[list[str], int] | None:
+        """"Section B of Annex I" / "afdeling B van bijlage I"; other sections (of a chapter) are no provision."""
+        start = self.i
+        t = self.peek(1)
+        if t is None or len(t.raw) > 2 or not (t.raw.isupper() or t.raw.isdigit()) or not self.is_word(2, self.v.of):
+            return None
+        k = 3
+        while self.is_word(k, self.v.filler):
+            k += 1
+        if not self.is_word(k, self.v.annex):
+            return None
+        self.i += k
+        res = self.annex_expr()
+        if not res or len(res[0]) != 1:
+            self.i = start
+            return None
+        target = parse(res[0][0])
+        assert target is not None
+        return [Provision("annex", target.number, (), _section(target.number, t.raw.upper())).canonical], res[1]
 
     def run(self, first_only: bool = False) -> list[str]:
         found: list[str] = []
@@ -821,6 +868,8 @@ class _Parser:
                     res = self.recital_expr()
                 elif t.value in self.v.point or t.value in self.v.paragraph:
                     res = self.point_first_expr()
+                elif t.value in self.v.section:
+                    res = self.section_first_expr()
             if res is None:
                 self.i += 1
                 continue
