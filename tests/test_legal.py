@@ -213,6 +213,9 @@ def test_find_refs_mixed_keeps_only_the_ai_act() -> None:
         ("bedoeld in artikel 26, lid 8", ["Article 26(8)"]),
         ("artikel 5, lid 1, punt a)", ["Article 5(1)(a)"]),
         ("artikel 5, lid 1, eerste alinea, punt h), iii)", ["Article 5(1)(h)(iii)"]),
+        ("artikel 5, lid 1, eerste alinea, punt h), i)", ["Article 5(1)(h)(i)"]),  # singular "punt": a sub-point
+        ("artikel 5, lid 1, punten g) en h)", ["Article 5(1)(g)", "Article 5(1)(h)"]),
+        ("de punten a), b) en c) van artikel 5, lid 1", ["Article 5(1)(a)", "Article 5(1)(b)", "Article 5(1)(c)"]),
         ("de artikelen 8 tot en met 15", [f"Article {n}" for n in range(8, 16)]),
         ("de artikelen 9, 10 en 11", ["Article 9", "Article 10", "Article 11"]),
         ("artikel 6, leden 1 en 2", ["Article 6(1)", "Article 6(2)"]),

@@ -356,7 +356,7 @@ _NL = _Vocab(
 
 def _merge(a: _Vocab, b: _Vocab) -> _Vocab:
     fields = a.__dataclass_fields__
-    return _Vocab(**{f: getattr(a, f) | getattr(b, f) for f in fields})  # type: ignore[arg-type]
+    return _Vocab(**{f: getattr(a, f) | getattr(b, f) for f in fields})
 
 
 _ANY = _merge(_EN, _NL)
@@ -394,7 +394,8 @@ def _other_act_follows(text: str, end: int) -> bool:
 
 
 def _is_roman_like(s: str) -> bool:
-    return bool(_ORDINAL_ROMAN.match(s)) and len(s) > 1 or s in {"iv", "vi", "ix"}
+    """"ii", "iv", "xii": a sub-point numeral; the single letters i, v, x are ambiguous."""
+    return bool(_ORDINAL_ROMAN.match(s)) and len(s) > 1
 
 
 def _expand(a: str, b: str, roman: bool = False) -> list[str]:
@@ -478,7 +479,7 @@ class _Parser:
         return None
 
     # -- grammar
-    def points_list(self) -> list[tuple[str, ...]]:
+    def points_list(self, singular: bool = False) -> list[tuple[str, ...]]:
         """Point markers with sub-points: "(a)(ii)", "(a) and (b)", "(a) to (d)", "h), iii)"."""
         out: list[tuple[str, ...]] = []
         pending_range = False
@@ -500,7 +501,14 @@ class _Parser:
                     and self.peek(1).kind == "nlpt"  # type: ignore[union-attr]
                     and len(item) == 1
                     and (
-                        (first.isalpha() and _is_roman_like(self.peek(1).value))  # type: ignore[union-attr]
+                        (
+                            first.isalpha()
+                            and (
+                                _is_roman_like(self.peek(1).value)  # type: ignore[union-attr]
+                                # after the singular "punt h)", ", i)" is a sub-point, not point (i)
+                                or (singular and bool(_ORDINAL_ROMAN.match(self.peek(1).value)))  # type: ignore[union-attr]
+                            )
+                        )
                         or (first.isdigit() and self.peek(1).value.isalpha())  # type: ignore[union-attr]
                     )
                 ):
@@ -513,7 +521,7 @@ class _Parser:
                 prev = out.pop()
                 a, b = prev[-1], item[-1]
                 for x in _expand(a, b, roman=len(item) > 1):
-                    out.append(prev[:-1] + (x,))
+                    out.append((*prev[:-1], x))
             else:
                 out.append(tuple(item))
             pending_range = False
@@ -544,7 +552,7 @@ class _Parser:
         if self.is_word(k, self.v.point) and self.point_at(k + 1) is not None:
             save = self.i
             self.i += k + 1
-            pts = self.points_list()
+            pts = self.points_list(singular=self.toks[self.i - 1].value in ("point", "punt", "onder"))
             if pts:
                 return [tuple(base) + p for p in pts]
             self.i = save
@@ -612,9 +620,9 @@ class _Parser:
                     self.i += k + 1
                     if is_range:
                         items.pop()
-                        items.extend((art, path[:level] + (x,)) for x in _expand(path[level], nxt.value))
+                        items.extend((art, (*path[:level], x)) for x in _expand(path[level], nxt.value))
                     else:
-                        items.append((art, path[:level] + (nxt.value,)))
+                        items.append((art, (*path[:level], nxt.value)))
                     continue
                 kk = k + 1 if self.is_word(k, self.v.paragraph) else k
                 n = self.number_at(kk)
@@ -788,7 +796,7 @@ class _Parser:
                 self.i = save
                 pts = self.annex_points()
             else:
-                pts = self.points_list()
+                pts = self.points_list(singular=self.toks[start].value in ("point", "punt", "onder"))
             if not pts:
                 self.i = start
                 return None

@@ -76,6 +76,18 @@ _SECTION_HEADING = re.compile(r"^(?:Section|Afdeling)\s+([A-Z]|\d{1,2})\b")
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2})\.\s+\S")
 
 
+def _id(tag: Tag) -> str:
+    value = tag.get("id")
+    return value if isinstance(value, str) else ""
+
+
+def _classes(tag: Tag) -> list[str]:
+    value = tag.get("class")
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
 def _clean(s: str) -> str:
     s = _WS.sub(" ", s).strip()
     return _SPACE_BEFORE_PUNCT.sub(r"\1", s).strip()
@@ -158,7 +170,7 @@ def _units_of(nodes: list[object]) -> list[_Unit]:
             elif marker:
                 inner = [marker]
             units.append(_Unit(marker, inner, cell))
-        elif child.name == "div" and "oj-enumeration-spacing" in (child.get("class") or []):
+        elif child.name == "div" and "oj-enumeration-spacing" in _classes(child):
             flush()
             text = _clean(child.get_text(" "))
             m = _ANNEX_NUMBER_MARKER.match(text.split(" ", 1)[0]) if text else None
@@ -256,9 +268,9 @@ class _Builder:
         context = " ".join(x for x in (extra_context, chapeau) if x)
         if rest or len(lead) > 1:
             self.add(base.canonical, title, lead + rest, kind, anchor, extra_context)
-        for u, key in zip(points, keys):
+        for u, key in zip(points, keys, strict=True):
             # "3.1" below annex point 3 is Annex VII(3.1), not (3)(3.1)
-            path = base.path[:-1] + tuple(key.split(".")) if "." in key else base.path + (key,)
+            path = base.path[:-1] + tuple(key.split(".")) if "." in key else (*base.path, key)
             prov = legal.Provision(base.kind, base.number, path, base.section)
             self.add(prov.canonical, title, u.lines, kind, anchor, context)
         return True
@@ -273,7 +285,7 @@ def _marker_key(marker: str) -> str:
 
 
 def _recital(b: _Builder, div: Tag) -> None:
-    number = div["id"].split("_", 1)[1]
+    number = _id(div).split("_", 1)[1]
     units = _units(div)
     lines: list[str] = []
     for u in units:
@@ -283,7 +295,7 @@ def _recital(b: _Builder, div: Tag) -> None:
             lines.extend(_lines(u.content))
         else:
             lines.extend(u.lines)
-    b.add(f"Recital {number}", "", lines, "recital", div["id"])
+    b.add(f"Recital {number}", "", lines, "recital", _id(div))
 
 
 def _article_heading(div: Tag) -> str:
@@ -292,21 +304,21 @@ def _article_heading(div: Tag) -> str:
 
 
 def _article(b: _Builder, div: Tag) -> None:
-    number = div["id"].split("_", 1)[1]
+    number = _id(div).split("_", 1)[1]
     title = _article_heading(div)
-    paras = [c for c in div.find_all("div", recursive=False) if _PARA_ID.match(c.get("id") or "")]
+    paras = [c for c in div.find_all("div", recursive=False) if _PARA_ID.match(_id(c))]
     art = legal.Provision("article", number)
     if not paras:
         units = _units_of([c for c in div.children if not _is_heading(c)])
         if number == DEFINITIONS_ARTICLE:
-            _definitions(b, units, title, div["id"])
+            _definitions(b, units, title, _id(div))
             return
-        if not b.split_points(units, art, title, "article", div["id"], _LETTER_MARKER):
-            b.add(art.canonical, title, [x for u in units for x in u.lines], "article", div["id"])
+        if not b.split_points(units, art, title, "article", _id(div), _LETTER_MARKER):
+            b.add(art.canonical, title, [x for u in units for x in u.lines], "article", _id(div))
         return
     used: set[str] = set()
     for p in paras:
-        m = _PARA_ID.match(p["id"])
+        m = _PARA_ID.match(_id(p))
         assert m is not None
         para = str(int(m.group(2)))
         units = _units(p)
@@ -324,8 +336,8 @@ def _article(b: _Builder, div: Tag) -> None:
             b.warn(f"Article {number}: paragraph id {p['id']} repeats; numbered {para}")
         used.add(para)
         prov = legal.Provision("article", number, (para,))
-        if not b.split_points(units, prov, title, "article", p["id"], _LETTER_MARKER):
-            b.add(prov.canonical, title, [x for u in units for x in u.lines], "article", p["id"])
+        if not b.split_points(units, prov, title, "article", _id(p), _LETTER_MARKER):
+            b.add(prov.canonical, title, [x for u in units for x in u.lines], "article", _id(p))
     # text of the article outside its numbered paragraphs (not expected in this act)
     stray = [c for c in div.children if isinstance(c, Tag) and not _is_heading(c) and c not in paras]
     if stray:
@@ -335,7 +347,7 @@ def _article(b: _Builder, div: Tag) -> None:
 def _is_heading(node: object) -> bool:
     if not isinstance(node, Tag):
         return False
-    cls = node.get("class") or []
+    cls = _classes(node)
     return "oj-ti-art" in cls or "eli-title" in cls or "oj-sti-art" in cls
 
 
@@ -369,17 +381,17 @@ class _Section:
 
 
 def _annex(b: _Builder, div: Tag) -> None:
-    roman = div["id"].split("_", 1)[1]
-    anchor = div["id"]
+    roman = _id(div).split("_", 1)[1]
+    anchor = _id(div)
     children = [c for c in div.children if isinstance(c, Tag)]
-    doc_ti = [c for c in children if "oj-doc-ti" in (c.get("class") or [])]
+    doc_ti = [c for c in children if "oj-doc-ti" in _classes(c)]
     title = _clean(" ".join(c.get_text() for c in doc_ti[1:])) if len(doc_ti) > 1 else ""
     intro: list[str] = []
     sections: list[_Section] = []
     points: list[_Point] = []
     current: _Point | None = None
     for c in children:
-        cls = c.get("class") or []
+        cls = _classes(c)
         if "oj-doc-ti" in cls:
             continue
         if "oj-ti-grseq-1" in cls:
@@ -481,7 +493,7 @@ def parse_eurlex_html(path: Path, source: Source, *, max_words: int = MAX_WORDS)
     lang = source.lang
     b = _Builder(lang=lang, max_words=max_words)
     for div in soup.find_all("div", id=_UNIT_ID):
-        unit = div["id"]
+        unit = _id(div)
         try:
             if unit.startswith("rct_"):
                 _recital(b, div)
