@@ -100,8 +100,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
-        m = self._load()
-        return int(m._model.get_sentence_embedding_dimension())
+        st = self._load()._model
+        get = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+        return int(get())
 
     def embed_documents(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         m = self._load()
