@@ -382,4 +382,4 @@ def test_hosted_generator_against_llama_cpp_server(llama_server: str, monkeypatc
 def test_hosted_error_status_from_the_real_server(llama_server: str) -> None:
     gen = HostedGenerator(llama_server, "local-model", timeout=60)
     with pytest.raises(ModelUnavailableError, match=r"(?s)HTTP [45]\d\d: .*wizard"):
-        complete(gen, [{"role": "wizard", "content": "hi"}], max_tokens=8)  # invalid role: 422
+        complete(gen, [{"role": "wizard", "content": "hi"}], max_tokens=8)  # invalid role: rejected

