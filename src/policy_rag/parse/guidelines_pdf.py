@@ -96,6 +96,10 @@ def parse_guidelines_pdf(path: Path | str, source: Source) -> Document:
             f"Check the file and the `format` of source {source.id!r} in corpus/sources.toml.",
         )
     margin = lines[start].x
+    # Headings above paragraph (1) on its page belong to it: start at the page's top.
+    start_page = lines[start].page
+    while start > 0 and lines[start - 1].page == start_page:
+        start -= 1
 
     items: list[_Item] = []
     stack: list[tuple[int, str]] = []  # (level, heading text): the heading path

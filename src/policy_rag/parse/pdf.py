@@ -178,7 +178,7 @@ def _open_reader(path: Path) -> Any:
 def _no_text_error(path: Path, n_pages: int) -> ParseError:
     return ParseError(
         path,
-        f"none of its {n_pages} page(s) has extractable text (a scanned or image-only PDF?)",
+        f"no extractable text on any of its {n_pages} page(s) (a scanned or image-only PDF?)",
         "Run OCR on it first (e.g. `ocrmypdf in.pdf out.pdf`) or use a text version of the document.",
     )
 
