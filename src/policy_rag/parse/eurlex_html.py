@@ -370,7 +370,7 @@ class _Point:
     key: str  # "4", "a", "3"
     section: str
     units: list[_Unit]
-    heading: bool = False  # started by a heading line (p.oj-ti-grseq-1), not a list table
+    letter: bool = False  # a top-level lettered point "(a)" (Annex XIII)
 
 
 @dataclass
@@ -402,7 +402,7 @@ def _annex(b: _Builder, div: Tag) -> None:
                 sections.append(_Section(sm.group(1), text))
                 current = None
             elif nm:
-                current = _Point(nm.group(1), sections[-1].key if sections else "", [_Unit("", [text])], True)
+                current = _Point(nm.group(1), sections[-1].key if sections else "", [_Unit("", [text])])
                 points.append(current)
             elif current is not None:
                 current.units.append(_Unit("", [text]))
@@ -413,18 +413,16 @@ def _annex(b: _Builder, div: Tag) -> None:
             continue
         for u in _units_of([c]):
             key = _marker_key(u.marker) if u.marker else ""
-            top_number = bool(key) and key.isdigit() and _ANNEX_NUMBER_MARKER.match(u.marker) is not None
-            letter = bool(_LETTER_MARKER.match(u.marker))
-            if top_number and not (current is not None and current.heading and "." in key):
-                current = _Point(key, sections[-1].key if sections else "", [u])
+            section = sections[-1].key if sections else ""
+            if key.isdigit() and _ANNEX_NUMBER_MARKER.match(u.marker):  # "4." (not "3.1.")
+                current = _Point(key, section, [u])
                 points.append(current)
-            elif letter and current is None:
-                current = None
-                points.append(_Point(key, sections[-1].key if sections else "", [u]))
-            elif current is not None:
+            elif _LETTER_MARKER.match(u.marker) and (current is None or current.letter):
+                # top-level lettered points (Annex XIII)
+                current = _Point(key, section, [u], letter=True)
+                points.append(current)
+            elif current is not None:  # sub-points "(a)" / "3.1.", text of the point
                 current.units.append(u)
-            elif points and letter:
-                points[-1].units.append(u)
             elif sections:
                 sections[-1].intro.extend(u.lines)
             else:
@@ -435,7 +433,7 @@ def _annex(b: _Builder, div: Tag) -> None:
     if not points:
         b.add(f"Annex {roman}", title, all_lines, "annex", anchor)
         return
-    keys = [(p.key) for p in points]
+    keys = [p.key for p in points]
     by_section = len(set(keys)) != len(keys) and len(sections) > 1
     if by_section and len({(p.section, p.key) for p in points}) != len(points):
         b.warn(f"Annex {roman}: point numbers repeat within a section; later repeats were dropped")
