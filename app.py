@@ -652,10 +652,8 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
         gr.on([send.click, question.submit], chat, inputs=[question, chatbot, backend], outputs=chat_outputs,
               api_name="chat", api_visibility="undocumented", concurrency_id=GENERATE, trigger_mode="once",
               show_progress="minimal")
-        chatbot.example_select(lambda ev: ev.value["text"] if isinstance(ev.value, dict) else str(ev.value),
-                               inputs=None, outputs=[question], api_visibility="private", queue=False,
-                               js=None, preprocess=True, postprocess=True, trigger_mode="once",
-                               show_progress="hidden").then(
+        chatbot.example_select(_example_text, inputs=None, outputs=[question], api_visibility="private",
+                               queue=False, trigger_mode="once", show_progress="hidden").then(
             chat, inputs=[question, chatbot, backend], outputs=chat_outputs, api_visibility="private",
             concurrency_id=GENERATE, show_progress="minimal")
         clear.click(lambda: ([], ""), None, [chatbot, panel], api_visibility="private", queue=False)
@@ -676,6 +674,10 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
     demo.handlers = {"chat": chat, "answer": answer, "cite": cite, "cite_view": cite_view,  # type: ignore[attr-defined]
                      "run_eval": run_eval, "save_mark": save_mark, "export": export, "pick": pick}
     return demo
+
+
+def _example_text(ev: gr.SelectData) -> str:
+    return str(ev.value.get("text", "")) if isinstance(ev.value, dict) else str(ev.value)
 
 
 def _default_backend_label(assistant: Assistant, lang: Lang) -> str:

@@ -64,6 +64,9 @@ def test_stream_yields_pieces_then_checked_answer(answerer, fake_generator):
     assert ans.language == "nl" and not ans.refused and ans.citations
     assert all(c.quote in c.passage.text for c in ans.citations)
     assert ans.timings["total"] >= ans.timings["retrieval"]
+    cited = ans.citations[0]
+    assert cited.passage.id == "ai-act/nl/art-5.1.f" and cited.alternate.id == "ai-act/en/art-5.1.f"
+    assert cited.to_dict()["other_language"]["lang"] == "en"
 
 
 def test_extractive_backend_quotes_verbatim(answerer):

@@ -320,6 +320,8 @@ class Answerer:
                     notes.append(UNSUPPORTED_NOTE[lang].format(n=checked.dropped))
         if not checked.refused:
             notes.extend(self.amendment_notes(checked.citations, lang))
+            for c in checked.citations:
+                c.alternate = self.retriever.alternate(c.passage)
         timings["total"] = time.perf_counter() - t0
         yield Answer(question=q, language=lang, text=checked.text, citations=checked.citations,
                      refused=checked.refused, backend=backend, timings=timings, notes=notes,

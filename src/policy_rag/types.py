@@ -128,9 +128,11 @@ class Citation:
     n: int  # the number used in the answer text: [1]
     passage: Passage
     quote: str  # exact words from passage.text that support the claim
+    alternate: Passage | None = None  # the same provision in the other language, if any
 
     def to_dict(self) -> dict[str, Any]:
         p = self.passage
+        alt = self.alternate
         return {
             "n": self.n,
             "id": p.id,
@@ -143,6 +145,10 @@ class Citation:
             "text": p.text,
             "version": p.version,
             "binding": p.binding,
+            "other_language": (
+                {"id": alt.id, "lang": alt.lang, "label": alt.label, "url": alt.url, "text": alt.text}
+                if alt else None
+            ),
         }
 
 
