@@ -144,7 +144,7 @@ def test_pdf_without_text(tmp_path: Path) -> None:
 def test_pypdf_warnings_are_summarised_not_flooded(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     data = simple_pdf(tmp_path).read_bytes()
     # A wrong startxref offset: pypdf warns and rebuilds the cross-reference table.
-    head, _, tail = data.rpartition(b"startxref")
+    head, _, _tail = data.rpartition(b"startxref")
     p = tmp_path / "pdf_bad_xref.pdf"
     p.write_bytes(head + b"startxref\n12\n%%EOF\n")
     with caplog.at_level(logging.DEBUG):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -179,7 +180,7 @@ def parse_omnibus_pdf(path: Path | str, source: Source) -> Document:
         for p in art.points:
             text = _POINT.sub("", join_lines(p.lines), count=1)  # the number is in the label
             kind: BlockKind = "amendment" if amends_ai_act else "article"
-            amends = amended_provisions(list(zip(p.lines, p.xs))) if amends_ai_act else []
+            amends = amended_provisions(list(zip(p.lines, p.xs, strict=False))) if amends_ai_act else []
             if amends_ai_act and not amends:
                 warnings.append(f"Article {art.number}({p.number}): could not tell which AI Act provision it amends")
             blocks.append(
@@ -207,7 +208,7 @@ def parse_omnibus_pdf(path: Path | str, source: Source) -> Document:
     return Document(source=source, blocks=blocks, warnings=warnings)
 
 
-def _refs_finder():  # type: ignore[no-untyped-def]
+def _refs_finder() -> Callable[[str], list[str]]:
     """legal.find_refs for Dutch text if that module is available, else no refs."""
     try:
         from policy_rag.legal import find_refs
@@ -268,6 +269,7 @@ def _targets(instr: str, base: str) -> list[str]:
     """Provisions one instruction names, relative to the parent instruction's ``base``."""
     art = _ART_RE.search(instr)
     annex = _ANNEX_RE.search(instr)
+    path: list[str]
     if art and (not annex or art.start() < annex.start()):
         root, path, tail = f"Article {_num(art.group(1))}", [], instr[art.end():]
     elif annex:

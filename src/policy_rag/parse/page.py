@@ -182,6 +182,8 @@ _BARE_URL_PAREN = re.compile(r"\(\s*(?:https?:|mailto:)[^)\s]+\s*\)")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|&<>])")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _ANCHOR_LINK = re.compile(r"\]\(#")  # in-page links: table of contents, "skip to"
+# A list item or numbered item that is nothing but a link: a menu, breadcrumbs, a language menu.
+_LINK_ONLY_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,2}\.)\s+\[[^\]]*\]\([^)]*\)\s*$")
 
 
 def _setext_to_atx(lines: list[str]) -> list[str]:
@@ -232,7 +234,7 @@ def parse_page_markdown(path: Path | str, source: Source) -> Document:
     # The content starts at the page title (first H1); navigation, language menu and
     # breadcrumbs come before it.
     start = next((i for i, ln in enumerate(lines) if re.match(r"^\s{0,3}#\s", ln)), 0)
-    lines = [ln for ln in lines[start:] if not _ANCHOR_LINK.search(ln)]
+    lines = [ln for ln in lines[start:] if not (_ANCHOR_LINK.search(ln) or _LINK_ONLY_ITEM.match(ln))]
     text = _clean_markdown_inline("\n".join(lines))
 
     sections: list[_Section] = []
@@ -251,7 +253,9 @@ def parse_page_markdown(path: Path | str, source: Source) -> Document:
         heading = _clean_markdown_line(m.group(2)) if m else ""
         if _is_end(heading if m else _clean_markdown_line(line)) and (sections or buf):
             break
-        if m and heading:
+        if m and not heading:
+            continue  # an empty heading ("#")
+        if m:
             flush()
             level = len(m.group(1))
             while stack and stack[-1][0] >= level:
