@@ -490,12 +490,12 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
                 raw += item
                 if time.monotonic() - last >= STREAM_EVERY:
                     last = time.monotonic()
-                    history[-1] = {"role": "assistant", "content": f"{_md(raw)}\n\n{t(lang, 'checking')}"}
+                    history = [*history[:-1], {"role": "assistant", "content": f"{_md(raw)}\n\n{t(lang, 'checking')}"}]
                     yield (history, "", *busy, gr.update(), gr.update(), gr.update())
             if final is None:
                 raise PolicyRagError("no answer was produced")
             lang = _ui_lang(final.language)
-            history[-1] = {"role": "assistant", "content": answer_message(final)}
+            history = [*history[:-1], {"role": "assistant", "content": answer_message(final)}]
             panel = answer_panel(final, _twins(assistant, final))
         except InvalidQuestion as e:
             lang = _ui_lang(e.lang)
