@@ -39,12 +39,22 @@ step "2/6 torch 2.13.0 (CPU) first, then policy-rag with its dev tools"
 
 step "3/6 llama-cpp-python $LLAMA_VERSION (local LLM)"
 mkdir -p "$WHEELS"
+# The default build targets this CPU (llama.cpp's GGML_NATIVE: AVX-512 where there is
+# some), so the cached wheel remembers the CPU it was built for and is rebuilt on another.
+CPU_FLAGS=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | sha256sum | cut -c1-16 || echo unknown)
+CPU_STAMP=$WHEELS/llama_cpp_python-$LLAMA_VERSION.cpu
+if compgen -G "$WHEELS/llama_cpp_python-$LLAMA_VERSION-*.whl" >/dev/null \
+        && [ -f "$CPU_STAMP" ] && [ "$(cat "$CPU_STAMP")" != "$CPU_FLAGS" ]; then
+    echo "the cached wheel was built for another CPU: building it again"
+    rm -f "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl
+fi
 if ! compgen -G "$WHEELS/llama_cpp_python-$LLAMA_VERSION-*.whl" >/dev/null; then
-    echo "no cached wheel in $WHEELS: building it once (about 5 minutes on 2 cores)"
+    echo "no cached wheel in $WHEELS: building it once (about 5-7 minutes on 2 cores)"
     "${PIP[@]}" wheel --no-deps "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS"
 else
     echo "cached wheel: $(ls "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl | head -1)"
 fi
+echo "$CPU_FLAGS" > "$CPU_STAMP"
 "${PIP[@]}" install -q --find-links "$WHEELS" --only-binary=llama-cpp-python \
     "llama-cpp-python[server]==$LLAMA_VERSION"
 
