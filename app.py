@@ -406,8 +406,9 @@ def eval_summary(rows: Sequence[dict[str, Any]], store: MarksStore, lang: Lang =
              marked=sum(1 for r in merged if r["mark"]))
 
 
-TABLE_HEADERS = ["id", "vraag / question", "antwoord / answer", "bronnen / citations", "goud / gold",
-                 "goud geciteerd", "weigering ok", "s", "beoordeling / mark", "opmerking / comment"]
+TABLE_HEADERS = ["id", "vraag", "antwoord", "bronnen", "goud", "goud ✓", "weigering ✓", "s", "oordeel",
+                 "opmerking"]
+TABLE_WIDTHS = ["6%", "16%", "30%", "12%", "12%", "5%", "5%", "4%", "5%", "5%"]
 
 
 def eval_table(rows: Sequence[dict[str, Any]], store: MarksStore, lang: Lang = "nl") -> list[list[Any]]:
@@ -632,6 +633,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
                     ev_run = gr.Button(t(L, "eval_run"), variant="primary", elem_id="pr-eval-run")
                 ev_summary = gr.Markdown(t(L, "eval_none"))
                 ev_table = gr.Dataframe(headers=TABLE_HEADERS, value=[], wrap=True, interactive=False,
+                                        column_widths=TABLE_WIDTHS,
                                         elem_id="pr-eval-table", max_height=520)
                 with gr.Row():
                     with gr.Column(scale=3):
