@@ -24,15 +24,16 @@ import re  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
+from collections.abc import Callable, Iterator, Sequence  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any, Callable, Iterator, Sequence  # noqa: E402
+from typing import Any
 
 import gradio as gr  # noqa: E402
 
 from policy_rag import legal  # noqa: E402
 from policy_rag import ui_text as ui  # noqa: E402
-from policy_rag.answer import InvalidQuestion, validate_question  # noqa: E402
+from policy_rag.answer import InvalidQuestion  # noqa: E402
 from policy_rag.assistant import Assistant, CiteResult  # noqa: E402
 from policy_rag.errors import PolicyRagError  # noqa: E402
 from policy_rag.lang import detect_language  # noqa: E402
@@ -348,7 +349,7 @@ class MarksStore:
         with self._lock:
             self.marks[self.key(qid, backend)] = {
                 "id": qid, "backend": backend, "mark": mark, "comment": comment or "", "answer": answer,
-                "marked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "marked_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(self.path.name + ".tmp")
@@ -408,7 +409,7 @@ def eval_summary(rows: Sequence[dict[str, Any]], store: MarksStore, lang: Lang =
 
 TABLE_HEADERS = ["id", "vraag", "antwoord", "bronnen", "goud", "goud ✓", "weigering ✓", "s", "oordeel",
                  "opmerking"]
-TABLE_WIDTHS = ["6%", "16%", "30%", "12%", "12%", "5%", "5%", "4%", "5%", "5%"]
+TABLE_WIDTHS: list[str | int] = ["6%", "16%", "30%", "12%", "12%", "5%", "5%", "4%", "5%", "5%"]
 
 
 def eval_table(rows: Sequence[dict[str, Any]], store: MarksStore, lang: Lang = "nl") -> list[list[Any]]:
@@ -590,7 +591,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
 
     # ---------------------------------------------------------------- layout
     with gr.Blocks(title="policy-rag", analytics_enabled=False) as demo:
-        demo.policy_rag = {"store": store, "export_dir": export_dir, "assistant": assistant}  # type: ignore[attr-defined]
+        demo.policy_rag = {"store": store, "export_dir": export_dir, "assistant": assistant}
         ui_lang = gr.State("nl")
         gr.Markdown(f"## {t(L, 'title')}\n{t(L, 'subtitle')}")
         disclaimer = gr.HTML(f'<div class="pr-disclaimer" role="note">{_e(t(L, "disclaimer"))}</div>',
@@ -673,7 +674,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
 
     demo.queue(default_concurrency_limit=1, max_size=64)
     # exposed for tests and for embedding: the pure handlers
-    demo.handlers = {"chat": chat, "answer": answer, "cite": cite, "cite_view": cite_view,  # type: ignore[attr-defined]
+    demo.handlers = {"chat": chat, "answer": answer, "cite": cite, "cite_view": cite_view,
                      "run_eval": run_eval, "save_mark": save_mark, "export": export, "pick": pick}
     return demo
 

@@ -24,6 +24,7 @@ import pytest
 from conftest import FakeGenerator, make_passage
 from policy_rag import ui_text
 from policy_rag.assistant import Assistant
+from policy_rag.errors import PolicyRagError
 from policy_rag.prompts import INPUT_ERRORS, REFUSAL
 from policy_rag.settings import REPO_ROOT
 from policy_rag.types import Citation
@@ -354,7 +355,7 @@ def test_unreadable_marks_file_is_kept_aside(tmp_path: Path) -> None:
     marks.write_text("{not json", encoding="utf-8")
     store = appmod.MarksStore(marks)
     assert store.marks == {} and list(tmp_path.glob("marks.json.unreadable-*"))
-    with pytest.raises(Exception):
+    with pytest.raises(PolicyRagError, match="Unknown mark"):
         store.set("q", "none", "maybe")
 
 

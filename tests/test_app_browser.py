@@ -216,7 +216,8 @@ def test_twenty_concurrent_gradio_client_calls_on_the_real_index(real_app: dict[
         server: list[float] = []
         errors: list[BaseException] = []
 
-        def call(i: int) -> None:
+        def call(i: int, lat: list[float | None] = lat, server: list[float] = server,
+                 errors: list[BaseException] = errors) -> None:
             try:
                 c = Client(url, verbose=False)
                 t0 = time.perf_counter()
