@@ -37,6 +37,7 @@ from policy_rag.answer import InvalidQuestion  # noqa: E402
 from policy_rag.assistant import Assistant, CiteResult  # noqa: E402
 from policy_rag.errors import PolicyRagError  # noqa: E402
 from policy_rag.lang import detect_language  # noqa: E402
+from policy_rag.prompts import INPUT_ERRORS  # noqa: E402
 from policy_rag.settings import REPO_ROOT, Settings  # noqa: E402
 from policy_rag.types import Answer, Citation, Lang, Passage  # noqa: E402
 from policy_rag.ui_text import t  # noqa: E402
@@ -471,10 +472,12 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
     L: Lang = "nl"
 
     # ---------------------------------------------------------------- handlers
-    def chat(question: Any, history: list[dict[str, Any]] | None, backend: str) -> Iterator[tuple[Any, ...]]:
+    def chat(question: Any, history: list[dict[str, Any]] | None, backend: str,
+             current: str = "nl") -> Iterator[tuple[Any, ...]]:
         history = list(history or [])
         backend = backend or default_backend
-        lang = _question_lang(question)
+        blank = not isinstance(question, str) or not question.strip()
+        lang = _ui_lang(current) if blank else _question_lang(question)
         shown = question if isinstance(question, str) else ""
         shown = shown if len(shown) <= 600 else shown[:600] + " …"
         history.append({"role": "user", "content": _md(shown) or "…"})
@@ -500,9 +503,11 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
             history = [*history[:-1], {"role": "assistant", "content": answer_message(final)}]
             panel = answer_panel(final, _twins(assistant, final))
         except InvalidQuestion as e:
-            lang = _ui_lang(e.lang)
-            history[-1] = {"role": "assistant", "content": f"⚠️ **{_md(t(lang, 'input_title'))}**\n\n{_md(str(e))}"}
-            panel = notice(t(lang, "input_title"), str(e), "warn")
+            # nothing to detect a language from: keep the interface's language
+            lang = lang if blank else _ui_lang(e.lang)
+            msg = INPUT_ERRORS[e.kind][lang] if blank and e.kind in ("empty", "binary") else str(e)
+            history[-1] = {"role": "assistant", "content": f"⚠️ **{_md(t(lang, 'input_title'))}**\n\n{_md(msg)}"}
+            panel = notice(t(lang, "input_title"), msg, "warn")
         except PolicyRagError as e:
             history[-1] = {"role": "assistant", "content": f"⚠️ **{_md(t(lang, 'error_title'))}**\n\n{_md(str(e))}"}
             panel = notice(t(lang, "error_title"), t(lang, "error_body", message=str(e)), "error")
@@ -524,6 +529,10 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
         except PolicyRagError as e:
             return {"question": question if isinstance(question, str) else "", "language": _question_lang(question),
                     "error": str(e), "error_kind": "failed", "refused": False, "citations": []}
+        except Exception as e:  # a message, never a stack trace
+            log.exception("answering failed")
+            return {"question": question if isinstance(question, str) else "", "language": _question_lang(question),
+                    "error": type(e).__name__, "error_kind": "failed", "refused": False, "citations": []}
 
     def cite(query: str) -> dict:
         """Where a provision (or a phrase) is cited: ``CiteResult.to_dict()``."""
@@ -652,12 +661,12 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
 
         # ---------------------------------------------------------------- events
         chat_outputs = [chatbot, panel, question, send, backend, disclaimer, ui_lang]
-        gr.on([send.click, question.submit], chat, inputs=[question, chatbot, backend], outputs=chat_outputs,
+        gr.on([send.click, question.submit], chat, inputs=[question, chatbot, backend, ui_lang], outputs=chat_outputs,
               api_name="chat", api_visibility="undocumented", concurrency_id=GENERATE, trigger_mode="once",
               show_progress="minimal")
         chatbot.example_select(_example_text, inputs=None, outputs=[question], api_visibility="private",
                                queue=False, trigger_mode="once", show_progress="hidden").then(
-            chat, inputs=[question, chatbot, backend], outputs=chat_outputs, api_visibility="private",
+            chat, inputs=[question, chatbot, backend, ui_lang], outputs=chat_outputs, api_visibility="private",
             concurrency_id=GENERATE, show_progress="minimal")
         clear.click(lambda: ([], ""), None, [chatbot, panel], api_visibility="private", queue=False)
         gr.api(answer, api_name="answer", concurrency_id=GENERATE)

@@ -203,6 +203,15 @@ def test_bad_input_is_a_message_in_the_chat(assistant: Assistant, question: obje
     assert "pr-warn" in panel and "pr-error" not in panel
 
 
+def test_empty_input_keeps_the_interface_language(assistant: Assistant) -> None:
+    demo = appmod.build_app(assistant)
+    try:
+        history, panel = list(demo.handlers["chat"]("  ", [], "none", "en"))[-1][:2]
+    finally:
+        demo.close()
+    assert INPUT_ERRORS["empty"]["en"] in history[-1]["content"] and "Question not processed" in panel
+
+
 def test_an_unexpected_failure_is_a_message_not_a_trace(assistant: Assistant) -> None:
     def boom(question: str, backend: str | None = None):  # noqa: ANN202
         raise RuntimeError("secret internals")
@@ -297,7 +306,7 @@ def test_a_second_chat_while_one_streams_is_queued(assistant: Assistant, tmp_pat
     appmod.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
         client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
-        jobs = [client.submit("Mag ik emotieherkenning gebruiken op de werkplek?", [], "local", api_name="/chat")
+        jobs = [client.submit("Mag ik emotieherkenning gebruiken op de werkplek?", [], "local", "nl", api_name="/chat")
                 for _ in range(2)]
         outs = [j.result(timeout=60) for j in jobs]
     finally:

@@ -253,3 +253,18 @@ def test_twenty_concurrent_gradio_client_calls_on_the_real_index(real_app: dict[
     print(json.dumps(rounds, indent=1))
     # memory stable: the second round grows the process by less than 200 MB
     assert rounds[1]["rss_after_mb"] - rounds[1]["rss_before_mb"] < 200, rounds
+
+
+def test_evaluator_view_run_mark_export(page: Page, real_app: dict[str, Any]) -> None:
+    page.get_by_role("tab", name="Beoordelaar").click()
+    page.locator("input[type=number]").first.fill("3")
+    page.click("#pr-eval-run")
+    expect(page.locator("#pr-eval-table")).to_contain_text("nl-001", timeout=ANSWER_TIMEOUT_MS)
+    page.locator("#pr-eval-mark").get_by_text("deels").click()
+    page.click("#pr-eval-save")
+    expect(page.get_by_text("Opgeslagen in").first).to_be_visible(timeout=30_000)
+    store = real_app["demo"].policy_rag["store"]
+    assert store.get("nl-001", "none")["mark"] == "partly"
+    page.get_by_role("button", name="Exporteer CSV").click()
+    expect(page.locator("a[download]").first).to_be_attached(timeout=30_000)
+    shot(page, "07-evaluator")
