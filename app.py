@@ -146,7 +146,9 @@ def citation_card(c: Citation, twin: Passage | None, lang: Lang) -> str:
 
 
 def notice(title: str, body: str, kind: str = "info") -> str:
-    cls = {"info": "pr-notice", "warn": "pr-notice pr-warn", "error": "pr-notice pr-error"}[kind]
+    """A boxed message: "info" (neutral, e.g. a refusal), "warn" (bad input), "error"."""
+    cls = {"info": "pr-notice", "refusal": "pr-notice pr-refusal", "warn": "pr-notice pr-warn",
+           "error": "pr-notice pr-error"}[kind]
     return f'<div class="{cls}" role="status"><strong>{_e(title)}</strong><br>{_e(body)}</div>'
 
 
@@ -161,8 +163,7 @@ def answer_panel(a: Answer, twins: Sequence[Passage | None]) -> str:
              f'{_e(t(lang, "backend_used", backend=backend_name(a.backend, lang)))}'
              f' · {_e(t(lang, "timings", total=a.timings.get("total", 0.0)))}</div>']
     if a.refused:
-        parts.append(notice(t(lang, "refusal_title"), t(lang, "refusal_body")).replace(
-            'class="pr-notice"', 'class="pr-notice pr-refusal"', 1))
+        parts.append(notice(t(lang, "refusal_title"), t(lang, "refusal_body"), "refusal"))
     if a.notes:
         items = "".join(f"<li>{_e(n)}</li>" for n in a.notes)
         parts.append(f'<div class="pr-notice pr-warn pr-notes"><strong>{_e(t(lang, "notes_title"))}</strong>'
