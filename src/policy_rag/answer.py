@@ -144,8 +144,8 @@ class Answerer:
 
     # -- retrieval-level refusal -------------------------------------------------------
     def relevant(self, result: SearchResult) -> bool:
-        if result.provision and result.hits and result.hits[0].why == "provision":
-            return True
+        if result.provision and result.hits and legal.matches(result.provision, result.hits[0].passage.provision):
+            return True  # the question names a provision of the act, and that is what was found
         return bool(result.hits) and result.top_dense >= self.settings.min_dense_score
 
     def context(self, result: SearchResult) -> tuple[list[Passage], list[str]]:

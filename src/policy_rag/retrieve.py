@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -28,6 +29,23 @@ log = logging.getLogger(__name__)
 RECITAL_WEIGHT = 0.8  # a recital explains an article; rank it below an equally good article
 PAGE_WEIGHT = 0.9
 MAX_GUIDANCE_SHARE = 0.5  # at most half of the top k from non-binding texts, if law is available
+BM25_WEIGHT = 0.8
+
+# What a legal reader knows before searching: where the act defines its terms, where it
+# says from when it applies, where the fines are. A question of that kind gives the
+# provision a boost (in reciprocal-rank units: weight w = as if ranked first in a list of weight w).
+_DEFINITION_Q = re.compile(
+    r"\b(wat (is|zijn|betekent|verstaat|houdt)|wat wordt .* verstaan|definitie|betekenis|wanneer ben ik|wie is|"
+    r"what('s| is| are| does)|definition|meaning|mean by|who is|when am i|counts? as|geldt als)\b", re.I)
+_TOPIC_PRIORS: list[tuple[re.Pattern[str], str, str, float]] = [
+    # (question pattern, doc, provision prefix, weight)
+    (re.compile(r"\b(vanaf wanneer|sinds wanneer|wanneer (gaat|gaan|gelden|geldt|is|treedt)|datum|"
+                r"from when|since when|when (do|does|will|did|is|are)|apply from|date|deadline|termijn)\b", re.I),
+     "ai-act", "Article 113", 1.0),
+    (re.compile(r"\b(boete|boetes|geldboete|sanctie|sancties|fine|fines|penalt\w*)\b", re.I), "ai-act", "Article 99", 1.0),
+    (re.compile(r"\b(omnibus|2026/1744|gewijzigd|wijziging|amended|amendment|changed)\b", re.I), "omnibus", "", 0.6),
+    (re.compile(r"\b(richtsnoer\w*|guideline\w*|commissie zegt|commission says)\b", re.I), "guidelines-", "", 0.4),
+]
 
 
 @dataclass
@@ -38,6 +56,9 @@ class SearchResult:
     top_dense: float  # best cosine of the question to any passage (relevance signal)
     provision: str | None = None  # a provision named in the question
     timings: dict[str, float] = field(default_factory=dict)
+
+
+_TERM = re.compile(r"^\(?\d+\)\s*[‘“'\"]([^’”'\"]{2,80})[’”'\"]")
 
 
 def twin_id(pid: str, lang: Lang) -> str:
@@ -51,6 +72,54 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self._terms: list[tuple[list[str], int]] | None = None
+
+    def defined_terms(self) -> list[tuple[list[str], int]]:
+        """(stemmed tokens of the defined term, passage row) for every numbered definition."""
+        if self._terms is None:
+            from .index import tokenize
+
+            self._terms = []
+            for i, p in enumerate(self.index.passages):
+                if p.kind != "definition":
+                    continue
+                m = _TERM.match(p.text)
+                if m:
+                    toks = tokenize(m.group(1), p.lang)
+                    if toks:
+                        self._terms.append((toks, i))
+        return self._terms
+
+    def priors(self, question: str, lang: Lang, provision: str | None) -> dict[int, float]:
+        """Boosts from what the question asks for: a named provision, a defined term, a topic."""
+        from .index import tokenize
+
+        s = self.settings
+        unit = 1.0 / (s.rrf_k + 1)
+        boost: dict[int, float] = {}
+
+        def add(i: int, w: float) -> None:
+            boost[i] = boost.get(i, 0.0) + w * unit
+
+        if provision:
+            specific = "(" in provision
+            for i, p in enumerate(self.index.passages):
+                if p.doc == "ai-act" and legal.matches(provision, p.provision):
+                    exact = p.provision == provision
+                    add(i, 3.0 if (specific and exact) else 1.0 if len(p.provision) >= len(provision) else 0.5)
+        if _DEFINITION_Q.search(question):
+            q = set(tokenize(question, lang)) | set(tokenize(question, "en" if lang == "nl" else "nl"))
+            matched = [(len(t), i) for t, i in self.defined_terms() if set(t) <= q]
+            if matched:
+                longest = max(n for n, _ in matched)
+                for n, i in matched:
+                    add(i, 3.0 if n == longest else 1.0)
+        for pattern, doc, prefix, w in _TOPIC_PRIORS:
+            if pattern.search(question):
+                for i, p in enumerate(self.index.passages):
+                    if p.doc.startswith(doc) and (not prefix or legal.matches(prefix, p.provision)):
+                        add(i, w)
+        return boost
 
     def alternate(self, p: Passage) -> Passage | None:
         """The same provision in the other language, if the document has it."""
@@ -83,9 +152,16 @@ class Retriever:
 
         t = time.perf_counter()
         fused: dict[int, float] = {}
-        for weight, ranked in ((1.0, dense), (0.8, keyword)):
-            for r, (i, _score) in enumerate(ranked):
-                fused[i] = fused.get(i, 0.0) + weight / (s.rrf_k + r + 1)
+        for r, (i, _score) in enumerate(dense):
+            # BM25 cannot see across languages: for a passage in the other language the
+            # dense rank speaks for both signals
+            w = 1.0 if self.index.passages[i].lang == lang else 1.0 + BM25_WEIGHT
+            fused[i] = fused.get(i, 0.0) + w / (s.rrf_k + r + 1)
+        for r, (i, _score) in enumerate(keyword):
+            fused[i] = fused.get(i, 0.0) + BM25_WEIGHT / (s.rrf_k + r + 1)
+        provision = legal.parse_query_provision(question)
+        for i, b in self.priors(question, lang, provision).items():
+            fused[i] = fused.get(i, 0.0) + b
         for i in fused:
             p = self.index.passages[i]
             if p.kind == "recital":
@@ -93,11 +169,7 @@ class Retriever:
             elif p.kind == "page":
                 fused[i] *= PAGE_WEIGHT
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
-
-        provision = legal.parse_query_provision(question)
-        direct: list[Passage] = self.provision_passages(provision, lang)[: k] if provision else []
-
-        hits = self._collapse_and_balance(direct, ranked, lang, k)
+        hits = self._collapse_and_balance([], ranked, lang, k)
         timings["fuse"] = time.perf_counter() - t
         top_dense = dense[0][1] if dense else 0.0
         return SearchResult(question, lang, hits, float(top_dense), provision, timings)
