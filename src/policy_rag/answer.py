@@ -30,8 +30,8 @@ from .generate import Generator
 from .index import tokenize
 from .lang import detect_language
 from .prompts import (
-    AMENDED_NOTE, EXTRACTIVE_INTRO, INPUT_ERRORS, LANGUAGE_NAME, QUARANTINE_NOTE, REFUSAL,
-    SOURCE_TEMPLATE, SYSTEM_PROMPT, UNSUPPORTED_NOTE, USER_PROMPT,
+    AMENDED_NOTE, EXAMPLE, EXTRACTIVE_INTRO, INPUT_ERRORS, QUARANTINE_NOTE, REFUSAL, SOURCE_TEMPLATE,
+    SYSTEM_PROMPT, UNSUPPORTED_NOTE, USER_PROMPT,
 )
 from .retrieve import Retriever, SearchResult
 from .settings import Settings
@@ -40,8 +40,9 @@ from .types import Answer, Citation, Lang, Passage
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-CONTEXT_PASSAGES = 4  # passages given to the LLM
-CONTEXT_WORDS = 170  # words kept of each (the most relevant sentences)
+CONTEXT_PASSAGES = 3  # passages given to the LLM (prompt processing is ~150 tokens/s here)
+CONTEXT_BINDING = 2  # of which at least this many from binding text, when retrieval found them
+CONTEXT_WORDS = 120  # words kept of each (the sentences most relevant to the question)
 LEXICAL_SUPPORT = 0.6  # share of a sentence's content words found in the passage
 SEMANTIC_SUPPORT = 0.72  # cosine (EmbeddingGemma, query prompt both sides) to a passage sentence
 MIN_CONTENT_WORDS = 3  # a "sentence" with fewer content words cannot be checked, so is not kept
@@ -150,26 +151,24 @@ class Answerer:
 
     def context(self, result: SearchResult) -> tuple[list[Passage], list[str]]:
         """The passages given to the model (hostile ones left out), and the ids left out."""
-        ps: list[Passage] = []
-        quarantined: list[str] = []
-        for h in result.hits:
-            if is_hostile(h.passage):
-                quarantined.append(h.passage.id)
-                continue
-            ps.append(h.passage)
-            if len(ps) >= CONTEXT_PASSAGES:
-                break
-        return ps, quarantined
+        quarantined = [h.passage.id for h in result.hits if is_hostile(h.passage)]
+        safe = [h.passage for h in result.hits if h.passage.id not in quarantined]
+        # the law first (the guidelines explain it, they do not replace it), in rank order
+        law = [p for p in safe if p.binding and p.kind != "recital"][:CONTEXT_BINDING]
+        rest = [p for p in safe if p not in law]
+        return (law + rest)[:CONTEXT_PASSAGES], quarantined
 
     def messages(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
         sources = "\n\n".join(
-            SOURCE_TEMPLATE.format(n=i, label=f"{p.label} ({p.doc})", text=focus(p, question, lang))
+            SOURCE_TEMPLATE.format(n=i, label=p.label, text=" ".join(focus(p, question, lang).split()))
             for i, p in enumerate(passages, 1)
         )
+        example_q, example_a = EXAMPLE[lang]
         return [
-            {"role": "system", "content": SYSTEM_PROMPT.format(language=LANGUAGE_NAME[lang], refusal=REFUSAL[lang])},
-            {"role": "user", "content": USER_PROMPT.format(sources=sources, question=question,
-                                                           language=LANGUAGE_NAME[lang])},
+            {"role": "system", "content": SYSTEM_PROMPT[lang].format(refusal=REFUSAL[lang])},
+            {"role": "user", "content": example_q},
+            {"role": "assistant", "content": example_a},
+            {"role": "user", "content": USER_PROMPT[lang].format(sources=sources, question=question)},
         ]
 
     # -- checking ------------------------------------------------------------------------
@@ -201,7 +200,8 @@ class Answerer:
         for s, e in sentence_spans(raw.replace("\n", " ")):
             sent = raw.replace("\n", " ")[s:e]
             cited = [int(n) - 1 for n in _CITE.findall(sent)]
-            bare = _CITE.sub("", sent).strip()
+            bare = re.sub(r"\s+([,.;:!?])", r"\1", _CITE.sub("", sent))
+            bare = re.sub(r"([,;:])(?:\s*[,;:.])+", r"\1", bare).strip().rstrip(",;: ")
             if len(_content(bare, lang)) < MIN_CONTENT_WORDS:
                 if bare and not cited and kept:  # a trailing fragment: ignore silently
                     continue

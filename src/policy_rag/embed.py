@@ -77,6 +77,9 @@ class SentenceTransformerEmbedder:
                     "POLICY_RAG_EMBED_MODEL to a sentence-transformers folder or hub id.")
             import torch
             from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # the entry points show their own progress
 
             dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}[self.dtype]
             log.info("loading embedding model %s (%s)", self.model_path, self.dtype)

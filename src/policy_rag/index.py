@@ -132,6 +132,7 @@ class Index:
         if self._bm25 is None:
             import bm25s
 
+            logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
             corpus = [tokenize(p.embed_text(), p.lang) for p in self.passages]
             r = bm25s.BM25()
             r.index(corpus, show_progress=False)

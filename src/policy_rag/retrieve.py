@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ _TOPIC_PRIORS: list[tuple[re.Pattern[str], str, str, float]] = [
     # (question pattern, doc, provision prefix, weight)
     (re.compile(r"\b(vanaf wanneer|sinds wanneer|wanneer (gaat|gaan|gelden|geldt|is|treedt)|datum|"
                 r"from when|since when|when (do|does|will|did|is|are)|apply from|date|deadline|termijn)\b", re.I),
-     "ai-act", "Article 113", 1.0),
+     "ai-act", "Article 113", 1.5),
     (re.compile(r"\b(boete|boetes|geldboete|sanctie|sancties|fine|fines|penalt\w*)\b", re.I), "ai-act", "Article 99", 1.0),
     (re.compile(r"\b(omnibus|2026/1744|gewijzigd|wijziging|amended|amendment|changed)\b", re.I), "omnibus", "", 0.6),
     (re.compile(r"\b(richtsnoer\w*|guideline\w*|commissie zegt|commission says)\b", re.I), "guidelines-", "", 0.4),
@@ -196,14 +197,20 @@ class Retriever:
         top_score = ranked[0][1] if ranked else 1.0
         for p in direct:
             add(p, top_score + 1.0, "provision")
-        guidance_cap = max(1, int(k * MAX_GUIDANCE_SHARE))
+
+        def guidance_allowed() -> bool:
+            # at every prefix of the list, at most about half may be guidance
+            n_guidance = sum(1 for h in out if not h.passage.binding)
+            return n_guidance + 1 <= math.ceil((len(out) + 1) * MAX_GUIDANCE_SHARE)
+
         deferred: list[tuple[Passage, float]] = []
         for i, score in ranked:
+            while deferred and len(out) < k and guidance_allowed():
+                add(*deferred.pop(0), "fused")
             if len(out) >= k:
                 break
             p = self.index.passages[i]
-            n_guidance = sum(1 for h in out if not h.passage.binding)
-            if not p.binding and n_guidance >= guidance_cap:
+            if not p.binding and not guidance_allowed():
                 deferred.append((p, score))
                 continue
             add(p, score, "fused")
