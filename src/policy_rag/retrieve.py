@@ -107,7 +107,9 @@ class Retriever:
             for i, p in enumerate(self.index.passages):
                 if p.doc == "ai-act" and legal.matches(provision, p.provision):
                     exact = p.provision == provision
-                    add(i, 3.0 if (specific and exact) else 1.0 if len(p.provision) >= len(provision) else 0.5)
+                    # "artikel 26 lid 8" asks for that paragraph; "onder bijlage III" names the
+                    # setting of a question about something inside it: a nudge, not a flood
+                    add(i, 3.0 if (specific and exact) else 1.0 if specific else 0.5)
         if _DEFINITION_Q.search(question):
             q = set(tokenize(question, lang)) | set(tokenize(question, "en" if lang == "nl" else "nl"))
             matched = [(len(t), i) for t, i in self.defined_terms() if set(t) <= q]
