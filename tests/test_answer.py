@@ -99,3 +99,22 @@ def test_sentence_spans_are_exact_substrings():
     text = "First one. Second; third!\n(a) a point"
     spans = sentence_spans(text)
     assert [text[s:e] for s, e in spans] == ["First one.", "Second;", "third!", "(a) a point"]
+
+
+def test_invented_numbers_are_not_supported(answerer, small_index):
+    from policy_rag.answer import numbers, numbers_supported
+
+    assert numbers("tot 35 000 000 EUR of 7 %") == {"35000000", "7"}
+    assert numbers_supported("een boete van 35.000.000 euro", "tot 35 000 000 EUR")
+    assert not numbers_supported("vanaf 1 januari 2030", "van toepassing vanaf 2 augustus 2026")
+    ps = _ps(small_index, "ai-act/nl/art-4")
+    raw = "Aanbieders nemen vanaf 2031 maatregelen voor een toereikend niveau van AI-geletterdheid van hun personeel [1]."
+    assert answerer.check(raw, "nl", ps).refused
+
+
+def test_allowed_when_the_source_prohibits_is_dropped(answerer, small_index):
+    ps = _ps(small_index, "ai-act/nl/art-5.1.f")
+    wrong = "Ja, het gebruik van AI-systemen om emoties op de werkplek af te leiden is toegestaan [1]."
+    assert answerer.check(wrong, "nl", ps).refused
+    right = "Het gebruik van AI-systemen om emoties op de werkplek af te leiden is verboden [1]."
+    assert not answerer.check(right, "nl", ps).refused

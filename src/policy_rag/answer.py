@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
+import numpy as np
+
 from . import legal
 from .errors import PolicyRagError
 from .generate import Generator
@@ -44,7 +46,8 @@ CONTEXT_PASSAGES = 3  # passages given to the LLM (prompt processing is ~150 tok
 CONTEXT_BINDING = 2  # of which at least this many from binding text, when retrieval found them
 CONTEXT_WORDS = 120  # words kept of each (the sentences most relevant to the question)
 LEXICAL_SUPPORT = 0.6  # share of a sentence's content words found in the passage
-SEMANTIC_SUPPORT = 0.72  # cosine (EmbeddingGemma, query prompt both sides) to a passage sentence
+SEMANTIC_SUPPORT = 0.62  # cosine (EmbeddingGemma, query prompt both sides) to a passage sentence
+SEMANTIC_SUPPORT_CITED = 0.52  # for the passage the sentence itself cites (calibration optimum)
 MIN_CONTENT_WORDS = 3  # a "sentence" with fewer content words cannot be checked, so is not kept
 
 _INJECTION = re.compile(
@@ -99,14 +102,51 @@ def is_hostile(p: Passage) -> bool:
 
 
 def _content(text: str, lang: str) -> set[str]:
-    return {t for t in tokenize(text, lang) if not t.isdigit()}
+    return {t for t in tokenize(text, lang) if not t.isdigit()}  # numbers: see numbers_supported
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_THOUSANDS = re.compile(r"(?<=\d)[ .\u00a0\u202f](?=\d{3}\b)")
+
+
+_PROHIBITION = re.compile(r"\b(verboden|verbod|shall be prohibited|is prohibited|are prohibited|prohibition)\b", re.I)
+_PERMISSIVE = re.compile(r"\b(toegestaan|mag|mogen|kan worden gebruikt|kunnen worden gebruikt|is allowed|are allowed|"
+                         r"permitted|may be used|can be used|is legal|is lawful)\b", re.I)
+_NEGATION = re.compile(r"\b(niet|geen|nooit|verboden|not|no|never|prohibited|banned|cannot|can't|unless|tenzij|"
+                       r"behalve|except|alleen|only)\b", re.I)
+
+
+def contradicts_prohibition(sentence: str, passage: Passage) -> bool:
+    """A sentence that says a practice is allowed, citing a passage that prohibits it.
+
+    The small model gets yes/no questions wrong ("Ja, emotieherkenning kan worden gebruikt op
+    de werkplek [1]" citing Article 5(1)(f)); word overlap alone would accept that sentence.
+    """
+    return bool(_PROHIBITION.search(f"{passage.context} {passage.text}") and _PERMISSIVE.search(sentence)
+                and not _NEGATION.search(sentence))
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers in a text, thousands separators removed ("35 000 000" -> "35000000")."""
+    return {n.replace(",", ".") for n in _NUMBER.findall(_THOUSANDS.sub("", text))}
+
+
+def numbers_supported(sentence: str, passage_text: str) -> bool:
+    """Every number the sentence states (a date, an amount, a percentage) is in the passage."""
+    return numbers(sentence) <= numbers(passage_text)
 
 
 def lexical_support(sentence: str, s_lang: str, passage_text: str, p_lang: str) -> float:
-    words = _content(sentence, s_lang)
+    """Share of the sentence's content words found in the passage. A word counts if its stem in
+    either language is there: Dutch answers quote English terms ("personal training") and back."""
+    from .index import tokenize
+
+    have = _content(passage_text, p_lang)
+    words = [w for w in re.findall(r"[\w-]+", sentence.lower()) if tokenize(w, s_lang)]
     if not words:
         return 0.0
-    return len(words & _content(passage_text, p_lang)) / len(words)
+    found = sum(1 for w in words if set(tokenize(w, s_lang)) & have or set(tokenize(w, p_lang)) & have)
+    return found / len(words)
 
 
 def focus(p: Passage, question: str, lang: str, max_words: int = CONTEXT_WORDS) -> str:
@@ -160,7 +200,8 @@ class Answerer:
 
     def messages(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
         sources = "\n\n".join(
-            SOURCE_TEMPLATE.format(n=i, label=p.label, text=" ".join(focus(p, question, lang).split()))
+            SOURCE_TEMPLATE.format(n=i, label=p.label,
+                                   text=" ".join(f"{p.context} {focus(p, question, lang)}".split()))
             for i, p in enumerate(passages, 1)
         )
         example_q, example_a = EXAMPLE[lang]
@@ -172,29 +213,32 @@ class Answerer:
         ]
 
     # -- checking ------------------------------------------------------------------------
-    def _semantic(self, sentence: str, passages: Sequence[Passage]) -> list[tuple[float, int, tuple[int, int]]]:
-        """Best (cosine, passage index, sentence span) per passage, by embedding similarity."""
-        items: list[tuple[int, tuple[int, int]]] = []
-        texts = [sentence]
+    def _semantic(self, sentence: str, passages: Sequence[Passage],
+                  cache: dict[int, tuple[list[tuple[int, int]], np.ndarray]]) -> dict[int, tuple[float, tuple[int, int]]]:
+        """Best (cosine, sentence span) per passage, by embedding similarity (works across languages).
+
+        ``cache`` keeps the passages' sentence vectors for the other sentences of the same answer."""
+        emb = self.retriever.embedder
         for pi, p in enumerate(passages):
-            for span in sentence_spans(p.text):
-                items.append((pi, span))
-                texts.append(p.text[slice(*span)])
-        if not items:
-            return []
-        vecs = self.retriever.embedder.embed_queries(texts)
-        sims = vecs[1:] @ vecs[0]
-        best: dict[int, tuple[float, int, tuple[int, int]]] = {}
-        for (pi, span), sim in zip(items, sims):
-            if pi not in best or sim > best[pi][0]:
-                best[pi] = (float(sim), pi, span)
-        return sorted(best.values(), reverse=True)
+            if pi not in cache:
+                spans = sentence_spans(p.text)
+                texts = [f"{p.context} {p.text[slice(*sp)]}".strip() for sp in spans]  # with the lead-in
+                cache[pi] = (spans, emb.embed_queries(texts) if spans else np.zeros((0, 1)))
+        q = emb.embed_queries([sentence])[0]
+        best: dict[int, tuple[float, tuple[int, int]]] = {}
+        for pi, (spans, vecs) in cache.items():
+            if spans:
+                sims = vecs @ q
+                j = int(np.argmax(sims))
+                best[pi] = (float(sims[j]), spans[j])
+        return best
 
     def check(self, raw: str, lang: Lang, passages: Sequence[Passage]) -> Checked:
         """Keep the sentences a given passage supports; quote that passage; renumber."""
         if REFUSAL[lang].rstrip(".").lower() in raw.lower() or REFUSAL["en"].rstrip(".").lower() in raw.lower():
             return Checked(REFUSAL[lang], [], refused=True)
         kept: list[tuple[str, list[tuple[int, str]]]] = []  # sentence, [(passage index, quote)]
+        vec_cache: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
         dropped = 0
         support: list[float] = []
         for s, e in sentence_spans(raw.replace("\n", " ")):
@@ -210,31 +254,43 @@ class Answerer:
                 continue
             supports: list[tuple[int, str]] = []
             best_score = 0.0
-            # 1) the passages it cites, lexically; 2) any passage, lexically; 3) semantically
-            order = [i for i in cited if 0 <= i < len(passages)] + [
-                i for i in range(len(passages)) if i not in cited]
+            # the passages it cites first, then the others (a sentence citing the wrong one is
+            # re-attributed); each lexically (stemmed words, numbers), then by meaning
+            cited_ok = [i for i in dict.fromkeys(cited) if 0 <= i < len(passages)]
+            order = cited_ok + [i for i in range(len(passages)) if i not in cited_ok]
+            sem: dict[int, tuple[float, tuple[int, int]]] | None = None
             for pi in order:
                 p = passages[pi]
                 spans = sentence_spans(p.text)
-                if not spans:
+                if not spans or not numbers_supported(bare, p.text):
                     continue
-                scored = [(lexical_support(bare, lang, p.text[slice(*sp)], p.lang), sp) for sp in spans]
-                whole = lexical_support(bare, lang, p.text, p.lang)
-                sc, sp = max(scored)
+                if contradicts_prohibition(bare, p):
+                    supports.clear()
+                    break
+                # the lead-in ("The following AI practices shall be prohibited:") is part of what a point says
+                whole = lexical_support(bare, lang, f"{p.context}\n{p.text}", p.lang)
                 best_score = max(best_score, whole)
                 if whole >= LEXICAL_SUPPORT:
+                    _, sp = max((lexical_support(bare, lang, p.text[slice(*sp)], p.lang), sp) for sp in spans)
                     supports.append((pi, p.text[slice(*sp)]))
-                    if pi in cited or not supports[:-1]:
-                        break
-            if not supports:
-                for sim, pi, sp in self._semantic(bare, passages):
+                    break
+                if pi in cited_ok or pi == order[-1]:
+                    if sem is None:
+                        sem = self._semantic(bare, passages, vec_cache)
+                    sim, sp = sem.get(pi, (0.0, spans[0]))
                     best_score = max(best_score, sim)
-                    if sim >= SEMANTIC_SUPPORT:
+                    if sim >= (SEMANTIC_SUPPORT_CITED if pi in cited_ok else SEMANTIC_SUPPORT):
+                        supports.append((pi, p.text[slice(*sp)]))
+                        break
+            if not supports and sem is not None and not any(contradicts_prohibition(bare, p) for p in passages):
+                # by meaning, any passage (a Dutch sentence, an English guideline)
+                for pi, (sim, sp) in sorted(sem.items(), key=lambda kv: -kv[1][0]):
+                    if sim >= SEMANTIC_SUPPORT and numbers_supported(bare, passages[pi].text):
                         supports.append((pi, passages[pi].text[slice(*sp)]))
                     break
             support.append(best_score)
             if supports:
-                kept.append((bare.rstrip(" ."), supports[:2]))
+                kept.append((bare.rstrip(" ."), supports))
             else:
                 dropped += 1
         if not kept:
