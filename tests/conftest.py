@@ -5,9 +5,14 @@ the real corpus are used by the tests marked ``integration``."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -97,7 +102,7 @@ def sample_passages() -> list[Passage]:
 
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
-    return FakeEmbedder(dim=64)
+    return FakeEmbedder(dim=512)
 
 
 @pytest.fixture
@@ -134,3 +139,55 @@ def mirror() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on loopback, with the 0.5B model."""
+    from policy_rag.models import llm_path
+    from policy_rag.settings import get_settings
+
+    small = llm_path(get_settings(), "0.5b")
+    if not small.is_file():
+        pytest.skip(f"{small} is missing: run `policy-rag models --llm 0.5b` (or `make setup`)")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/v1"
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(small), "--model_alias", "local-model",
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
+        "--chat_format", "chatml",
+    ]  # fmt: skip
+    log_path = Path(os.environ.get("PYTEST_LLAMA_SERVER_LOG", "/tmp")) / f"llama-server-{port}.log"
+    with open(log_path, "w+b") as log_file:
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 180
+            while True:
+                if proc.poll() is not None:
+                    log_file.seek(0)
+                    pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log_file.read()[-3000:]!r}")
+                try:
+                    if httpx.get(f"{base}/models", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"llama_cpp.server did not answer on {base}/models within 180 s")
+                time.sleep(0.5)
+            yield base
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+    log_path.unlink(missing_ok=True)
+
+

@@ -326,44 +326,6 @@ def test_local_generator_answers_with_the_real_model() -> None:
     assert get_generator(s, "local") is gen and gen.loaded
 
 
-@pytest.fixture(scope="module")
-def llama_server() -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server on loopback, with the 0.5B model."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}/v1"
-    cmd = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(SMALL), "--model_alias", "local-model",
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
-        "--chat_format", "chatml",
-    ]  # fmt: skip
-    log_path = Path(os.environ.get("PYTEST_LLAMA_SERVER_LOG", "/tmp")) / f"llama-server-{port}.log"
-    with open(log_path, "w+b") as log_file:
-        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                if proc.poll() is not None:
-                    log_file.seek(0)
-                    pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log_file.read()[-3000:]!r}")
-                try:
-                    if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not answer on {base}/models within 180 s")
-                time.sleep(0.5)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-    log_path.unlink(missing_ok=True)
-
-
 @pytest.mark.integration
 @needs_small
 def test_hosted_generator_against_llama_cpp_server(llama_server: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from policy_rag.index import query_tokens, tokenize
 def test_save_load_round_trip(tmp_path, small_index):
     path = index_mod.save(small_index, tmp_path / "index")
     assert (path / "index.faiss").exists() and (path / "manifest.json").exists()
-    loaded = index_mod.load(tmp_path / "index", expect={"model_id": "fake-64"})
+    loaded = index_mod.load(tmp_path / "index", expect={"model_id": "fake-512"})
     assert [p.to_dict() for p in loaded.passages] == [p.to_dict() for p in small_index.passages]
     assert np.allclose(loaded.vectors, small_index.vectors)
     assert (tmp_path / "index" / "current").resolve() == path

@@ -231,9 +231,14 @@ def _small_corpus_env(tmp_path: Path) -> dict[str, str]:
     """A corpus of the two shipped Dutch pages only, with its own index and vector cache."""
     corpus = tmp_path / "corpus"
     (corpus / "nl" / "commission-pages").mkdir(parents=True)
-    manifest = (REPO_ROOT / "corpus" / "sources.toml").read_text(encoding="utf-8")
-    rows = [r for r in manifest.split("[[source]]") if "shipped = true" in r]
-    (corpus / "sources.toml").write_text("".join("[[source]]" + r for r in rows), encoding="utf-8")
+    from dataclasses import asdict
+
+    from policy_rag.sources import load_manifest
+
+    rows = [asdict(s) for s in load_manifest(REPO_ROOT / "corpus" / "sources.toml") if s.shipped]
+    assert len(rows) == 2
+    toml = "\n".join("[[source]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in r.items()) for r in rows)
+    (corpus / "sources.toml").write_text(toml, encoding="utf-8")
     for f in (REPO_ROOT / "corpus" / "nl" / "commission-pages").iterdir():
         (corpus / "nl" / "commission-pages" / f.name).write_bytes(f.read_bytes())
     return {**os.environ, "POLICY_RAG_CORPUS": str(corpus), "POLICY_RAG_INDEX": str(tmp_path / "index"),
@@ -281,3 +286,23 @@ def test_killed_ingest_leaves_the_last_good_index(assistant: Assistant, tmp_path
     proc.wait()
     after = index_mod.load(Path(env["POLICY_RAG_INDEX"]))
     assert after.path == good.path and len(after.passages) == len(good.passages)
+
+
+# --- the hosted path, for real: llama-cpp-python's OpenAI-compatible server on loopback ----------
+
+
+def test_ask_through_a_real_openai_compatible_server(assistant: Assistant, llama_server: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICY_RAG_HOSTED_API_KEY", "test-key")
+    s = SETTINGS.with_(hosted_base_url=llama_server, hosted_model="local-model")
+    a = Assistant(s, embedder=assistant.embedder, index=assistant.index)
+    pieces = list(a.stream("Wat is de maximale boete voor verboden AI-praktijken?", backend="hosted"))
+    final = pieces[-1]
+    assert final.backend == "hosted" and len(pieces) > 2, "streamed from the server"
+    assert final.refused or final.citations, final.text
+    assert all(c.quote in c.passage.text for c in final.citations)
+    # the same server, unreachable: a clear error naming the URL, no stack trace from the CLI
+    r = subprocess.run([sys.executable, "-m", "policy_rag.cli", "ask", "Wat is AI?", "--llm", "hosted"],
+                       capture_output=True, text=True, cwd=REPO_ROOT, timeout=300,
+                       env={**os.environ, "POLICY_RAG_HOSTED_BASE_URL": "http://127.0.0.1:9/v1"})
+    assert r.returncode == 1 and "127.0.0.1:9" in r.stderr and "Traceback" not in r.stderr

@@ -124,7 +124,7 @@ class Index:
         if not self.passages:
             return []
         scores, ids = self.faiss_index.search(np.asarray(qvec, dtype=np.float32).reshape(1, -1), min(k, len(self.passages)))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and s > 0]  # > 0: related at all
 
     # -- keyword
     @property
