@@ -4,9 +4,7 @@ integration tests with the real 0.5B GGUF (in-process, and behind llama-cpp-pyth
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
 import sys
 import threading
 import time

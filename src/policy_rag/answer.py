@@ -21,8 +21,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -32,8 +32,16 @@ from .generate import Generator
 from .index import tokenize
 from .lang import detect_language
 from .prompts import (
-    AMENDED_NOTE, EXAMPLE, EXTRACTIVE_INTRO, INPUT_ERRORS, QUARANTINE_NOTE, REFUSAL, SOURCE_TEMPLATE,
-    SYSTEM_PROMPT, UNSUPPORTED_NOTE, USER_PROMPT,
+    AMENDED_NOTE,
+    EXAMPLE,
+    EXTRACTIVE_INTRO,
+    INPUT_ERRORS,
+    QUARANTINE_NOTE,
+    REFUSAL,
+    SOURCE_TEMPLATE,
+    SYSTEM_PROMPT,
+    UNSUPPORTED_NOTE,
+    USER_PROMPT,
 )
 from .retrieve import Retriever, SearchResult
 from .settings import Settings

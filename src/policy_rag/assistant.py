@@ -7,8 +7,8 @@ first search, the embedding model on first query, the LLM on first generated ans
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from . import index as index_mod
 from . import legal

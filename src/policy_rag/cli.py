@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from .errors import PolicyRagError
 from .settings import Settings, get_settings
@@ -144,7 +144,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _print_answer(ans) -> None:  # type: ignore[no-untyped-def]
+def _print_answer(ans) -> None:  # noqa: ANN001
     print(ans.text)
     for n in ans.notes:
         print(f"\n{n}")

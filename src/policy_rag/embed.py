@@ -15,8 +15,9 @@ import hashlib
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class SentenceTransformerEmbedder:
         self.query_prompt = settings.query_prompt
         name = Path(self.model_path).name if Path(self.model_path).exists() else self.model_path
         self.model_id = f"{name}|{self.dtype}|q={self.query_prompt}|d=title: <label> | text: "
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     def _load(self):

@@ -31,7 +31,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +331,7 @@ def run(settings: Settings, *, lang: str | None = None, limit: int | None = None
     a = assistant or Assistant(settings)
     qs = load_questions(lang=lang, limit=limit)
     answerable = [q for q in qs if q.answerable]
-    results: dict[str, Any] = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    results: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"),
                                "settings": {"backend": backend, "lang": lang, "limit": limit,
                                             "model_id": a.embedder.model_id,
                                             "passages": len(a.index.passages)},
@@ -405,7 +405,7 @@ def run(settings: Settings, *, lang: str | None = None, limit: int | None = None
             adv(1)
         results["answers"] = _by_lang(qs, recs, lambda qq, rr: answer_metrics(qq, rr))
     results["per_question"] = list(per_q.values())
-    results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     write_report(results, out)
     return results
 
@@ -510,7 +510,7 @@ def render_html(results: dict, comparison: list[dict]) -> str:
 
 
 def write_report(results: dict, out: Path | None = None) -> Path:
-    out = out or REPORTS / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = out or REPORTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
     prev = _previous(out.parent, out)
     comparison = compare(prev, results) if prev else []

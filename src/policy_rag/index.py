@@ -23,10 +23,10 @@ import re
 import shutil
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -166,7 +166,7 @@ def save(index: Index, index_dir: Path) -> Path:
     import faiss
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     final = index_dir / f"build-{stamp}"
     tmp = index_dir / f"build-{stamp}.tmp"
     tmp.mkdir()
@@ -244,5 +244,5 @@ def build_manifest(*, model_id: str, dim: int, max_words: int, sources: Sequence
         "sources": list(sources),
         "counts": counts,
         "timings": timings,
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

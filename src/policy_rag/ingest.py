@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import index as index_mod
 from .chunk import chunk_document

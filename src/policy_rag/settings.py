@@ -75,7 +75,7 @@ class Settings:
     hosted_key_env: str = "POLICY_RAG_HOSTED_API_KEY"  # name of the env var holding the key
     hosted_timeout: float = 120.0
 
-    def with_(self, **changes: object) -> "Settings":
+    def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @property

@@ -31,9 +31,9 @@ def load_manifest(path: Path) -> list[Source]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SourceError(f"Manifest not found: {path}. Run from the repository root or set POLICY_RAG_CORPUS.")
+        raise SourceError(f"Manifest not found: {path}. Run from the repository root or set POLICY_RAG_CORPUS.") from None
     except tomllib.TOMLDecodeError as e:
-        raise SourceError(f"Manifest {path} is not valid TOML: {e}. Fix the file and retry.")
+        raise SourceError(f"Manifest {path} is not valid TOML: {e}. Fix the file and retry.") from e
     rows = data.get("source", [])
     sources: list[Source] = []
     seen: set[str] = set()

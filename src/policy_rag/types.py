@@ -100,7 +100,7 @@ class Passage:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Passage":
+    def from_dict(cls, d: dict[str, Any]) -> Passage:
         return cls(**d)
 
     def embed_text(self) -> str:
