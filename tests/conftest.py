@@ -191,3 +191,23 @@ def llama_server() -> Iterator[str]:
     log_path.unlink(missing_ok=True)
 
 
+
+
+def manifest_row(id_: str, path: str, data: bytes, *, fmt: str = "page-text", lang: str = "nl",
+                 url: str | None = None) -> dict:
+    """A manifest row for a test file whose content is ``data``."""
+    import hashlib
+
+    return {"id": id_, "doc": id_, "title": id_, "lang": lang, "kind": "page", "format": fmt, "version": "v",
+            "url": url or f"https://example.eu/{id_}", "path": path,
+            "sha256": hashlib.sha256(data).hexdigest(), "binding": False}
+
+
+def write_manifest(settings: Settings, rows: list[dict]) -> None:
+    """Write ``rows`` as the corpus manifest of ``settings`` (TOML, values as JSON literals)."""
+    import json
+
+    settings.corpus_dir.mkdir(parents=True, exist_ok=True)
+    settings.manifest_path.write_text(
+        "\n".join("[[source]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in r.items()) for r in rows),
+        encoding="utf-8")

@@ -1,39 +1,24 @@
 """Ingestion end to end with the fake embedder: a bad file is reported by name and skipped,
 the rest is indexed; nothing changed means nothing embedded and no new build."""
 
-import hashlib
 import shutil
 
+from conftest import manifest_row, write_manifest
 from policy_rag import index as index_mod
 from policy_rag.ingest import ingest
 
 PAGE = "tests/data/page_small.txt"
 
 
-def _manifest(settings, rows):
-    settings.corpus_dir.mkdir(parents=True, exist_ok=True)
-    out = []
-    for r in rows:
-        out.append("[[source]]\n" + "\n".join(
-            f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {str(v).lower()}" for k, v in r.items()))
-    settings.manifest_path.write_text("\n\n".join(out), encoding="utf-8")
-
-
-def _row(id_, path, fmt, data, lang="nl"):
-    return {"id": id_, "doc": id_, "title": id_, "lang": lang, "kind": "page", "format": fmt, "version": "v",
-            "url": f"https://example.eu/{id_}", "path": path, "sha256": hashlib.sha256(data).hexdigest(),
-            "binding": False}
-
-
 def test_bad_files_are_reported_by_name_and_skipped(settings, fake_embedder, repo_root):
     page = (repo_root / PAGE).read_bytes()
     corrupt = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage"
     html_as_pdf = b"<html><body>Not a PDF</body></html>"
-    _manifest(settings, [
-        _row("good-page", "good.txt", "page-text", page),
-        _row("corrupt", "corrupt.pdf", "guidelines-pdf", corrupt, "en"),
-        _row("not-pdf", "page.pdf", "guidelines-pdf", html_as_pdf, "en"),
-        _row("empty", "empty.pdf", "guidelines-pdf", b"", "en"),
+    write_manifest(settings, [
+        manifest_row("good-page", "good.txt", page),
+        manifest_row("corrupt", "corrupt.pdf", corrupt, fmt="guidelines-pdf", lang="en"),
+        manifest_row("not-pdf", "page.pdf", html_as_pdf, fmt="guidelines-pdf", lang="en"),
+        manifest_row("empty", "empty.pdf", b"", fmt="guidelines-pdf", lang="en"),
     ])
     shutil.copyfile(repo_root / PAGE, settings.corpus_dir / "good.txt")
     (settings.corpus_dir / "corrupt.pdf").write_bytes(corrupt)
@@ -53,7 +38,7 @@ def test_bad_files_are_reported_by_name_and_skipped(settings, fake_embedder, rep
 
 def test_reingest_unchanged_embeds_nothing_and_keeps_the_build(settings, fake_embedder, repo_root):
     page = (repo_root / PAGE).read_bytes()
-    _manifest(settings, [_row("good-page", "good.txt", "page-text", page)])
+    write_manifest(settings, [manifest_row("good-page", "good.txt", page)])
     shutil.copyfile(repo_root / PAGE, settings.corpus_dir / "good.txt")
     first = ingest(settings, fake_embedder)
     calls = fake_embedder.calls

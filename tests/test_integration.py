@@ -237,8 +237,11 @@ def _small_corpus_env(tmp_path: Path) -> dict[str, str]:
 
     rows = [asdict(s) for s in load_manifest(REPO_ROOT / "corpus" / "sources.toml") if s.shipped]
     assert len(rows) == 2
-    toml = "\n".join("[[source]]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in r.items()) for r in rows)
-    (corpus / "sources.toml").write_text(toml, encoding="utf-8")
+    from conftest import write_manifest
+
+    from policy_rag.settings import Settings
+
+    write_manifest(Settings(corpus_dir=corpus), rows)
     for f in (REPO_ROOT / "corpus" / "nl" / "commission-pages").iterdir():
         (corpus / "nl" / "commission-pages" / f.name).write_bytes(f.read_bytes())
     return {**os.environ, "POLICY_RAG_CORPUS": str(corpus), "POLICY_RAG_INDEX": str(tmp_path / "index"),

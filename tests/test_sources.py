@@ -2,23 +2,13 @@ import hashlib
 
 import pytest
 
+from conftest import manifest_row, write_manifest
 from policy_rag.errors import SourceError
 from policy_rag.sources import available_sources, fetch_all, load_manifest
 
 
-def _write_manifest(settings, rows):
-    settings.corpus_dir.mkdir(parents=True, exist_ok=True)
-    out = []
-    for r in rows:
-        out.append("[[source]]\n" + "\n".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {str(v).lower()}"
-                                             for k, v in r.items()))
-    settings.manifest_path.write_text("\n\n".join(out).replace("'", '"'), encoding="utf-8")
-
-
-def _row(id_, path, content, **kw):
-    return {"id": id_, "doc": id_, "title": "T", "lang": "nl", "kind": "page", "format": "page-text",
-            "version": "v", "url": "http://127.0.0.1:9/unreachable", "path": path,
-            "sha256": hashlib.sha256(content).hexdigest(), **kw}
+def _row(id_, path, content):
+    return manifest_row(id_, path, content, url="http://127.0.0.1:9/unreachable")
 
 
 def test_the_real_manifest_is_valid(repo_root):
@@ -37,7 +27,7 @@ def test_fetch_from_mirror_verifies_checksums(settings, tmp_path):
     (mirror / "a").mkdir(parents=True)
     (mirror / "a" / "good.txt").write_bytes(b"good")
     (mirror / "a" / "bad.txt").write_bytes(b"tampered")
-    _write_manifest(settings, [_row("good", "a/good.txt", b"good"), _row("bad", "a/bad.txt", b"original"),
+    write_manifest(settings, [_row("good", "a/good.txt", b"good"), _row("bad", "a/bad.txt", b"original"),
                                _row("gone", "a/gone.txt", b"x")])
     res = {r.source.id: r for r in fetch_all(settings, mirror=str(mirror), online=False)}
     assert res["good"].status == "copied" and (settings.corpus_dir / "a/good.txt").read_bytes() == b"good"
@@ -49,13 +39,13 @@ def test_fetch_from_mirror_verifies_checksums(settings, tmp_path):
 
 
 def test_unreachable_url_reports_missing_with_hint(settings):
-    _write_manifest(settings, [_row("web", "w.txt", b"w")])
+    write_manifest(settings, [_row("web", "w.txt", b"w")])
     (r,) = fetch_all(settings, mirror="", online=True)
     assert r.status == "missing" and "--mirror" in r.message
 
 
 def test_available_sources_skips_wrong_checksum_and_names_it(settings):
-    _write_manifest(settings, [_row("ok", "ok.txt", b"fine"), _row("bad", "bad.txt", b"expected")])
+    write_manifest(settings, [_row("ok", "ok.txt", b"fine"), _row("bad", "bad.txt", b"expected")])
     (settings.corpus_dir / "ok.txt").write_bytes(b"fine")
     (settings.corpus_dir / "bad.txt").write_bytes(b"changed")
     ok, problems = available_sources(settings)
@@ -64,6 +54,6 @@ def test_available_sources_skips_wrong_checksum_and_names_it(settings):
 
 
 def test_manifest_errors_name_the_row(settings):
-    _write_manifest(settings, [{"id": "x", "doc": "x"}])
+    write_manifest(settings, [{"id": "x", "doc": "x"}])
     with pytest.raises(SourceError, match=r"source #1 \(x\).*missing field"):
         load_manifest(settings.manifest_path)

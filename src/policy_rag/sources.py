@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .errors import SourceError
+from .models import sha256_file  # one checksum routine for models and documents
 from .settings import Settings
 from .types import Source
 
@@ -54,14 +55,6 @@ def load_manifest(path: Path) -> list[Source]:
         seen.add(row["id"])
         sources.append(Source(**row))
     return sources
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass
