@@ -238,7 +238,6 @@ def _small_corpus_env(tmp_path: Path) -> dict[str, str]:
     rows = [asdict(s) for s in load_manifest(REPO_ROOT / "corpus" / "sources.toml") if s.shipped]
     assert len(rows) == 2
     from conftest import write_manifest
-
     from policy_rag.settings import Settings
 
     write_manifest(Settings(corpus_dir=corpus), rows)
