@@ -28,3 +28,13 @@ def test_guidance_cannot_crowd_out_the_law(small_index, fake_embedder, settings)
     res = r.search("emotion recognition workplace prohibition", k=2, lang="en")
     assert any(h.passage.binding for h in res.hits)
     assert sum(not h.passage.binding for h in res.hits) <= 1
+
+
+def test_unknown_names_and_abbreviations(small_index, fake_embedder, settings):
+    from policy_rag.retrieve import expand_abbreviations
+
+    r = Retriever(small_index, fake_embedder, settings)
+    assert r.unknown_terms("Wat kost een keuring bij TÜV in Nederland?") == ["TÜV"]
+    assert r.unknown_terms("Mag ik in Nederland emotieherkenning gebruiken?") == []
+    assert r.unknown_terms("Wat zegt Artikel 4 over AI-geletterdheid?") == []
+    assert "general-purpose AI model" in expand_abbreviations("What must GPAI providers do?")

@@ -195,6 +195,8 @@ class Answerer:
     def relevant(self, result: SearchResult) -> bool:
         if result.provision and result.hits and legal.matches(result.provision, result.hits[0].passage.provision):
             return True  # the question names a provision of the act, and that is what was found
+        if result.unknown_terms:
+            return False  # it asks about something no source mentions (a company, a country's law, ...)
         return bool(result.hits) and result.top_dense >= self.settings.min_dense_score
 
     def context(self, result: SearchResult) -> tuple[list[Passage], list[str]]:

@@ -76,22 +76,11 @@ def load_questions(path: Path = QUESTIONS, *, lang: str | None = None, limit: in
         if lang and q.lang != lang:
             continue
         qs.append(q)
-    if limit:
-        # a balanced part: answerable and not, both languages, in file order
-        qs = qs[:limit] if lang else _interleave(qs, limit)
+    if limit and limit < len(qs):
+        # an evenly spread part: every category, both languages, answerable and not
+        step = len(qs) / limit
+        qs = [qs[int(i * step)] for i in range(limit)]
     return qs
-
-
-def _interleave(qs: list[Question], limit: int) -> list[Question]:
-    by = {"nl": [q for q in qs if q.lang == "nl"], "en": [q for q in qs if q.lang == "en"]}
-    out: list[Question] = []
-    i = 0
-    while len(out) < limit and (i < len(by["nl"]) or i < len(by["en"])):
-        for lg in ("nl", "en"):
-            if i < len(by[lg]) and len(out) < limit:
-                out.append(by[lg][i])
-        i += 1
-    return out
 
 
 def gold_matches(gold: str, doc: str, provision: str) -> bool:

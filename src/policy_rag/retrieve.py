@@ -57,6 +57,27 @@ class SearchResult:
     top_dense: float  # best cosine of the question to any passage (relevance signal)
     provision: str | None = None  # a provision named in the question
     timings: dict[str, float] = field(default_factory=dict)
+    unknown_terms: list[str] = field(default_factory=list)  # names in the question no source contains
+
+
+# Abbreviations people use that the texts spell out: expanded for retrieval.
+ABBREVIATIONS: dict[str, str] = {
+    "gpai": "general-purpose AI model AI-model voor algemene doeleinden",
+    "fria": "fundamental rights impact assessment effectbeoordeling grondrechten",
+    "mkb": "kmo kleine en middelgrote ondernemingen",
+    "sme": "SMEs small and medium-sized enterprises",
+    "llm": "general-purpose AI model",
+}
+# Names that do not make a question unanswerable when the texts lack them: the EU law
+# applies in every member state, so "in Nederland" asks about the same rules.
+_COMMON_NAMES = frozenset("""nederland nederlandse nederlander netherlands dutch belgie belgië belgium belgische
+europa europe europees europese eu ai chatgpt""".split())
+_NAME = re.compile(r"[\w\-]+")
+
+
+def expand_abbreviations(question: str) -> str:
+    extra = [ABBREVIATIONS[w] for w in re.findall(r"[a-z]+", question.lower()) if w in ABBREVIATIONS]
+    return f"{question} ({'; '.join(extra)})" if extra else question
 
 
 _TERM = re.compile(r"^\(?\d+\)\s*[‘“'\"]([^’”'\"]{2,80})[’”'\"]")
@@ -74,6 +95,32 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self._terms: list[tuple[list[str], int]] | None = None
+        self._vocab: set[str] | None = None
+
+    def unknown_terms(self, question: str) -> list[str]:
+        """Names (capitalised words, acronyms) in the question that occur in no passage.
+
+        "What fee does TÜV charge", "the US executive order", "VAT in Belgium": when a
+        question is about something the sources never mention, they cannot answer it, however
+        similar the rest of the question is (BASELINE.md: a score threshold is not enough)."""
+        from .index import tokenize
+
+        if self._vocab is None:
+            raw: set[str] = set()
+            for p in self.index.passages:
+                raw.update(w.lower() for w in _NAME.findall(f"{p.title} {p.context} {p.text}"))
+            self._vocab = raw
+        vocab = self.index.bm25.vocab_dict
+        out = []
+        for i, w in enumerate(_NAME.findall(question)):
+            salient = (i > 0 and w[:1].isupper()) or sum(c.isupper() for c in w) >= 2
+            lw = w.lower()
+            if not salient or w.isdigit() or lw in _COMMON_NAMES or lw in ABBREVIATIONS or lw in self._vocab:
+                continue
+            if any(t in vocab for t in set(tokenize(w, "nl")) | set(tokenize(w, "en"))):
+                continue
+            out.append(w)
+        return out
 
     def defined_terms(self) -> list[tuple[list[str], int]]:
         """(stemmed tokens of the defined term, passage row) for every numbered definition."""
@@ -142,6 +189,8 @@ class Retriever:
         s = self.settings
         timings: dict[str, float] = {}
         lang = lang or detect_language(question)
+        asked = question
+        question = expand_abbreviations(question)
         t = time.perf_counter()
         qvec = self.embedder.embed_queries([question])[0]
         timings["embed_query"] = time.perf_counter() - t
@@ -175,7 +224,7 @@ class Retriever:
         hits = self._collapse_and_balance([], ranked, lang, k)
         timings["fuse"] = time.perf_counter() - t
         top_dense = dense[0][1] if dense else 0.0
-        return SearchResult(question, lang, hits, float(top_dense), provision, timings)
+        return SearchResult(asked, lang, hits, float(top_dense), provision, timings, self.unknown_terms(asked))
 
     def _collapse_and_balance(self, direct: list[Passage], ranked: list[tuple[int, float]], lang: Lang,
                               k: int) -> list[Hit]:
