@@ -193,19 +193,32 @@ class LlamaIndexDefaultsBaseline:
 
 # --- answer scoring --------------------------------------------------------------------------
 
-_SENT = re.compile(r"[^.!?\n]+[.!?]?")
+_CITED_UNIT = re.compile(r"(.+?)((?:\s*\[\d+\])+)", re.S)
 _CITE = re.compile(r"\[(\d+)\]")
 
 
 def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
-    out = []
-    for m in _SENT.finditer(text):
-        s = m.group(0).strip()
-        nums = [int(n) for n in _CITE.findall(s)]
-        bare = _CITE.sub("", s).strip(" -•“”\"")
+    """The claims of an answer with the citation numbers each carries.
+
+    A claim is the text up to a group of citation marks ("… verboden [1][2]."), so both a
+    generated answer and an extractive one ("- Artikel 5 …: “quote” [1]") split right;
+    text after the last mark is a claim without citations; intro lines ending in ':' are not claims.
+    """
+    out: list[tuple[str, list[int]]] = []
+    end = 0
+    for m in _CITED_UNIT.finditer(text):
+        out.append((m.group(1), [int(n) for n in _CITE.findall(m.group(2))]))
+        end = m.end()
+    tail = text[end:]
+    out.extend((line, []) for line in tail.split("\n"))
+    claims = []
+    for claim, nums in out:
+        lines = [ln for ln in claim.split("\n") if ln.strip() and not ln.rstrip().endswith(":")]
+        bare = " ".join(lines).strip(" .-•“”\"")
+        bare = re.sub(r"^[^:“]{1,60}:\s*“", "", bare).strip(" “”")  # "- Artikel 5, lid 1: “quote”"
         if len(bare.split()) >= 3:
-            out.append((bare, nums))
-    return out
+            claims.append((bare, nums))
+    return claims
 
 
 class Judge:

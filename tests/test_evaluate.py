@@ -1,0 +1,62 @@
+import json
+
+import pytest
+
+from policy_rag.evaluate import (
+    answer_sentences,
+    compare,
+    first_gold_rank,
+    gold_matches,
+    load_questions,
+    render_html,
+    retrieval_metrics,
+    write_report,
+)
+
+
+def test_gold_matching_is_hierarchical_and_doc_level_for_pages():
+    assert gold_matches("ai-act:Article 5", "ai-act", "Article 5(1)(f)")
+    assert gold_matches("ai-act:Article 5(1)(f)", "ai-act", "Article 5(1)")
+    assert not gold_matches("ai-act:Article 5", "ai-act", "Article 50(1)")
+    assert not gold_matches("ai-act:Article 5", "omnibus", "Article 5")
+    assert gold_matches("page-ai-office", "page-ai-office", "Section 3")
+
+
+def test_retrieval_metrics():
+    gold = [["ai-act:Article 4"], ["ai-act:Article 5"]]
+    ranked = [[[("ai-act", "Article 4")], [("ai-act", "Article 9")]],
+              [[("ai-act", "Article 9")], [("ai-act", "Article 10")], [("ai-act", "Article 5(1)")]]]
+    m = retrieval_metrics(ranked, gold)
+    assert m["recall@1"] == 0.5 and m["recall@5"] == 1.0 and m["mrr@10"] == pytest.approx((1 + 1 / 3) / 2)
+    assert first_gold_rank([r[0] for r in ranked[1]], gold[1]) == 3
+
+
+def test_answer_sentences_split_at_citation_marks():
+    extractive = "Intro:\n- Artikel 5, lid 1, punt f): “het gebruik van AI is verboden;” [1]\n- para. 2: “Several conditions apply here.” [2]"
+    assert answer_sentences(extractive) == [("het gebruik van AI is verboden;", [1]),
+                                            ("Several conditions apply here", [2])]
+    assert answer_sentences("Het is verboden om X te doen [1]. Ook moet je Y doen [2][3]. En iets zonder bron.") == [
+        ("Het is verboden om X te doen", [1]), ("Ook moet je Y doen", [2, 3]), ("En iets zonder bron", [])]
+
+
+def test_report_written_with_regressions_flagged(tmp_path):
+    base = {"started": "x", "questions": 1, "settings": {"backend": "none"}, "per_question": [],
+            "retrieval": {"sys": {"all": {"recall@1": 0.5, "recall@5": 0.9, "recall@10": 1.0, "mrr@10": 0.6,
+                                          "ndcg@10": 0.7, "n": 10}}},
+            "answers": {"all": {"false_refusal_rate": 0.05, "refusal_accuracy": 0.8}}}
+    write_report(json.loads(json.dumps(base)), tmp_path / "r1")
+    worse = json.loads(json.dumps(base))
+    worse["retrieval"]["sys"]["all"]["recall@5"] = 0.8
+    worse["answers"]["all"]["false_refusal_rate"] = 0.2
+    out = write_report(worse, tmp_path / "r2")
+    regs = {r["metric"] for r in json.loads((out / "results.json").read_text())["comparison"] if r["regression"]}
+    assert regs == {"retrieval/sys/all/recall@5", "answers/all/false_refusal_rate"}
+    assert "2 regression(s)" in (out / "report.html").read_text()
+    assert compare(base, base) and not any(r["regression"] for r in compare(base, base))
+    assert "<h2>Retrieval" in render_html(base, [])
+
+
+def test_the_set_loads_and_limit_spreads_evenly():
+    qs = load_questions(limit=40)
+    assert len(qs) == 40 and {q.lang for q in qs} == {"nl", "en"}
+    assert any(not q.answerable for q in qs) and any(q.answerable for q in qs)
