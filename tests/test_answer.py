@@ -118,3 +118,12 @@ def test_allowed_when_the_source_prohibits_is_dropped(answerer, small_index):
     assert answerer.check(wrong, "nl", ps).refused
     right = "Het gebruik van AI-systemen om emoties op de werkplek af te leiden is verboden [1]."
     assert not answerer.check(right, "nl", ps).refused
+
+
+def test_not_prohibited_citing_a_prohibition_is_dropped_and_repeats_collapse(answerer, small_index):
+    ps = _ps(small_index, "ai-act/nl/art-5.1.f", "ai-act/nl/art-4")
+    wrong = "Het afleiden van emoties op de werkplek met AI-systemen is niet verboden [1]."
+    assert answerer.check(wrong, "nl", ps).refused
+    s = "Aanbieders nemen maatregelen voor een toereikend niveau van AI-geletterdheid van hun personeel [2]. "
+    c = answerer.check(s * 5, "nl", ps)
+    assert c.text.count("AI-geletterdheid") == 1

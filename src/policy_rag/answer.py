@@ -124,14 +124,21 @@ _NEGATION = re.compile(r"\b(niet|geen|nooit|verboden|not|no|never|prohibited|ban
                        r"behalve|except|alleen|only)\b", re.I)
 
 
+_NOT_PROHIBITED = re.compile(r"\b(niet verboden|geen verbod|not prohibited|not banned|no prohibition|"
+                             r"valt niet onder het verbod|falls? outside the prohibition)\b", re.I)
+
+
 def contradicts_prohibition(sentence: str, passage: Passage) -> bool:
     """A sentence that says a practice is allowed, citing a passage that prohibits it.
 
     The small model gets yes/no questions wrong ("Ja, emotieherkenning kan worden gebruikt op
     de werkplek [1]" citing Article 5(1)(f)); word overlap alone would accept that sentence.
     """
-    return bool(_PROHIBITION.search(f"{passage.context} {passage.text}") and _PERMISSIVE.search(sentence)
-                and not _NEGATION.search(sentence))
+    source = f"{passage.context} {passage.text}"
+    if not _PROHIBITION.search(source) or _NOT_PROHIBITED.search(source):
+        return False  # the source does not prohibit, or itself says what is not prohibited
+    return bool(_NOT_PROHIBITED.search(sentence)
+                or (_PERMISSIVE.search(sentence) and not _NEGATION.search(sentence)))
 
 
 def numbers(text: str) -> set[str]:
@@ -256,6 +263,8 @@ class Answerer:
             cited = [int(n) - 1 for n in _CITE.findall(sent)]
             bare = re.sub(r"\s+([,.;:!?])", r"\1", _CITE.sub("", sent))
             bare = re.sub(r"([,;:])(?:\s*[,;:.])+", r"\1", bare).strip().rstrip(",;: ")
+            if any(bare.rstrip(" .") == k for k, _ in kept):
+                continue  # the small model sometimes repeats itself
             if len(_content(bare, lang)) < MIN_CONTENT_WORDS:
                 if bare and not cited and kept:  # a trailing fragment: ignore silently
                     continue
