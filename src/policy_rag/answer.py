@@ -340,7 +340,8 @@ class Answerer:
             best = max(spans, key=lambda sp: (len(_content(p.text[slice(*sp)], p.lang) & q), -sp[0]))
             quote = p.text[slice(*best)]
             citations.append(Citation(n=len(citations) + 1, passage=p, quote=quote))
-            lines.append(f"- {p.label}: “{quote}” [{len(citations)}]")
+            lead = f"{p.context} " if p.context else ""  # "De volgende AI-praktijken zijn verboden:"
+            lines.append(f"- {p.label}: {lead}“{quote}” [{len(citations)}]")
         if not citations:
             return Checked(REFUSAL[lang], [], refused=True)
         return Checked(EXTRACTIVE_INTRO[lang] + "\n" + "\n".join(lines), citations)
