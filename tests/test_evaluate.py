@@ -45,6 +45,10 @@ def test_report_written_with_regressions_flagged(tmp_path):
                                           "ndcg@10": 0.7, "n": 10}}},
             "answers": {"all": {"false_refusal_rate": 0.05, "refusal_accuracy": 0.8}}}
     write_report(json.loads(json.dumps(base)), tmp_path / "r1")
+    other = json.loads(json.dumps(base))
+    other["settings"] = {"backend": "local"}
+    other["retrieval"]["sys"]["all"]["recall@5"] = 0.1
+    write_report(other, tmp_path / "r1b")  # another backend: not what r2 is compared with
     worse = json.loads(json.dumps(base))
     worse["retrieval"]["sys"]["all"]["recall@5"] = 0.8
     worse["answers"]["all"]["false_refusal_rate"] = 0.2

@@ -215,7 +215,9 @@ def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
     for claim, nums in out:
         lines = [ln for ln in claim.split("\n") if ln.strip() and not ln.rstrip().endswith(":")]
         bare = " ".join(lines).strip(" .-•“”\"")
-        bare = re.sub(r"^[^:“]{1,60}:\s*“", "", bare).strip(" “”")  # "- Artikel 5, lid 1: “quote”"
+        if lines and lines[0].lstrip().startswith("- ") and ": " in bare:  # "- Artikel 5, lid 1: lead-in “quote”"
+            bare = bare.split(": ", 1)[1]
+        bare = bare.replace("“", "").replace("”", "").strip()
         if len(bare.split()) >= 3:
             claims.append((bare, nums))
     return claims
@@ -442,13 +444,20 @@ def compare(prev: dict, cur: dict) -> list[dict]:
     return rows
 
 
-def _previous(reports: Path, exclude: Path) -> dict | None:
+def _comparable(settings: dict) -> tuple:
+    return tuple(settings.get(k) for k in ("backend", "lang", "limit"))
+
+
+def _previous(reports: Path, exclude: Path, settings: dict) -> dict | None:
+    """The newest earlier report run with the same backend, language and limit."""
     cands = sorted(d for d in reports.glob("*/results.json") if d.parent != exclude)
     for p in reversed(cands):
         try:
-            return json.loads(p.read_text(encoding="utf-8"))
+            prev = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        if _comparable(prev.get("settings", {})) == _comparable(settings):
+            return prev
     return None
 
 
@@ -514,7 +523,7 @@ def render_html(results: dict, comparison: list[dict]) -> str:
 def write_report(results: dict, out: Path | None = None) -> Path:
     out = out or REPORTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
-    prev = _previous(out.parent, out)
+    prev = _previous(out.parent, out, results.get("settings", {}))
     comparison = compare(prev, results) if prev else []
     results["comparison"] = comparison
     results["report_dir"] = str(out)
