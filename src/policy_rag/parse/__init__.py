@@ -77,6 +77,16 @@ _MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf©«¨¯ª¶¼½¾]|â€[\u0080-\u00bf
 _CONVERT_HINT = "Convert it to UTF-8 (e.g. `iconv -f {enc} -t UTF-8 in > out`) or fetch the original again."
 
 
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a source file, or a ParseError saying why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ParseError(path, "the file does not exist", "Check the path, or run `policy-rag fetch`.") from None
+    except OSError as e:
+        raise ParseError(path, f"the file cannot be opened ({e.strerror})", "Check its permissions.") from e
+
+
 def read_text_file(path: Path | str) -> str:
     """The contents of a UTF-8 text file (a BOM is allowed and removed), newlines normalised.
 
@@ -86,12 +96,7 @@ def read_text_file(path: Path | str) -> str:
     already-garbled text ("Ã©", "â€™") is refused rather than indexed.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ParseError(path, "the file does not exist", "Check the path, or run `policy-rag fetch`.") from None
-    except OSError as e:
-        raise ParseError(path, f"the file cannot be opened ({e.strerror})", "Check its permissions.") from e
+    data = read_bytes(path)
 
     for bom, enc in (
         (codecs.BOM_UTF32_LE, "UTF-32"),

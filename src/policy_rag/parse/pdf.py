@@ -120,12 +120,9 @@ def _sniff(head: bytes) -> str:
 
 def check_pdf_file(path: Path) -> bytes:
     """Read the file and check that it plausibly is a complete PDF. Returns its bytes."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ParseError(path, "the file does not exist", "Check the path, or run `policy-rag fetch`.") from None
-    except OSError as e:
-        raise ParseError(path, f"the file cannot be opened ({e.strerror})", "Check its permissions.") from e
+    from . import read_bytes
+
+    data = read_bytes(path)
     if not data:
         raise ParseError(path, "the file is empty (0 bytes)", _REDOWNLOAD + ".")
     if b"%PDF-" not in data[:1024]:
