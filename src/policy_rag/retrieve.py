@@ -221,12 +221,12 @@ class Retriever:
             elif p.kind == "page":
                 fused[i] *= PAGE_WEIGHT
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
-        hits = self._collapse_and_balance([], ranked, lang, k)
+        hits = self._collapse_and_balance(ranked, lang, k)
         timings["fuse"] = time.perf_counter() - t
         top_dense = dense[0][1] if dense else 0.0
         return SearchResult(asked, lang, hits, float(top_dense), provision, timings, self.unknown_terms(asked))
 
-    def _collapse_and_balance(self, direct: list[Passage], ranked: list[tuple[int, float]], lang: Lang,
+    def _collapse_and_balance(self, ranked: list[tuple[int, float]], lang: Lang,
                               k: int) -> list[Hit]:
         out: list[Hit] = []
         seen: set[str] = set()  # language-independent keys: doc + provision id part
@@ -245,9 +245,6 @@ class Retriever:
                     p = twin
             out.append(Hit(passage=p, score=score, why=why))
 
-        top_score = ranked[0][1] if ranked else 1.0
-        for p in direct:
-            add(p, top_score + 1.0, "provision")
 
         def guidance_allowed() -> bool:
             # at every prefix of the list, at most about half may be guidance
