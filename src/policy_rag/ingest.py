@@ -95,8 +95,8 @@ def ingest(settings: Settings, embedder: Embedder, *, progress: ProgressFactory 
     if not rebuild:
         try:
             old = index_mod.load(settings.index_dir)
+            # to_dict includes each passage's content hash, so this also compares what was embedded
             if (old.manifest.get("model_id") == embedder.model_id
-                    and [p.content_hash for p in old.passages] == [p.content_hash for p in passages]
                     and [p.to_dict() for p in old.passages] == [p.to_dict() for p in passages]):
                 report.unchanged = True
                 report.index_path = str(old.path)
