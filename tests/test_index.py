@@ -93,3 +93,35 @@ def test_dense_and_keyword_search(small_index, fake_embedder):
     kw = [small_index.passages[i].id for i, _ in small_index.keyword_search("AI-geletterdheid personeel", 3)]
     assert kw[0] == "ai-act/nl/art-4"
     assert small_index.keyword_search("", 3) == []
+
+
+def test_decompounder_splits_unknown_dutch_compounds_into_known_words():
+    from policy_rag.index import Decompounder
+
+    d = Decompounder.from_texts([
+        "de kredietwaardigheid van natuurlijke personen beoordelen; een beoordeling",
+        "veiligheid, filter, personeel, dossier, camera, beelden, veiligheids- en gezondheidsrisico's",
+    ])
+    assert d.split("kredietwaardigheidsbeoordeling") == ["kredietwaardigheid", "beoordeling"]  # linking s
+    assert d.split("veiligheidsfilters") == ["veiligheid", "filters"]  # the last part inflected
+    assert d.split("camerabeelden") == ["camera", "beelden"]
+    assert d.split("kredietwaardigheid") == []  # a known word stays whole
+    assert d.split("cookiebanner") == []  # unknown parts: no split
+    assert d.parts("Valt kredietwaardigheidsbeoordeling onder hoog risico?") == ["kredietwaardigheid", "beoordeling"]
+
+
+def test_dutch_compound_in_question_finds_passage_with_its_parts():
+    from policy_rag.index import Index
+    from policy_rag.types import Passage
+
+    def passage(pid, text, lang="nl"):
+        return Passage(id=pid, doc="ai-act", lang=lang, provision=pid, label=pid, title="", text=text,
+                       url="https://example.org", kind="article")
+
+    ps = [passage("a", "AI-systemen die bedoeld zijn om de kredietwaardigheid van natuurlijke personen te beoordelen."),
+          passage("b", "Een beoordeling van de technische documentatie."),
+          passage("c", "Aanbieders stellen technische documentatie op.")]
+    ix = Index(passages=ps, vectors=np.zeros((3, 4), dtype=np.float32))
+    q = "Valt kredietwaardigheidsbeoordeling onder hoog risico?"
+    assert ix.keyword_search(q, 3, "nl")[0][0] == 0
+    assert all(i != 0 for i, _ in ix.keyword_search(q, 3, "en"))  # no splitting for English questions

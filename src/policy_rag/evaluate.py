@@ -364,7 +364,7 @@ def run(settings: Settings, *, lang: str | None = None, limit: int | None = None
         ranked_bm25 = []
         for q in answerable:
             ranked_bm25.append([[(a.index.passages[i].doc, a.index.passages[i].provision)]
-                                for i, _ in a.index.keyword_search(q.question, 10)])
+                                for i, _ in a.index.keyword_search(q.question, 10, q.lang)])
             adv(1)
         systems["baseline: BM25 only (same passages)"] = ranked_bm25
         base = LlamaIndexDefaultsBaseline(settings, a.embedder, a.index.passages)

@@ -79,10 +79,69 @@ def tokenize(text: str, lang: str) -> list[str]:
     return _stem(words, lang)
 
 
-def query_tokens(text: str) -> list[str]:
-    """A question is stemmed both ways: a Dutch question may use English terms and vice versa."""
+def query_tokens(text: str, compounds: Decompounder | None = None) -> list[str]:
+    """A question is stemmed both ways: a Dutch question may use English terms and vice versa.
+
+    With ``compounds``, a Dutch compound that no passage contains also counts as its parts
+    ("kredietwaardigheidsbeoordeling" -> "kredietwaardigheid", "beoordeling")."""
     toks = tokenize(text, "nl") + tokenize(text, "en")
+    if compounds is not None:
+        toks += tokenize(" ".join(compounds.parts(text)), "nl")
     return list(dict.fromkeys(toks))
+
+
+def _words(text: str) -> list[str]:
+    t = unicodedata.normalize("NFKD", text.lower())
+    return [w for part in _WORD.findall("".join(c for c in t if not unicodedata.combining(c)))
+            for w in part.split("-")]
+
+
+class Decompounder:
+    """Splits Dutch compounds into words of a vocabulary (the Dutch passages' words).
+
+    Dutch writes compounds as one word, so a question's "kredietwaardigheidsbeoordeling" shares
+    no keyword with the law's "de kredietwaardigheid ... beoordelen". A word the vocabulary does
+    not have is split into two or more known words of at least ``min_part`` letters, allowing the
+    linking "s", "e" and "en" between them; the longest first part wins. The last part may be
+    an inflected form of a known word (compared by stem).
+    """
+
+    def __init__(self, words: Sequence[str], min_part: int = 4) -> None:
+        self.vocab = frozenset(w for w in words if len(w) >= min_part and not w.isdigit())
+        self.stems = frozenset(_stem(sorted(self.vocab), "nl"))  # the last part may be inflected
+        self.min_part = min_part
+        self._memo: dict[str, list[str]] = {}
+
+    @classmethod
+    def from_texts(cls, texts: Sequence[str]) -> Decompounder:
+        return cls([w for t in texts for w in _words(t)])
+
+    def split(self, word: str) -> list[str]:
+        """The parts of ``word`` ([] if it is known or cannot be split)."""
+        if word in self.vocab or len(word) < 2 * self.min_part:
+            return []
+        if word not in self._memo:
+            self._memo[word] = self._split(word) or []
+        return self._memo[word]
+
+    def _split(self, word: str) -> list[str] | None:
+        m = self.min_part
+        for i in range(len(word) - m, m - 1, -1):
+            head, tail = word[:i], word[i:]
+            # without a linking "s"/"e"/"en" first: "veiligheidsfilters" -> "veiligheid", "filters"
+            for h in (head[:-1] if head.endswith(("s", "e")) else "", head[:-2] if head.endswith("en") else "", head):
+                if len(h) < m or h not in self.vocab:
+                    continue
+                if tail in self.vocab or _stem([tail], "nl")[0] in self.stems:
+                    return [h, tail]
+                rest = self._split(tail) if len(tail) >= 2 * m else None
+                if rest:
+                    return [h, *rest]
+        return None
+
+    def parts(self, text: str) -> list[str]:
+        """The parts of every unknown compound in ``text``."""
+        return [p for w in _words(text) for p in self.split(w)]
 
 
 # --- the index ---------------------------------------------------------------------
@@ -96,6 +155,7 @@ class Index:
     path: Path | None = None
     _faiss: object = None
     _bm25: object = None
+    _compounds: Decompounder | None = None
     _by_id: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -139,8 +199,15 @@ class Index:
             self._bm25 = r
         return self._bm25
 
-    def keyword_search(self, text: str, k: int) -> list[tuple[int, float]]:
-        toks = query_tokens(text)
+    @property
+    def compounds(self) -> Decompounder:
+        if self._compounds is None:
+            self._compounds = Decompounder.from_texts([p.text for p in self.passages if p.lang == "nl"])
+        return self._compounds
+
+    def keyword_search(self, text: str, k: int, lang: str | None = None) -> list[tuple[int, float]]:
+        """BM25 over both languages; a Dutch question's unknown compounds also count as their parts."""
+        toks = query_tokens(text, self.compounds if lang == "nl" else None)
         if not toks or not self.passages:
             return []
         vocab = self.bm25.vocab_dict

@@ -199,7 +199,7 @@ class Retriever:
         dense = self.index.dense_search(qvec, s.dense_k)
         timings["dense"] = time.perf_counter() - t
         t = time.perf_counter()
-        keyword = self.index.keyword_search(question, s.bm25_k)
+        keyword = self.index.keyword_search(question, s.bm25_k, lang)
         timings["bm25"] = time.perf_counter() - t
 
         t = time.perf_counter()
