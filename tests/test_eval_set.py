@@ -20,6 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
+HELDOUT = ROOT / "eval" / "heldout.jsonl"  # written blind to the system; never tuned on
 MIRROR = Path(os.environ.get("POLICY_RAG_MIRROR", ROOT.parent / "shared" / "corpus"))
 
 DOCS = {
@@ -51,12 +52,12 @@ PROVISION_RE = {
     "guidelines-ai-system": re.compile(r"^Paragraph (?P<par>\d{1,3})$"),
     "omnibus": re.compile(r"^(?:Article (?P<art>\d)(?:\((?P<point>\d{1,2})\))?|Recital (?P<rct>\d{1,2}))$"),
 }
-ID_RE = re.compile(r"^(nl|en)-\d{3}$")
+ID_RE = re.compile(r"^(nl|en)-h?\d{3}$")
 
 
-def load() -> list[dict]:
+def load(path: Path = QUESTIONS) -> list[dict]:
     rows = []
-    with QUESTIONS.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if line.strip():
                 try:
@@ -67,6 +68,7 @@ def load() -> list[dict]:
 
 
 QS = load()
+HQS = load(HELDOUT)
 
 
 def split_gold(g: str) -> tuple[str, str]:
@@ -81,7 +83,16 @@ def test_size_and_unique_ids():
     assert not dup, f"duplicate ids: {dup}"
 
 
-@pytest.mark.parametrize("q", QS, ids=[q["id"] for q in QS])
+def test_heldout_set_is_separate():
+    assert len(HQS) >= 60
+    assert all(q["id"][3] == "h" for q in HQS)
+    assert not {q["id"] for q in QS} & {q["id"] for q in HQS}
+    assert not {q["question"].lower() for q in QS} & {q["question"].lower() for q in HQS}
+    assert len({q["id"] for q in HQS}) == len(HQS)
+    assert {q["lang"] for q in HQS} == {"nl", "en"} and any(not q["answerable"] for q in HQS)
+
+
+@pytest.mark.parametrize("q", QS + HQS, ids=[q["id"] for q in QS + HQS])
 def test_schema(q):
     assert set(q) == FIELDS, f"fields: {sorted(set(q) ^ FIELDS)}"
     assert ID_RE.match(q["id"]) and q["id"].startswith(q["lang"] + "-")
@@ -102,7 +113,7 @@ def test_schema(q):
         assert q["category"] == "out-of-scope"
 
 
-@pytest.mark.parametrize("q", [q for q in QS if q["gold"]], ids=[q["id"] for q in QS if q["gold"]])
+@pytest.mark.parametrize("q", [q for q in QS + HQS if q["gold"]], ids=[q["id"] for q in QS + HQS if q["gold"]])
 def test_gold_well_formed(q):
     for g in q["gold"]:
         doc, prov = split_gold(g)

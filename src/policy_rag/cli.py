@@ -285,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--lang", choices=["nl", "en"], default=None)
     p.add_argument("--backend", choices=["auto", "local", "hosted", "none"], default="none")
+    p.add_argument("--questions", default=None,
+                   help="question file (default eval/questions.jsonl; the held-out set is eval/heldout.jsonl)")
     p.add_argument("--retrieval-only", action="store_true")
     p.add_argument("--no-baselines", action="store_true")
     p.add_argument("--out", default=None, help="report folder (default eval/reports/<timestamp>)")

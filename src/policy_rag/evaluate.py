@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from . import legal
+from .errors import PolicyRagError
 from .settings import REPO_ROOT, Settings
 from .types import Answer, Passage
 
@@ -327,16 +328,17 @@ def _by_lang(qs: Sequence[Question], values: Sequence[Any], fn: Callable[[list[Q
 
 
 def run(settings: Settings, *, lang: str | None = None, limit: int | None = None, backend: str = "none",
-        retrieval_only: bool = False, baselines: bool = True, out: Path | None = None,
+        questions: Path = QUESTIONS, retrieval_only: bool = False, baselines: bool = True, out: Path | None = None,
         progress: Callable[[str, int], Callable[[int], None]] | None = None, assistant: Any = None) -> dict:
     from .assistant import Assistant
 
     progress = progress or (lambda stage, total: (lambda n: None))
     a = assistant or Assistant(settings)
-    qs = load_questions(lang=lang, limit=limit)
+    qs = load_questions(questions, lang=lang, limit=limit)
     answerable = [q for q in qs if q.answerable]
     results: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"),
                                "settings": {"backend": backend, "lang": lang, "limit": limit,
+                                            "questions": questions.name,
                                             "model_id": a.embedder.model_id,
                                             "passages": len(a.index.passages)},
                                "questions": len(qs)}
@@ -445,11 +447,11 @@ def compare(prev: dict, cur: dict) -> list[dict]:
 
 
 def _comparable(settings: dict) -> tuple:
-    return tuple(settings.get(k) for k in ("backend", "lang", "limit"))
+    return (*(settings.get(k) for k in ("backend", "lang", "limit")), settings.get("questions", QUESTIONS.name))
 
 
 def _previous(reports: Path, exclude: Path, settings: dict) -> dict | None:
-    """The newest earlier report run with the same backend, language and limit."""
+    """The newest earlier report run with the same question file, backend, language and limit."""
     cands = sorted(d for d in reports.glob("*/results.json") if d.parent != exclude)
     for p in reversed(cands):
         try:
@@ -551,7 +553,12 @@ def summary_lines(results: dict) -> list[str]:
 def main(args: Any, settings: Settings) -> int:
     from .cli import _progress_factory
 
-    res = run(settings, lang=args.lang, limit=args.limit, backend=args.backend, retrieval_only=args.retrieval_only,
+    questions = Path(args.questions) if getattr(args, "questions", None) else QUESTIONS
+    if not questions.is_file():
+        raise PolicyRagError(f"The question file {questions} does not exist: give a JSONL file like "
+                             f"{QUESTIONS.relative_to(REPO_ROOT)} with --questions.")
+    res = run(settings, lang=args.lang, limit=args.limit, backend=args.backend, questions=questions,
+              retrieval_only=args.retrieval_only,
               baselines=not args.no_baselines, out=Path(args.out) if args.out else None,
               progress=_progress_factory(sys.stderr.isatty() or True))
     for line in summary_lines(res):
