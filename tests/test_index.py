@@ -125,3 +125,43 @@ def test_dutch_compound_in_question_finds_passage_with_its_parts():
     q = "Valt kredietwaardigheidsbeoordeling onder hoog risico?"
     assert ix.keyword_search(q, 3, "nl")[0][0] == 0
     assert all(i != 0 for i, _ in ix.keyword_search(q, 3, "en"))  # no splitting for English questions
+
+
+def test_term_translator_learns_from_aligned_provisions():
+    from policy_rag.index import TermTranslator
+
+    pairs = [
+        ("De kredietwaardigheid van personen beoordelen.", "Evaluate the creditworthiness of persons."),
+        ("Kredietwaardigheid en kredietscores van personen.", "Creditworthiness and credit scores of persons."),
+        ("Emoties op de werkplek afleiden is verboden.", "Inferring emotions in the workplace is prohibited."),
+        ("Het afleiden van emoties van personen.", "The inferring of emotions of persons."),
+        ("Biometrische systemen op de werkplek.", "Biometric systems in the workplace."),
+    ]
+    tr = TermTranslator(pairs)
+    [kw] = tokenize("kredietwaardigheid", "nl")
+    assert tr.translate(kw, "nl")[0] == tokenize("creditworthiness", "en")[0]
+    [wp] = tokenize("workplace", "en")
+    assert tr.translate(wp, "en")[0] == tokenize("werkplek", "nl")[0]
+    assert tr.translate("onbekend", "nl") == []
+    assert set(tr.query("emoties op de werkplek", "nl")) >= {tokenize("emotions", "en")[0], wp}
+
+
+def test_translated_search_reaches_documents_only_in_the_other_language():
+    from policy_rag.index import Index
+    from policy_rag.types import Passage
+
+    def passage(pid, text):
+        doc, lang, _ = pid.split("/", 2)
+        return Passage(id=pid, doc=doc, lang=lang, provision=pid, label=pid, title="", text=text,
+                       url="https://example.org", kind="article")
+
+    ps = [passage("ai-act/nl/a1", "Het afleiden van emoties op de werkplek is verboden."),
+          passage("ai-act/en/a1", "Inferring emotions in the workplace is prohibited."),
+          passage("ai-act/nl/a2", "Emoties van klanten in winkels."),
+          passage("ai-act/en/a2", "Emotions of customers in shops."),
+          passage("guide/en/p1", "A call centre inferring the emotions of its staff falls under the prohibition."),
+          passage("guide/en/p2", "Customers in shops are not covered.")]
+    ix = Index(passages=ps, vectors=np.zeros((6, 4), dtype=np.float32))
+    hits = [ps[i].id for i, _ in ix.translated_search("Emoties van personeel afleiden?", 5, "nl")]
+    assert hits and hits[0] == "guide/en/p1"
+    assert all(h.startswith("guide/") for h in hits)  # the act is in both languages: searched directly

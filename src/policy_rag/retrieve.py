@@ -31,6 +31,8 @@ RECITAL_WEIGHT = 0.8  # a recital explains an article; rank it below an equally 
 PAGE_WEIGHT = 0.9
 MAX_GUIDANCE_SHARE = 0.5  # at most half of the top k from non-binding texts, if law is available
 BM25_WEIGHT = 0.8
+TRANSLATED_WEIGHT = 0.3  # BM25 with translated keywords, over the documents only in the other language
+OTHER_LANG_DENSE_BONUS = 0.8  # BM25 cannot see the other language: its dense rank counts more
 
 # What a legal reader knows before searching: where the act defines its terms, where it
 # says from when it applies, where the fines are. A question of that kind gives the
@@ -200,6 +202,7 @@ class Retriever:
         timings["dense"] = time.perf_counter() - t
         t = time.perf_counter()
         keyword = self.index.keyword_search(question, s.bm25_k, lang)
+        translated = self.index.translated_search(question, s.bm25_k, lang) if TRANSLATED_WEIGHT else []
         timings["bm25"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -207,10 +210,12 @@ class Retriever:
         for r, (i, _score) in enumerate(dense):
             # BM25 cannot see across languages: for a passage in the other language the
             # dense rank speaks for both signals
-            w = 1.0 if self.index.passages[i].lang == lang else 1.0 + BM25_WEIGHT
+            w = 1.0 if self.index.passages[i].lang == lang else 1.0 + OTHER_LANG_DENSE_BONUS
             fused[i] = fused.get(i, 0.0) + w / (s.rrf_k + r + 1)
         for r, (i, _score) in enumerate(keyword):
             fused[i] = fused.get(i, 0.0) + BM25_WEIGHT / (s.rrf_k + r + 1)
+        for r, (i, _score) in enumerate(translated):
+            fused[i] = fused.get(i, 0.0) + TRANSLATED_WEIGHT / (s.rrf_k + r + 1)
         provision = legal.parse_query_provision(question)
         for i, b in self.priors(question, lang, provision).items():
             fused[i] = fused.get(i, 0.0) + b
