@@ -38,6 +38,8 @@ class FakeGenerator:
     def __init__(self) -> None:
         self.replies: list[str] = []
         self.prompts: list[list[dict[str, str]]] = []
+        self.odds: float | None = None  # the yes/no judge's answer; None: "cannot tell"
+        self.judged: list[list[dict[str, str]]] = []
 
     def enqueue(self, *replies: str) -> FakeGenerator:
         self.replies.extend(replies)
@@ -48,6 +50,10 @@ class FakeGenerator:
         reply = self.replies.pop(0) if self.replies else ""
         for i, word in enumerate(reply.split(" ")):
             yield word if i == 0 else " " + word
+
+    def yes_odds(self, messages) -> float | None:  # noqa: ANN001
+        self.judged.append(messages)
+        return self.odds
 
 
 def make_passage(pid: str, provision: str, label: str, text: str, *, title: str = "", kind: str = "article",

@@ -110,6 +110,10 @@ def test_invented_numbers_are_not_supported(answerer, small_index):
     ps = _ps(small_index, "ai-act/nl/art-4")
     raw = "Aanbieders nemen vanaf 2031 maatregelen voor een toereikend niveau van AI-geletterdheid van hun personeel [1]."
     assert answerer.check(raw, "nl", ps).refused
+    # the number of the provision itself is not invented
+    raw = "Artikel 4 zegt dat aanbieders maatregelen nemen voor een toereikend niveau van AI-geletterdheid [1]."
+    c = answerer.check(raw, "nl", ps)
+    assert not c.refused and c.citations[0].passage.id == "ai-act/nl/art-4"
 
 
 def test_allowed_when_the_source_prohibits_is_dropped(answerer, small_index):
@@ -127,3 +131,29 @@ def test_not_prohibited_citing_a_prohibition_is_dropped_and_repeats_collapse(ans
     s = "Aanbieders nemen maatregelen voor een toereikend niveau van AI-geletterdheid van hun personeel [2]. "
     c = answerer.check(s * 5, "nl", ps)
     assert c.text.count("AI-geletterdheid") == 1
+
+
+def test_model_judging_the_sources_do_not_answer_refuses_before_writing(answerer, fake_generator):
+    fake_generator.odds = -1.5  # the judge says "Nee"
+    fake_generator.enqueue("Emoties op de werkplek afleiden is verboden [1].")
+    ans = answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local")
+    assert ans.refused and ans.text == REFUSAL["nl"] and not ans.citations
+    assert fake_generator.prompts == []  # nothing was generated
+    judged = fake_generator.judged[0]
+    # the same messages the answer would be written from, then the yes/no question
+    assert judged[:-1] == answerer.messages(ans.question, "nl", answerer.context(answerer.retriever.search(ans.question))[0])
+    assert "Ja of Nee" in judged[-1]["content"] and ans.question in judged[-1]["content"]
+    assert ans.timings["answerable_odds"] == -1.5
+
+
+def test_judge_saying_yes_or_unable_to_tell_lets_the_model_answer(answerer, fake_generator, settings):
+    for odds in (2.0, None):
+        fake_generator.odds = odds
+        fake_generator.enqueue("Het afleiden van emoties op de werkplek met AI-systemen is verboden [1].")
+        ans = answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local")
+        assert not ans.refused, odds
+    answerer.settings = settings.with_(min_answerable_odds=None)  # POLICY_RAG_MIN_ANSWERABLE_ODDS=off
+    fake_generator.odds, n = -5.0, len(fake_generator.judged)
+    fake_generator.enqueue("Het afleiden van emoties op de werkplek met AI-systemen is verboden [1].")
+    assert not answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local").refused
+    assert len(fake_generator.judged) == n  # not asked

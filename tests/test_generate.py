@@ -343,3 +343,68 @@ def test_hosted_error_status_from_the_real_server(llama_server: str) -> None:
     gen = HostedGenerator(llama_server, "local-model", timeout=60)
     with pytest.raises(ModelUnavailableError, match=r"(?s)HTTP [45]\d\d: .*wizard"):
         complete(gen, [{"role": "wizard", "content": "hi"}], max_tokens=8)  # invalid role: rejected
+
+
+# --------------------------------------------------------------------------- the yes/no judge
+
+
+def test_chatml_is_the_prompt_llama_cpp_writes() -> None:
+    msgs = [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]
+    assert generate.chatml(msgs) == "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nU<|im_end|>\n<|im_start|>assistant\n"
+    fmt = pytest.importorskip("llama_cpp.llama_chat_format")
+    assert fmt.format_chatml(msgs).prompt == generate.chatml(msgs)
+
+
+def test_odds_from_top_logprobs_and_from_the_plain_reply() -> None:
+    def reply(content: str, tops: list[tuple[str, float]] | None = None) -> dict:
+        choice: dict[str, Any] = {"message": {"content": content}}
+        if tops is not None:
+            choice["logprobs"] = {"content": [{"token": tops[0][0], "logprob": tops[0][1],
+                                               "top_logprobs": [{"token": t, "logprob": lp} for t, lp in tops]}]}
+        return {"choices": [choice]}
+
+    assert generate._odds_from_reply(reply("Ja", [("Ja", -0.1), ("Nee", -2.4)])) == pytest.approx(2.3)
+    assert generate._odds_from_reply(reply("No", [("No", -0.2), (" Yes", -1.9), ("yes", -3.0)])) < -1.0
+    assert generate._odds_from_reply(reply("Nee.")) == -3.0  # no log-probabilities: the word decides
+    assert generate._odds_from_reply(reply("Yes, it does")) == 3.0
+    assert generate._odds_from_reply(reply("Perhaps")) is None
+    assert generate._odds_from_reply({"oops": 1}) is None
+
+
+def test_hosted_yes_odds_falls_back_without_logprobs(fake_server: FakeOpenAI) -> None:
+    fake_server.mode = "json"
+    fake_server.chunks = ["Nee"]
+    assert fake_server.generator().yes_odds(MESSAGES) == -3.0
+    sent = fake_server.requests[0]["json"]
+    assert sent["max_tokens"] == 1 and sent["logprobs"] is True and sent.get("stream") is not True
+    fake_server.mode = "error"
+    assert fake_server.generator().yes_odds(MESSAGES) is None  # cannot tell: the caller answers anyway
+
+
+YES_NO = [
+    {"role": "user", "content": "Source: Since 2 February 2025, social scoring is prohibited in the EU.\n\n"
+                                "Question: {q}\nDoes the source answer this question? Answer only Yes or No."},
+]
+
+
+@pytest.mark.integration
+@needs_small
+def test_local_yes_odds_with_the_real_model_tells_answered_from_not() -> None:
+    gen = get_generator(get_settings().with_(llm_model_path=str(SMALL), llm_ctx=2048, llm_threads=2), "local")
+    ask = lambda q: [{"role": "user", "content": YES_NO[0]["content"].format(q=q)}]  # noqa: E731
+    yes = gen.yes_odds(ask("Since when is social scoring prohibited in the EU?"))
+    no = gen.yes_odds(ask("What is the corporate income tax rate in the Netherlands?"))
+    assert yes is not None and no is not None and yes > no, (yes, no)
+    # the judged prompt stays cached: a generation from it still streams a correct answer
+    text = "".join(gen.stream(QUESTION, max_tokens=40, temperature=0.0))
+    assert "2025" in text, text
+
+
+@pytest.mark.integration
+@needs_small
+def test_hosted_yes_odds_against_llama_cpp_server(llama_server: str) -> None:
+    gen = HostedGenerator(llama_server, "local-model", timeout=120)
+    ask = lambda q: [{"role": "user", "content": YES_NO[0]["content"].format(q=q)}]  # noqa: E731
+    yes = gen.yes_odds(ask("Since when is social scoring prohibited in the EU?"))
+    no = gen.yes_odds(ask("What is the corporate income tax rate in the Netherlands?"))
+    assert yes is not None and no is not None and yes >= no, (yes, no)

@@ -7,8 +7,9 @@ nothing it writes is trusted:
   a passage it was given: the passage sentence that supports it best becomes the
   citation's quote (verbatim by construction); a sentence that cites the wrong passage
   is re-attributed to the one that supports it; an unsupported sentence is dropped;
-* if no supported sentence remains, or the model said the sources don't answer, or
-  retrieval found nothing relevant enough, the answer is the shared refusal sentence;
+* if retrieval found nothing relevant enough, or the model, asked first, judges that the
+  sources do not answer the question, or it says so in its answer, or no supported sentence
+  remains, the answer is the shared refusal sentence;
 * passages are data: text that tries to instruct the assistant is kept out of the prompt.
 
 Support is decided by stemmed content-word overlap, and across languages (a Dutch
@@ -33,6 +34,7 @@ from .index import tokenize
 from .lang import detect_language
 from .prompts import (
     AMENDED_NOTE,
+    ANSWERABLE_PROMPT,
     EXAMPLE,
     EXTRACTIVE_INTRO,
     INPUT_ERRORS,
@@ -146,6 +148,12 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", ".") for n in _NUMBER.findall(_THOUSANDS.sub("", text))}
 
 
+def numbered_text(p: Passage) -> str:
+    """What a sentence citing ``p`` may take its numbers from: the text, its lead-in and the
+    provision's own number ("Article 2(10) states that ..." citing Article 2(10))."""
+    return f"{p.label} {p.provision} {p.context} {p.text}"
+
+
 def numbers_supported(sentence: str, passage_text: str) -> bool:
     """Every number the sentence states (a date, an amount, a percentage) is in the passage."""
     return numbers(sentence) <= numbers(passage_text)
@@ -229,6 +237,26 @@ class Answerer:
             {"role": "user", "content": USER_PROMPT[lang].format(sources=sources, question=question)},
         ]
 
+    def answerable(self, generator: Generator, question: str, lang: Lang, passages: Sequence[Passage],
+                   timings: dict[str, float]) -> bool:
+        """Ask the model, before it writes, whether the sources answer the question (yes/no).
+
+        Retrieval finds close passages for on-topic questions the corpus cannot answer ("who
+        heads the AI Office?"); their scores look like those of answerable questions. The
+        question is asked after the same messages the answer is written from, so the model
+        reads the sources once (llama.cpp keeps the prompt cached)."""
+        threshold = self.settings.min_answerable_odds
+        if threshold is None:
+            return True
+        t = time.perf_counter()
+        odds = generator.yes_odds(self.messages(question, lang, passages)
+                                  + [{"role": "user", "content": ANSWERABLE_PROMPT[lang].format(question=question)}])
+        timings["answerable"] = time.perf_counter() - t
+        if odds is None:
+            return True
+        timings["answerable_odds"] = odds
+        return odds >= threshold
+
     # -- checking ------------------------------------------------------------------------
     def _semantic(self, sentence: str, passages: Sequence[Passage],
                   cache: dict[int, tuple[list[tuple[int, int]], np.ndarray]]) -> dict[int, tuple[float, tuple[int, int]]]:
@@ -281,7 +309,7 @@ class Answerer:
             for pi in order:
                 p = passages[pi]
                 spans = sentence_spans(p.text)
-                if not spans or not numbers_supported(bare, p.text):
+                if not spans or not numbers_supported(bare, numbered_text(p)):
                     continue
                 if contradicts_prohibition(bare, p):
                     supports.clear()
@@ -304,7 +332,7 @@ class Answerer:
             if not supports and sem is not None and not any(contradicts_prohibition(bare, p) for p in passages):
                 # by meaning, any passage (a Dutch sentence, an English guideline)
                 for pi, (sim, sp) in sorted(sem.items(), key=lambda kv: -kv[1][0]):
-                    if sim >= SEMANTIC_SUPPORT and numbers_supported(bare, passages[pi].text):
+                    if sim >= SEMANTIC_SUPPORT and numbers_supported(bare, numbered_text(passages[pi])):
                         supports.append((pi, passages[pi].text[slice(*sp)]))
                     break
             support.append(best_score)
@@ -380,6 +408,8 @@ class Answerer:
             elif generator is None:
                 checked = self.extractive(q, lang, passages)
                 yield checked.text
+            elif not self.answerable(generator, q, lang, passages, timings):
+                checked = Checked(REFUSAL[lang], [], refused=True)
             else:
                 t = time.perf_counter()
                 pieces: list[str] = []

@@ -1,7 +1,8 @@
 """The LLM backends behind one small interface: local llama.cpp, any OpenAI-compatible endpoint.
 
 A backend is a :class:`Generator`: ``stream(messages, max_tokens=..., temperature=...)``
-yields the answer's text as it is produced; :func:`complete` joins it. The third backend,
+yields the answer's text as it is produced; :func:`complete` joins it; ``yes_odds(messages)``
+asks it a yes/no question and returns the log-odds of yes (the answerability check). The third backend,
 "none", has no generator at all: the extractive answer lives in ``answer.py``.
 
 * :class:`LocalGenerator` runs a GGUF model in-process with llama-cpp-python. The model is
@@ -55,6 +56,11 @@ class Generator(Protocol):
         """Yield the reply's text piece by piece."""
         ...
 
+    def yes_odds(self, messages: list[Message]) -> float | None:
+        """Log-odds that the reply to ``messages`` begins with yes ("Ja"/"Yes") rather than no
+        ("Nee"/"No"): the model as a yes/no judge. None if the backend cannot tell."""
+        ...
+
 
 def complete(
     gen: Generator,
@@ -102,6 +108,7 @@ class LocalGenerator:
         self._llm: Any = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()  # one generation at a time on this model
+        self._yes_no: tuple[tuple[int, ...], tuple[int, ...]] | None = None  # token ids
 
     @classmethod
     def from_settings(cls, settings: Settings, model_path: str | Path | None = None) -> LocalGenerator:
@@ -193,6 +200,47 @@ class LocalGenerator:
             if chunks is not None and hasattr(chunks, "close"):
                 chunks.close()  # a consumer that stops early ends llama.cpp's generation too
             self._run_lock.release()
+
+
+    def yes_odds(self, messages: list[Message]) -> float | None:
+        """From the next-token logits after the ChatML prompt of ``messages``.
+
+        The prompt is evaluated directly (no sampling); llama.cpp's cache keeps the prompt, so
+        a generation for the same messages without the final yes/no question evaluates only
+        the last few tokens again (the sources are read once)."""
+        import numpy as np
+
+        llm = self.load()
+        with self._run_lock:
+            if self._yes_no is None:
+                self._yes_no = tuple(sorted({llm.tokenize(w.encode(), add_bos=False, special=False)[0]
+                                             for w in words}) for words in (YES_WORDS, NO_WORDS))
+            yes, no = self._yes_no
+            toks = llm.tokenize(chatml(messages).encode(), add_bos=False, special=True)
+            if len(toks) >= self.n_ctx:
+                raise PolicyRagError(f"The yes/no prompt has {len(toks)} tokens, more than the context "
+                                     f"window of {self.model_path.name} (n_ctx={self.n_ctx}).")
+            keep = min(llm.longest_token_prefix(llm._input_ids, toks), len(toks) - 1)
+            llm.n_tokens = keep  # reuse the cached prompt prefix; eval() drops the rest of the cache
+            llm.eval(toks[keep:])
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+        return _log_odds(logits, yes, no)
+
+
+YES_WORDS = ("Ja", "ja", "JA", "Yes", "yes", "YES")
+NO_WORDS = ("Nee", "nee", "NEE", "No", "no", "NO")
+
+
+def chatml(messages: list[Message]) -> str:
+    """The ChatML prompt (Qwen's format, as llama-cpp-python's "chatml" handler writes it)."""
+    return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
+
+
+def _log_odds(logits: Any, yes: Any, no: Any) -> float:
+    import numpy as np
+
+    top = float(np.max(logits))
+    return float(np.log(np.exp(logits[list(yes)] - top).sum()) - np.log(np.exp(logits[list(no)] - top).sum()))
 
 
 # --------------------------------------------------------------------------- hosted (OpenAI-compatible)
@@ -291,6 +339,49 @@ class HostedGenerator:
             raise ModelUnavailableError(
                 f"The hosted LLM at {self.url} sent a reply that is not valid JSON ({exc})."
             ) from exc
+
+
+    def yes_odds(self, messages: list[Message]) -> float | None:
+        """From the first token's top log-probabilities when the server gives them (OpenAI,
+        vLLM, llama.cpp with logits_all), else from the reply's first word (+-3), else None."""
+        payload: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": 1,
+                                   "temperature": 0.0, "logprobs": True, "top_logprobs": 10}
+        timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
+        headers = {**self._headers(), "Accept": "application/json"}
+        try:
+            with httpx.Client(timeout=timeout) as client:
+                resp = client.post(self.url, json=payload, headers=headers)
+                if resp.status_code >= 400:  # a server without log-probabilities: the plain reply
+                    for k in ("logprobs", "top_logprobs"):
+                        payload.pop(k)
+                    payload["max_tokens"] = 3
+                    resp = client.post(self.url, json=payload, headers=headers)
+                if resp.status_code >= 400:
+                    log.warning("The hosted LLM at %s could not judge yes/no: HTTP %s", self.url, resp.status_code)
+                    return None
+                body = resp.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("The hosted LLM at %s could not judge yes/no: %s", self.url, exc)
+            return None
+        return _odds_from_reply(body)
+
+
+def _odds_from_reply(body: Any) -> float | None:
+    import math
+
+    try:
+        choice = body["choices"][0]
+    except (KeyError, IndexError, TypeError):
+        return None
+    tops = ((choice.get("logprobs") or {}).get("content") or [{}])[0].get("top_logprobs") or []
+    yes = [t["logprob"] for t in tops if t.get("token", "").strip() in YES_WORDS]
+    no = [t["logprob"] for t in tops if t.get("token", "").strip() in NO_WORDS]
+    if yes or no:
+        lse = lambda xs: math.log(sum(math.exp(x) for x in xs)) if xs else -30.0  # noqa: E731
+        return lse(yes) - lse(no)
+    words = str((choice.get("message") or {}).get("content") or "").strip().split()
+    first = words[0].strip(".,!:").capitalize() if words else ""
+    return 3.0 if first in YES_WORDS else -3.0 if first in NO_WORDS else None
 
 
 def _parse_sse(lines: Iterator[str], url: str) -> Iterator[str]:

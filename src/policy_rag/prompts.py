@@ -46,6 +46,15 @@ EXAMPLE: dict[Lang, tuple[str, str]] = {
     ),
 }
 
+# Asked after the messages the answer is written from (same sources, same question): the
+# log-odds of "Ja"/"Yes" against "Nee"/"No" decide whether to answer (answer.Answerer.answerable).
+ANSWERABLE_PROMPT: dict[Lang, str] = {
+    "nl": "Vraag: {question}\nKun je deze vraag volledig beantwoorden met alleen de bronnen hierboven, zonder iets "
+          "aan te nemen? Antwoord alleen met Ja of Nee.",
+    "en": "Question: {question}\nCan you answer this question completely from the sources above alone, without "
+          "assuming anything? Answer only Yes or No.",
+}
+
 USER_PROMPT: dict[Lang, str] = {
     "nl": "Bronnen:\n{sources}\n\nVraag: {question}",
     "en": "Sources:\n{sources}\n\nQuestion: {question}",

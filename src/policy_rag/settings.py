@@ -70,6 +70,11 @@ class Settings:
     llm_threads: int = field(default_factory=lambda: int(_env("LLM_THREADS", str(os.cpu_count() or 2))))
     max_tokens: int = 320
     temperature: float = 0.1
+    # answerability: before writing, the LLM is asked whether the sources answer the question;
+    # it refuses below these log-odds of "yes" (eval/answerability.py; "off" to skip the check)
+    min_answerable_odds: float | None = field(
+        default_factory=lambda: None if _env("MIN_ANSWERABLE_ODDS", "0.5") == "off"
+        else float(_env("MIN_ANSWERABLE_ODDS", "0.5")))
     # hosted: any OpenAI-compatible endpoint
     hosted_base_url: str = field(default_factory=lambda: _env("HOSTED_BASE_URL", "http://127.0.0.1:8000/v1"))
     hosted_model: str = field(default_factory=lambda: _env("HOSTED_MODEL", "local-model"))
