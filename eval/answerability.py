@@ -53,13 +53,13 @@ def main() -> int:
             t = time.perf_counter()
             res = a.retriever.search(q.question)
             passages, _ = a.answerer.context(res)
-            relevant = a.answerer.relevant(res) and bool(passages)
+            relevant = a.answerer.relevant(res, judged=True) and bool(passages)
             odds = None
             if relevant:
                 msgs = a.answerer.messages(q.question, res.lang, passages)
-                odds = gen.yes_odds(msgs + [{"role": "user",
-                                             "content": ANSWERABLE_PROMPT[res.lang].format(question=q.question)}])
+                odds = gen.yes_odds(msgs + [{"role": "user", "content": ANSWERABLE_PROMPT[res.lang]}])
             row = {"id": q.id, "answerable": q.answerable, "relevant": relevant, "odds": odds,
+                   "top_dense": round(res.top_dense, 3),
                    "seconds": round(time.perf_counter() - t, 2)}
             rows.append(row)
             fh.write(json.dumps(row) + "\n")

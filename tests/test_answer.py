@@ -1,7 +1,7 @@
 import pytest
 
 from policy_rag.answer import Answerer, InvalidQuestion, is_hostile, sentence_spans, validate_question
-from policy_rag.prompts import REFUSAL
+from policy_rag.prompts import ANSWERABLE_PROMPT, REFUSAL
 from policy_rag.retrieve import Retriever
 
 
@@ -142,7 +142,7 @@ def test_model_judging_the_sources_do_not_answer_refuses_before_writing(answerer
     judged = fake_generator.judged[0]
     # the same messages the answer would be written from, then the yes/no question
     assert judged[:-1] == answerer.messages(ans.question, "nl", answerer.context(answerer.retriever.search(ans.question))[0])
-    assert "Ja of Nee" in judged[-1]["content"] and ans.question in judged[-1]["content"]
+    assert judged[-1] == {"role": "user", "content": ANSWERABLE_PROMPT["nl"]}
     assert ans.timings["answerable_odds"] == -1.5
 
 
@@ -157,3 +157,11 @@ def test_judge_saying_yes_or_unable_to_tell_lets_the_model_answer(answerer, fake
     fake_generator.enqueue("Het afleiden van emoties op de werkplek met AI-systemen is verboden [1].")
     assert not answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local").refused
     assert len(fake_generator.judged) == n  # not asked
+
+
+def test_a_judging_llm_lowers_the_similarity_floor(answerer, settings, small_index):
+    answerer.settings = settings.with_(min_dense_score=0.9, min_dense_score_judged=0.0)
+    result = answerer.retriever.search("Is emotieherkenning op de werkplek verboden?")
+    assert not answerer.relevant(result) and answerer.relevant(result, judged=True)
+    answerer.settings = answerer.settings.with_(min_answerable_odds=None)  # no judge: the floor stays
+    assert not answerer.relevant(result, judged=True)

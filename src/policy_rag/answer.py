@@ -207,12 +207,17 @@ class Answerer:
         self.settings = settings
 
     # -- retrieval-level refusal -------------------------------------------------------
-    def relevant(self, result: SearchResult) -> bool:
+    def relevant(self, result: SearchResult, judged: bool = False) -> bool:
+        """Whether retrieval found something relevant enough to answer from. ``judged``: an LLM
+        will judge answerability next, so a lower similarity floor is enough."""
         if result.provision and result.hits and legal.matches(result.provision, result.hits[0].passage.provision):
             return True  # the question names a provision of the act, and that is what was found
         if result.unknown_terms:
             return False  # it asks about something no source mentions (a company, a country's law, ...)
-        return bool(result.hits) and result.top_dense >= self.settings.min_dense_score
+        floor = self.settings.min_dense_score
+        if judged and self.settings.min_answerable_odds is not None:
+            floor = min(floor, self.settings.min_dense_score_judged)
+        return bool(result.hits) and result.top_dense >= floor
 
     def context(self, result: SearchResult) -> tuple[list[Passage], list[str]]:
         """The passages given to the model (hostile ones left out), and the ids left out."""
@@ -250,7 +255,7 @@ class Answerer:
             return True
         t = time.perf_counter()
         odds = generator.yes_odds(self.messages(question, lang, passages)
-                                  + [{"role": "user", "content": ANSWERABLE_PROMPT[lang].format(question=question)}])
+                                  + [{"role": "user", "content": ANSWERABLE_PROMPT[lang]}])
         timings["answerable"] = time.perf_counter() - t
         if odds is None:
             return True
@@ -397,7 +402,7 @@ class Answerer:
         lang = result.lang
         timings = {"retrieval": time.perf_counter() - t0}
         notes: list[str] = []
-        if not self.relevant(result):
+        if not self.relevant(result, judged=generator is not None):
             checked = Checked(REFUSAL[lang], [], refused=True)
         else:
             passages, quarantined = self.context(result)
