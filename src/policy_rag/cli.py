@@ -66,8 +66,14 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     bad = [r for r in results if not r.ok]
     print(f"\n{len(results) - len(bad)} of {len(results)} documents present and verified in {settings.corpus_dir}.")
     if bad:
-        print(f"{len(bad)} missing or wrong: ingest will skip them and index the rest.", file=sys.stderr)
+        print(f"{len(bad)} missing or wrong: {', '.join(r.source.id for r in bad)}. Ingest will skip them and "
+              "index the rest; give a mirror folder (--mirror DIR) or check the network to get them.",
+              file=sys.stderr)
+        return FETCH_INCOMPLETE
     return 0
+
+
+FETCH_INCOMPLETE = 3  # exit status of `fetch` when documents are missing (the rest are usable)
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -240,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = ap.add_subparsers(dest="cmd", required=True)
 
-    p = sub.add_parser("fetch", help="bring the manifest's documents into corpus/ and verify checksums")
+    p = sub.add_parser("fetch", help="bring the manifest's documents into corpus/ and verify checksums",
+                       epilog=f"Exit status {FETCH_INCOMPLETE}: some documents are missing or wrong.")
     p.add_argument("--mirror", default=None, help="a local mirror folder (default: ../shared/corpus if present)")
     p.add_argument("--offline", action="store_true", help="do not try the official URLs")
     p.add_argument("--all", action="store_true", help="also the alternate formats (PDF, Formex, consolidated)")
