@@ -163,7 +163,10 @@ def answer_panel(a: Answer, twins: Sequence[Passage | None]) -> str:
              f'{_e(t(lang, "backend_used", backend=backend_name(a.backend, lang)))}'
              f' · {_e(t(lang, "timings", total=a.timings.get("total", 0.0)))}</div>']
     if a.refused:
-        parts.append(notice(t(lang, "refusal_title"), t(lang, "refusal_body"), "refusal"))
+        body = t(lang, "refusal_body")
+        if a.refusal_reason:
+            body += " " + t(lang, "refusal_reason", reason=t(lang, f"reason_{a.refusal_reason}"))
+        parts.append(notice(t(lang, "refusal_title"), body, "refusal"))
     if a.notes:
         items = "".join(f"<li>{_e(n)}</li>" for n in a.notes)
         parts.append(f'<div class="pr-notice pr-warn pr-notes"><strong>{_e(t(lang, "notes_title"))}</strong>'

@@ -38,12 +38,13 @@ def test_invented_sentence_dropped_and_all_invented_refused(answerer, small_inde
     c = answerer.check(mixed, "nl", ps)
     assert c.dropped == 1 and len(c.citations) == 1 and "miljoen" not in c.text
     c2 = answerer.check("Overtreders krijgen een boete van tien miljoen euro per werknemer [2].", "nl", ps)
-    assert c2.refused and c2.text == REFUSAL["nl"]
+    assert c2.refused and c2.text == REFUSAL["nl"] and c2.reason == "unsupported"
 
 
 def test_model_refusal_is_a_refusal(answerer, small_index):
     ps = _ps(small_index, "ai-act/nl/art-4")
     assert answerer.check(REFUSAL["nl"], "nl", ps).refused
+    assert answerer.check(REFUSAL["nl"], "nl", ps).reason == "model-refused"
     assert answerer.check("The sources do not answer this question.", "nl", ps).refused
 
 
@@ -79,6 +80,7 @@ def test_irrelevant_question_refused(answerer, settings):
     answerer.settings = settings.with_(min_dense_score=0.99)
     ans = answerer.answer("Hoeveel belasting betaal ik op een leaseauto?", None, "none")
     assert ans.refused and ans.text == REFUSAL["nl"] and not ans.citations
+    assert ans.refusal_reason == "not-relevant" and ans.answerable_odds is None
 
 
 def test_amendment_note_when_omnibus_changed_the_cited_article(answerer, fake_generator):
@@ -143,7 +145,8 @@ def test_model_judging_the_sources_do_not_answer_refuses_before_writing(answerer
     # the same messages the answer would be written from, then the yes/no question
     assert judged[:-1] == answerer.messages(ans.question, "nl", answerer.context(answerer.retriever.search(ans.question))[0])
     assert judged[-1] == {"role": "user", "content": ANSWERABLE_PROMPT["nl"]}
-    assert ans.timings["answerable_odds"] == -1.5
+    assert ans.answerable_odds == -1.5 and ans.refusal_reason == "judged-unanswerable"
+    assert ans.to_dict()["refusal_reason"] == "judged-unanswerable"
 
 
 def test_judge_saying_yes_or_unable_to_tell_lets_the_model_answer(answerer, fake_generator, settings):

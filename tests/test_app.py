@@ -92,6 +92,18 @@ def test_ui_text_has_the_same_keys_in_both_languages() -> None:
     assert ui_text.t(None, "send") == "Vraag"  # Dutch by default
 
 
+def test_a_refusal_says_why_in_the_users_language() -> None:
+    from policy_rag.types import REFUSAL_REASONS, Answer
+
+    app = load_app()
+    for reason in REFUSAL_REASONS:  # every reason has its sentence in both languages
+        assert ui_text.t("nl", f"reason_{reason}") and ui_text.t("en", f"reason_{reason}")
+    a = Answer(question="Wie is het hoofd van het AI-bureau?", language="nl", text=REFUSAL["nl"], citations=[],
+               refused=True, backend="local", refusal_reason="judged-unanswerable", answerable_odds=-1.2)
+    html = app.answer_panel(a, [])
+    assert "Geen antwoord in de bronnen" in html and "Reden: het taalmodel beoordeelde vooraf" in html
+
+
 # ------------------------------------------------------------------------------------ HTML
 
 

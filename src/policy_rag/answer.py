@@ -197,6 +197,7 @@ class Checked:
     dropped: int = 0
     refused: bool = False
     support: list[float] = field(default_factory=list)
+    reason: str = ""  # why refused: one of types.REFUSAL_REASONS
 
 
 class Answerer:
@@ -242,25 +243,22 @@ class Answerer:
             {"role": "user", "content": USER_PROMPT[lang].format(sources=sources, question=question)},
         ]
 
-    def answerable(self, generator: Generator, question: str, lang: Lang, passages: Sequence[Passage],
-                   timings: dict[str, float]) -> bool:
-        """Ask the model, before it writes, whether the sources answer the question (yes/no).
+    def answerability(self, generator: Generator, question: str, lang: Lang, passages: Sequence[Passage],
+                      timings: dict[str, float]) -> float | None:
+        """Ask the model, before it writes, whether the sources answer the question: the
+        log-odds of yes (None when the check is off or the backend cannot tell).
 
         Retrieval finds close passages for on-topic questions the corpus cannot answer ("who
         heads the AI Office?"); their scores look like those of answerable questions. The
         question is asked after the same messages the answer is written from, so the model
         reads the sources once (llama.cpp keeps the prompt cached)."""
-        threshold = self.settings.min_answerable_odds
-        if threshold is None:
-            return True
+        if self.settings.min_answerable_odds is None:
+            return None
         t = time.perf_counter()
         odds = generator.yes_odds(self.messages(question, lang, passages)
                                   + [{"role": "user", "content": ANSWERABLE_PROMPT[lang]}])
         timings["answerable"] = time.perf_counter() - t
-        if odds is None:
-            return True
-        timings["answerable_odds"] = odds
-        return odds >= threshold
+        return odds
 
     # -- checking ------------------------------------------------------------------------
     def _semantic(self, sentence: str, passages: Sequence[Passage],
@@ -286,7 +284,7 @@ class Answerer:
     def check(self, raw: str, lang: Lang, passages: Sequence[Passage]) -> Checked:
         """Keep the sentences a given passage supports; quote that passage; renumber."""
         if REFUSAL[lang].rstrip(".").lower() in raw.lower() or REFUSAL["en"].rstrip(".").lower() in raw.lower():
-            return Checked(REFUSAL[lang], [], refused=True)
+            return Checked(REFUSAL[lang], [], refused=True, reason="model-refused")
         kept: list[tuple[str, list[tuple[int, str]]]] = []  # sentence, [(passage index, quote)]
         vec_cache: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
         dropped = 0
@@ -346,7 +344,7 @@ class Answerer:
             else:
                 dropped += 1
         if not kept:
-            return Checked(REFUSAL[lang], [], dropped=dropped, refused=True, support=support)
+            return Checked(REFUSAL[lang], [], dropped=dropped, refused=True, support=support, reason="unsupported")
         # renumber in order of first use
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
@@ -376,7 +374,7 @@ class Answerer:
             lead = f"{p.context} " if p.context else ""  # "De volgende AI-praktijken zijn verboden:"
             lines.append(f"- {p.label}: {lead}“{quote}” [{len(citations)}]")
         if not citations:
-            return Checked(REFUSAL[lang], [], refused=True)
+            return Checked(REFUSAL[lang], [], refused=True, reason="unsupported")
         return Checked(EXTRACTIVE_INTRO[lang] + "\n" + "\n".join(lines), citations)
 
     # -- version awareness ---------------------------------------------------------------
@@ -402,19 +400,23 @@ class Answerer:
         lang = result.lang
         timings = {"retrieval": time.perf_counter() - t0}
         notes: list[str] = []
+        odds: float | None = None
         if not self.relevant(result, judged=generator is not None):
-            checked = Checked(REFUSAL[lang], [], refused=True)
+            checked = Checked(REFUSAL[lang], [], refused=True,
+                              reason="unknown-terms" if result.unknown_terms else "not-relevant")
         else:
             passages, quarantined = self.context(result)
             if quarantined:
                 notes.append(QUARANTINE_NOTE[lang].format(ids=", ".join(quarantined)))
+            if generator is not None and passages:
+                odds = self.answerability(generator, q, lang, passages, timings)
             if not passages:
-                checked = Checked(REFUSAL[lang], [], refused=True)
+                checked = Checked(REFUSAL[lang], [], refused=True, reason="no-passages")
             elif generator is None:
                 checked = self.extractive(q, lang, passages)
                 yield checked.text
-            elif not self.answerable(generator, q, lang, passages, timings):
-                checked = Checked(REFUSAL[lang], [], refused=True)
+            elif odds is not None and odds < (self.settings.min_answerable_odds or 0.0):
+                checked = Checked(REFUSAL[lang], [], refused=True, reason="judged-unanswerable")
             else:
                 t = time.perf_counter()
                 pieces: list[str] = []
@@ -436,7 +438,8 @@ class Answerer:
         timings["total"] = time.perf_counter() - t0
         yield Answer(question=q, language=lang, text=checked.text, citations=checked.citations,
                      refused=checked.refused, backend=backend, timings=timings, notes=notes,
-                     hits=result.hits)
+                     hits=result.hits, refusal_reason=checked.reason if checked.refused else "",
+                     answerable_odds=odds)
 
     def answer(self, question: str, generator: Generator | None, backend: str) -> Answer:
         final = None

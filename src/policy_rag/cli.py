@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 
 from .errors import PolicyRagError
 from .settings import Settings, get_settings
+from .types import REFUSAL_REASONS
 
 log = logging.getLogger("policy_rag")
 
@@ -160,7 +161,8 @@ def _print_answer(ans) -> None:  # noqa: ANN001
         p = c.passage
         print(f"[{c.n}] {p.label} ({p.doc}, {p.lang}) — {p.url}\n    “{c.quote}”")
     t = ans.timings
-    print(f"\n({'answer by ' + ans.backend}; {t.get('total', 0):.1f}s)", file=sys.stderr)
+    why = f"; refused: {REFUSAL_REASONS.get(ans.refusal_reason, ans.refusal_reason)}" if ans.refusal_reason else ""
+    print(f"\n({'answer by ' + ans.backend}{why}; {t.get('total', 0):.1f}s)", file=sys.stderr)
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:

@@ -257,6 +257,8 @@ def score_answer(q: Question, ans: Answer, judge: Judge | None) -> dict[str, Any
         "language_match": detect_language(ans.text) == q.lang if not ans.refused else True,
         "first_token": ans.timings.get("first_token"),
         "total": ans.timings.get("total"),
+        "refusal_reason": ans.refusal_reason or None,
+        "answerable_odds": ans.answerable_odds,
     }
     if judge and not ans.refused:
         sents = answer_sentences(ans.text)
@@ -311,7 +313,16 @@ def answer_metrics(qs: Sequence[Question], recs: Sequence[dict[str, Any]]) -> di
         "latency_total_p95": _pct([r["total"] for r in recs], 95),
         "first_token_p50": _pct([r["first_token"] for r in recs], 50),
         "first_token_p95": _pct([r["first_token"] for r in recs], 95),
+        # why answerable questions were refused, and how unanswerable ones were (counts)
+        "false_refusal_reasons": _count(r.get("refusal_reason") for r in ans_recs if r["refused"]),
+        "refusal_reasons": _count(r.get("refusal_reason") for r in una if r["refused"]),
     }
+
+
+def _count(xs: Any) -> str:
+    from collections import Counter
+
+    return ", ".join(f"{k} {n}" for k, n in Counter(x or "?" for x in xs).most_common()) or "-"
 
 
 # --- the run ---------------------------------------------------------------------------------

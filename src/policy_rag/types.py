@@ -152,6 +152,17 @@ class Citation:
         }
 
 
+# Why an answer is the refusal sentence
+REFUSAL_REASONS = {
+    "not-relevant": "retrieval found no passage similar enough to the question",
+    "unknown-terms": "the question names something no source mentions",
+    "no-passages": "every passage found was left out (instructions to the assistant)",
+    "judged-unanswerable": "the LLM, asked first, judged that the sources do not answer it",
+    "model-refused": "the LLM wrote that the sources do not answer it",
+    "unsupported": "no sentence of the answer is supported by its sources",
+}
+
+
 @dataclass
 class Answer:
     question: str
@@ -163,6 +174,8 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. "Article 6 was amended by ..."
     hits: list[Hit] = field(default_factory=list)  # what retrieval returned
+    refusal_reason: str = ""  # when refused: one of REFUSAL_REASONS
+    answerable_odds: float | None = None  # the LLM's log-odds that the sources answer (None: not asked)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -170,6 +183,8 @@ class Answer:
             "language": self.language,
             "answer": self.text,
             "refused": self.refused,
+            "refusal_reason": self.refusal_reason or None,
+            "answerable_odds": None if self.answerable_odds is None else round(self.answerable_odds, 3),
             "backend": self.backend,
             "citations": [c.to_dict() for c in self.citations],
             "notes": self.notes,

@@ -42,6 +42,14 @@ TEXT: dict[Lang, dict[str, str]] = {
         "refusal_title": "Geen antwoord in de bronnen",
         "refusal_body": "De doorzochte teksten beantwoorden deze vraag niet. Dat is geen fout: probeer de vraag "
                         "anders te stellen, of zoek een bepaling op in het tabblad ‘Waar wordt dit geciteerd?’.",
+        "refusal_reason": "Reden: {reason}",
+        "reason_not-relevant": "geen passage lijkt genoeg op de vraag.",
+        "reason_unknown-terms": "de vraag noemt iets dat in geen enkele bron voorkomt.",
+        "reason_no-passages": "de gevonden passages bevatten instructies aan de assistent en zijn genegeerd.",
+        "reason_judged-unanswerable": "het taalmodel beoordeelde vooraf dat de gevonden passages het antwoord "
+                                      "niet bevatten.",
+        "reason_model-refused": "het taalmodel vond het antwoord niet in de passages.",
+        "reason_unsupported": "geen enkele zin van het antwoord werd door de bronnen gestaafd.",
         "input_title": "Vraag niet verwerkt",
         "error_title": "Er ging iets mis",
         "error_body": "Het antwoord kon niet worden gemaakt: {message}",
@@ -130,6 +138,14 @@ TEXT: dict[Lang, dict[str, str]] = {
         "refusal_title": "No answer in the sources",
         "refusal_body": "The texts searched do not answer this question. That is not an error: try asking it "
                         "differently, or look up a provision in the ‘Where is this cited?’ tab.",
+        "refusal_reason": "Reason: {reason}",
+        "reason_not-relevant": "no passage is similar enough to the question.",
+        "reason_unknown-terms": "the question names something no source mentions.",
+        "reason_no-passages": "the passages found contain instructions to the assistant and were ignored.",
+        "reason_judged-unanswerable": "the language model judged first that the passages found do not contain "
+                                      "the answer.",
+        "reason_model-refused": "the language model did not find the answer in the passages.",
+        "reason_unsupported": "no sentence of the answer was supported by the sources.",
         "input_title": "Question not processed",
         "error_title": "Something went wrong",
         "error_body": "The answer could not be made: {message}",
