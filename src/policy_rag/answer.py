@@ -37,6 +37,7 @@ from .prompts import (
     ANSWERABLE_PROMPT,
     EXAMPLE,
     EXTRACTIVE_INTRO,
+    FALLBACK_NOTE,
     INPUT_ERRORS,
     QUARANTINE_NOTE,
     REFUSAL,
@@ -431,6 +432,12 @@ class Answerer:
                 checked = self.check("".join(pieces), lang, passages)
                 if checked.dropped and not checked.refused:
                     notes.append(UNSUPPORTED_NOTE[lang].format(n=checked.dropped))
+                fallback = self.settings.extractive_fallback_odds
+                if (checked.refused and checked.reason in ("unsupported", "model-refused")
+                        and fallback is not None and odds is not None and odds >= fallback):
+                    # the judge was sure the sources answer, the writer failed: show the sources
+                    checked = self.extractive(q, lang, passages)
+                    notes.append(FALLBACK_NOTE[lang])
         if not checked.refused:
             notes.extend(self.amendment_notes(checked.citations, lang))
             for c in checked.citations:

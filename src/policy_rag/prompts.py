@@ -73,6 +73,11 @@ AMENDED_NOTE: dict[Lang, str] = {
     "en": "Note: {label} was amended by the digital omnibus (Regulation (EU) 2026/1744), {amending}.",
 }
 
+FALLBACK_NOTE: dict[Lang, str] = {
+    "nl": "Het taalmodel gaf geen antwoord dat de bronnen staven; hieronder de meest relevante passages letterlijk.",
+    "en": "The language model gave no answer the sources support; below are the most relevant passages, verbatim.",
+}
+
 UNSUPPORTED_NOTE: dict[Lang, str] = {
     "nl": "{n} zin(nen) van het model weggelaten omdat de bronnen ze niet ondersteunen.",
     "en": "{n} sentence(s) from the model left out because the sources do not support them.",

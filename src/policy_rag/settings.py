@@ -61,6 +61,12 @@ class Settings:
     # with an LLM that judges answerability (below), a lower floor: it refuses what is off-topic
     min_dense_score_judged: float = field(default_factory=lambda: float(_env("MIN_DENSE_SCORE_JUDGED", "0.40")))
 
+    # when the LLM judged the sources to answer (log-odds at least this) but nothing it wrote
+    # survives the check, show the extractive answer instead of refusing ("off": refuse)
+    extractive_fallback_odds: float | None = field(
+        default_factory=lambda: None if _env("EXTRACTIVE_FALLBACK_ODDS", "off") == "off"
+        else float(_env("EXTRACTIVE_FALLBACK_ODDS", "off")))
+
     # --- generation
     llm: str = field(default_factory=lambda: _env("LLM", "auto"))  # auto | local | hosted | none
     llm_model_path: str = field(
