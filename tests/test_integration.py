@@ -311,7 +311,8 @@ def test_killed_ingest_leaves_the_last_good_index(assistant: Assistant, tmp_path
 def test_ask_through_a_real_openai_compatible_server(assistant: Assistant, llama_server: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POLICY_RAG_HOSTED_API_KEY", "test-key")
-    s = SETTINGS.with_(hosted_base_url=llama_server, hosted_model="local-model")
+    # the answerability check is off here (the 0.5B test model may say no): this is about streaming
+    s = SETTINGS.with_(hosted_base_url=llama_server, hosted_model="local-model", min_answerable_odds=None)
     a = Assistant(s, embedder=assistant.embedder, index=assistant.index)
     pieces = list(a.stream("Wat is de maximale boete voor verboden AI-praktijken?", backend="hosted"))
     final = pieces[-1]
