@@ -170,14 +170,16 @@ def test_a_judging_llm_lowers_the_similarity_floor(answerer, settings, small_ind
     assert not answerer.relevant(result, judged=True)
 
 
-def test_sure_judge_and_failed_writer_falls_back_to_the_passages(answerer, fake_generator, settings):
-    answerer.settings = settings.with_(extractive_fallback_odds=1.5)
+def test_unverifiable_answer_falls_back_to_the_passages(answerer, fake_generator, settings):
     fake_generator.odds = 2.0
     fake_generator.enqueue("Overtreders krijgen een boete van tien miljoen euro per werknemer [1].")  # unsupported
     ans = answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local")
     assert not ans.refused and ans.citations and all(c.quote in c.passage.text for c in ans.citations)
-    assert any("meest relevante passages" in n for n in ans.notes)
-    fake_generator.odds = 1.0  # not sure enough: the refusal stands
+    assert any("meest relevante passages" in n for n in ans.notes) and "miljoen" not in ans.text
+    fake_generator.enqueue(REFUSAL["nl"])  # the model saying the sources do not answer is a refusal
+    ans = answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local")
+    assert ans.refused and ans.refusal_reason == "model-refused"
+    answerer.settings = settings.with_(extractive_fallback=False)  # POLICY_RAG_EXTRACTIVE_FALLBACK=off
     fake_generator.enqueue("Overtreders krijgen een boete van tien miljoen euro per werknemer [1].")
     ans = answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local")
     assert ans.refused and ans.refusal_reason == "unsupported"

@@ -432,10 +432,9 @@ class Answerer:
                 checked = self.check("".join(pieces), lang, passages)
                 if checked.dropped and not checked.refused:
                     notes.append(UNSUPPORTED_NOTE[lang].format(n=checked.dropped))
-                fallback = self.settings.extractive_fallback_odds
-                if (checked.refused and checked.reason in ("unsupported", "model-refused")
-                        and fallback is not None and odds is not None and odds >= fallback):
-                    # the judge was sure the sources answer, the writer failed: show the sources
+                if checked.refused and checked.reason == "unsupported" and self.settings.extractive_fallback:
+                    # the sources were judged to answer, but the small model's text could not be
+                    # verified: show the sources themselves rather than refuse
                     checked = self.extractive(q, lang, passages)
                     notes.append(FALLBACK_NOTE[lang])
         if not checked.refused:
