@@ -163,6 +163,19 @@ def test_local_llm_answers_in_dutch_with_checked_citations(local_ready: Assistan
     assert "first_token" in ans.timings and ans.timings["total"] >= ans.timings["first_token"]
 
 
+def test_local_llm_judges_whether_the_sources_answer(local_ready: Assistant) -> None:
+    """The answerability check with the real model: yes for a question the act answers, no for
+    one about facts no source has (its passages are close enough to pass the similarity floor)."""
+    s = local_ready.settings
+    yes = local_ready.ask("Do public authorities that use high-risk AI have to register it?", backend="local")
+    no = local_ready.ask("Hoeveel AI-fabrieken komen er in Nederland en waar?", backend="local")
+    assert yes.answerable_odds is not None and yes.answerable_odds >= s.min_answerable_odds, yes.answerable_odds
+    assert no.refused and no.refusal_reason in ("judged-unanswerable", "not-relevant", "unknown-terms"), no
+    if no.answerable_odds is not None:
+        assert no.answerable_odds < yes.answerable_odds
+    assert "answerable" in yes.timings and yes.to_dict()["answerable_odds"] == round(yes.answerable_odds, 3)
+
+
 def test_hostile_document_cannot_steer_the_answer(local_ready: Assistant, tmp_path: Path) -> None:
     """A passage that tells the assistant what to say changes nothing."""
     base = local_ready.index
