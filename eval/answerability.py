@@ -3,7 +3,7 @@
     .venv/bin/python eval/answerability.py [--questions eval/questions.jsonl] [--answerable 60]
 
 Before the local LLM writes an answer it is asked whether the sources answer the question
-(``answer.Answerer.answerable``; the log-odds of "Ja"/"Yes" against "Nee"/"No"). This script
+(``answer.Answerer.answerability``; the log-odds of "Ja"/"Yes" against "Nee"/"No"). This script
 asks it for every unanswerable question and a sample of answerable ones (seeded), with the
 same passages and messages as ``policy-rag ask``, and prints, for a range of thresholds, the
 share of each refused (retrieval's own refusal included). ``settings.min_answerable_odds``
@@ -35,7 +35,6 @@ def main() -> int:
 
     from policy_rag.assistant import Assistant
     from policy_rag.evaluate import load_questions
-    from policy_rag.prompts import ANSWERABLE_PROMPT
 
     a = Assistant()
     gen = a.generator("local")
@@ -55,9 +54,9 @@ def main() -> int:
             passages, _ = a.answerer.context(res)
             relevant = a.answerer.relevant(res, judged=True) and bool(passages)
             odds = None
-            if relevant:
+            if relevant:  # the check exactly as `ask` makes it
                 msgs = a.answerer.messages(q.question, res.lang, passages)
-                odds = gen.yes_odds(msgs + [{"role": "user", "content": ANSWERABLE_PROMPT[res.lang]}])
+                odds = a.answerer.answerability(gen, msgs, res.lang, {})
             row = {"id": q.id, "answerable": q.answerable, "relevant": relevant, "odds": odds,
                    "top_dense": round(res.top_dense, 3),
                    "seconds": round(time.perf_counter() - t, 2)}

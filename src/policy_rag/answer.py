@@ -244,22 +244,25 @@ class Answerer:
             {"role": "user", "content": USER_PROMPT[lang].format(sources=sources, question=question)},
         ]
 
-    def answerability(self, generator: Generator, question: str, lang: Lang, passages: Sequence[Passage],
+    def answerability(self, generator: Generator, messages: list[dict[str, str]], lang: Lang,
                       timings: dict[str, float]) -> float | None:
         """Ask the model, before it writes, whether the sources answer the question: the
         log-odds of yes (None when the check is off or the backend cannot tell).
 
         Retrieval finds close passages for on-topic questions the corpus cannot answer ("who
         heads the AI Office?"); their scores look like those of answerable questions. The
-        question is asked after the same messages the answer is written from, so the model
-        reads the sources once (llama.cpp keeps the prompt cached)."""
+        question is asked after ``messages``, the very messages the answer is written from,
+        so the model reads the sources once (llama.cpp keeps the prompt cached)."""
         if self.settings.min_answerable_odds is None:
             return None
         t = time.perf_counter()
-        odds = generator.yes_odds(self.messages(question, lang, passages)
-                                  + [{"role": "user", "content": ANSWERABLE_PROMPT[lang]}])
+        odds = generator.yes_odds([*messages, {"role": "user", "content": ANSWERABLE_PROMPT[lang]}])
         timings["answerable"] = time.perf_counter() - t
         return odds
+
+    def judged_unanswerable(self, odds: float | None) -> bool:
+        threshold = self.settings.min_answerable_odds
+        return odds is not None and threshold is not None and odds < threshold
 
     # -- checking ------------------------------------------------------------------------
     def _semantic(self, sentence: str, passages: Sequence[Passage],
@@ -409,20 +412,20 @@ class Answerer:
             passages, quarantined = self.context(result)
             if quarantined:
                 notes.append(QUARANTINE_NOTE[lang].format(ids=", ".join(quarantined)))
-            if generator is not None and passages:
-                odds = self.answerability(generator, q, lang, passages, timings)
+            msgs = self.messages(q, lang, passages) if generator is not None and passages else []
+            if generator is not None and msgs:
+                odds = self.answerability(generator, msgs, lang, timings)
             if not passages:
                 checked = Checked(REFUSAL[lang], [], refused=True, reason="no-passages")
             elif generator is None:
                 checked = self.extractive(q, lang, passages)
                 yield checked.text
-            elif odds is not None and odds < (self.settings.min_answerable_odds or 0.0):
+            elif self.judged_unanswerable(odds):
                 checked = Checked(REFUSAL[lang], [], refused=True, reason="judged-unanswerable")
             else:
                 t = time.perf_counter()
                 pieces: list[str] = []
-                for piece in generator.stream(self.messages(q, lang, passages),
-                                              max_tokens=self.settings.max_tokens,
+                for piece in generator.stream(msgs, max_tokens=self.settings.max_tokens,
                                               temperature=self.settings.temperature):
                     if not pieces:
                         timings["first_token"] = time.perf_counter() - t0

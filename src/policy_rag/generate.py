@@ -201,7 +201,6 @@ class LocalGenerator:
                 chunks.close()  # a consumer that stops early ends llama.cpp's generation too
             self._run_lock.release()
 
-
     def yes_odds(self, messages: list[Message]) -> float | None:
         """From the next-token logits after the ChatML prompt of ``messages``.
 
@@ -213,8 +212,10 @@ class LocalGenerator:
         llm = self.load()
         with self._run_lock:
             if self._yes_no is None:
-                self._yes_no = tuple(sorted({llm.tokenize(w.encode(), add_bos=False, special=False)[0]
-                                             for w in words}) for words in (YES_WORDS, NO_WORDS))
+                def first_tokens(words: tuple[str, ...]) -> tuple[int, ...]:
+                    return tuple(sorted({llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words}))
+
+                self._yes_no = (first_tokens(YES_WORDS), first_tokens(NO_WORDS))
             yes, no = self._yes_no
             toks = llm.tokenize(chatml(messages).encode(), add_bos=False, special=True)
             if len(toks) >= self.n_ctx:
@@ -236,11 +237,19 @@ def chatml(messages: list[Message]) -> str:
     return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
 
 
-def _log_odds(logits: Any, yes: Any, no: Any) -> float:
+def _logsumexp(xs: Any) -> float:
+    """log(sum(exp(xs))), computed stably; -30 (about never) for no values."""
     import numpy as np
 
-    top = float(np.max(logits))
-    return float(np.log(np.exp(logits[list(yes)] - top).sum()) - np.log(np.exp(logits[list(no)] - top).sum()))
+    xs = np.asarray(xs, dtype=np.float64)
+    if xs.size == 0:
+        return -30.0
+    top = float(xs.max())
+    return top + float(np.log(np.exp(xs - top).sum()))
+
+
+def _log_odds(logits: Any, yes: Any, no: Any) -> float:
+    return _logsumexp(logits[list(yes)]) - _logsumexp(logits[list(no)])
 
 
 # --------------------------------------------------------------------------- hosted (OpenAI-compatible)
@@ -340,7 +349,6 @@ class HostedGenerator:
                 f"The hosted LLM at {self.url} sent a reply that is not valid JSON ({exc})."
             ) from exc
 
-
     def yes_odds(self, messages: list[Message]) -> float | None:
         """From the first token's top log-probabilities when the server gives them (OpenAI,
         vLLM, llama.cpp with logits_all), else from the reply's first word (+-3), else None."""
@@ -367,8 +375,6 @@ class HostedGenerator:
 
 
 def _odds_from_reply(body: Any) -> float | None:
-    import math
-
     try:
         choice = body["choices"][0]
     except (KeyError, IndexError, TypeError):
@@ -377,8 +383,7 @@ def _odds_from_reply(body: Any) -> float | None:
     yes = [t["logprob"] for t in tops if t.get("token", "").strip() in YES_WORDS]
     no = [t["logprob"] for t in tops if t.get("token", "").strip() in NO_WORDS]
     if yes or no:
-        lse = lambda xs: math.log(sum(math.exp(x) for x in xs)) if xs else -30.0  # noqa: E731
-        return lse(yes) - lse(no)
+        return _logsumexp(yes) - _logsumexp(no)
     words = str((choice.get("message") or {}).get("content") or "").strip().split()
     first = words[0].strip(".,!:").capitalize() if words else ""
     return 3.0 if first in YES_WORDS else -3.0 if first in NO_WORDS else None

@@ -63,15 +63,19 @@ def _stem(words: list[str], lang: str) -> list[str]:
     return _STEMMERS[name].stemWords(words)  # type: ignore[attr-defined]
 
 
+def _fold(text: str) -> str:
+    """Lowercase, accents stripped ("België" -> "belgie")."""
+    t = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in t if not unicodedata.combining(c))
+
+
 def tokenize(text: str, lang: str) -> list[str]:
     """Lowercase, strip accents, drop stopwords, stem in the text's language."""
     global _STOP
     if _STOP is None:
         _STOP = _stopwords()
-    t = unicodedata.normalize("NFKD", text.lower())
-    t = "".join(c for c in t if not unicodedata.combining(c))
     words: list[str] = []
-    for w in _WORD.findall(t):
+    for w in _WORD.findall(_fold(text)):
         # a compound such as "ai-geletterdheid" counts as itself and as its parts
         for part in ([w, *w.split("-")] if "-" in w else [w]):
             if part not in _STOP and (len(part) > 1 or part.isdigit()):
@@ -86,14 +90,13 @@ def query_tokens(text: str, compounds: Decompounder | None = None) -> list[str]:
     ("kredietwaardigheidsbeoordeling" -> "kredietwaardigheid", "beoordeling")."""
     toks = tokenize(text, "nl") + tokenize(text, "en")
     if compounds is not None:
-        toks += tokenize(" ".join(compounds.parts(text)), "nl")
+        toks += compounds.part_stems(text)
     return list(dict.fromkeys(toks))
 
 
 def _words(text: str) -> list[str]:
-    t = unicodedata.normalize("NFKD", text.lower())
-    return [w for part in _WORD.findall("".join(c for c in t if not unicodedata.combining(c)))
-            for w in part.split("-")]
+    """The words of a text as ``tokenize`` sees them (folded, hyphenated ones split), unstemmed."""
+    return [w for part in _WORD.findall(_fold(text)) for w in part.split("-")]
 
 
 class Decompounder:
@@ -143,6 +146,16 @@ class Decompounder:
         """The parts of every unknown compound in ``text``."""
         return [p for w in _words(text) for p in self.split(w)]
 
+    def part_stems(self, text: str) -> list[str]:
+        """The parts, as Dutch keyword tokens."""
+        return tokenize(" ".join(self.parts(text)), "nl")
+
+
+def twin_id(pid: str, lang: Lang) -> str:
+    """The id of the same provision in the other language version of the document."""
+    doc, _lang, rest = pid.split("/", 2)
+    return f"{doc}/{lang}/{rest.split('~')[0]}"
+
 
 class TermTranslator:
     """Translates keywords between Dutch and English with a dictionary learnt from the AI Act.
@@ -168,18 +181,17 @@ class TermTranslator:
                 self._sets[lang].append(pos)
         self._post: dict[str, dict[str, list[int]]] = {"nl": {}, "en": {}}
         for lang, sets in self._sets.items():
-            for i, toks in enumerate(sets):
-                for t in toks:
+            for i, positions in enumerate(sets):
+                for t in positions:
                     self._post[lang].setdefault(t, []).append(i)
         self._memo: dict[tuple[str, str], list[str]] = {}
 
     @classmethod
     def from_passages(cls, passages: Sequence[Passage], doc: str = "ai-act") -> TermTranslator:
-        texts: dict[tuple[str, str], list[str]] = {}
+        texts: dict[tuple[str, str], list[str]] = {}  # (provision key, lang) -> its pieces' texts
         for p in passages:
             if p.doc == doc:
-                key = p.id.split("/", 2)[2].split("~")[0]
-                texts.setdefault((key, p.lang), []).append(p.text)
+                texts.setdefault((twin_id(p.id, "en"), p.lang), []).append(p.text)
         pairs = [(" ".join(nl), " ".join(texts[(key, "en")])) for (key, lang), nl in texts.items()
                  if lang == "nl" and (key, "en") in texts]
         return cls(pairs)
@@ -199,9 +211,9 @@ class TermTranslator:
                     near[t] = near.get(t, 0.0) + 1.0 - abs(at - pos)
             # Dice says which words go together; with few pairs many tie, and the translation is
             # the one at the same place in the sentence (the texts are translated in order)
-            scored = sorted((((2 * c / (len(rows) + len(self._post[target][t]))), near[t] / c, t)
-                             for t, c in counts.items() if c >= self.min_pairs), reverse=True)
-            best = sorted(scored, key=lambda x: -(x[0] * x[1] ** 4))
+            scored = [(2 * c / (len(rows) + len(self._post[target][t])), near[t] / c, t)
+                      for t, c in counts.items() if c >= self.min_pairs]
+            best = sorted(scored, key=lambda x: (x[0] * x[1] ** 4, *x), reverse=True)
             self._memo[key] = [t for d, _, t in best[:2] if d >= self.min_dice]
         return self._memo[key]
 
@@ -209,7 +221,7 @@ class TermTranslator:
         """The stems of ``text`` (in ``source``), translated; words without a translation are left out."""
         toks = tokenize(text, source)
         if compounds is not None and source == "nl":
-            toks += tokenize(" ".join(compounds.parts(text)), "nl")
+            toks += compounds.part_stems(text)
         return list(dict.fromkeys(t for s in toks for t in self.translate(s, source)))
 
 
@@ -294,23 +306,29 @@ class Index:
             self._translator = TermTranslator.from_passages(self.passages)
         return self._translator
 
-    def translated_search(self, text: str, k: int, lang: str) -> list[tuple[int, float]]:
-        """BM25 with the question's keywords translated to the other language, over the
-        documents that exist only in that language (``lang`` is the question's): the English
-        guidelines for a Dutch question, the Dutch omnibus for an English one."""
-        other = "en" if lang == "nl" else "nl"
+    @property
+    def only_in(self) -> dict[str, str]:
+        """doc -> its language, for the documents that exist in one language only."""
         if self._only_in is None:
             langs: dict[str, set[str]] = {}
             for p in self.passages:
                 langs.setdefault(p.doc, set()).add(p.lang)
             self._only_in = {d: next(iter(ls)) for d, ls in langs.items() if len(ls) == 1}
+        return self._only_in
+
+    def translated_search(self, text: str, k: int, lang: str) -> list[tuple[int, float]]:
+        """BM25 with the question's keywords translated to the other language, over the
+        documents that exist only in that language (``lang`` is the question's): the English
+        guidelines for a Dutch question, the Dutch omnibus for an English one."""
+        other = "en" if lang == "nl" else "nl"
+        only_in = self.only_in
         vocab = self.bm25.vocab_dict
         toks = [t for t in self.translator.query(text, lang, self.compounds) if t in vocab]
         if not toks or not self.passages:
             return []
         docs, scores = self.bm25.retrieve([toks], k=min(4 * k, len(self.passages)), show_progress=False)
         return [(int(i), float(s)) for i, s in zip(docs[0], scores[0])
-                if s > 0 and self._only_in.get(self.passages[int(i)].doc) == other][:k]
+                if s > 0 and only_in.get(self.passages[int(i)].doc) == other][:k]
 
     def langs(self) -> set[Lang]:
         return {p.lang for p in self.passages}

@@ -47,7 +47,7 @@ EXAMPLE: dict[Lang, tuple[str, str]] = {
 }
 
 # Asked after the messages the answer is written from (same sources, same question): the
-# log-odds of "Yes" against "No" decide whether to answer (answer.Answerer.answerable). In
+# log-odds of "Yes" against "No" decide whether to answer (answer.Answerer.answerability). In
 # English for both languages: the small model judged better so (eval/answerability.py; of
 # five wordings this one and "state the answer" separated best, AUC 0.80 on the dev set).
 ANSWERABLE_PROMPT: dict[Lang, str] = {

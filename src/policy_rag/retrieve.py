@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from . import legal
 from .embed import Embedder
-from .index import Index
+from .index import Index, twin_id
 from .lang import detect_language
 from .settings import Settings
 from .types import Hit, Lang, Passage
@@ -83,12 +83,6 @@ def expand_abbreviations(question: str) -> str:
 
 
 _TERM = re.compile(r"^\(?\d+\)\s*[‘“'\"]([^’”'\"]{2,80})[’”'\"]")
-
-
-def twin_id(pid: str, lang: Lang) -> str:
-    """The id of the same provision in the other language version of the document."""
-    doc, _lang, rest = pid.split("/", 2)
-    return f"{doc}/{lang}/{rest.split('~')[0]}"
 
 
 class Retriever:
@@ -249,7 +243,6 @@ class Retriever:
                 if twin is not None and "~" not in p.id:
                     p = twin
             out.append(Hit(passage=p, score=score, why=why))
-
 
         def guidance_allowed() -> bool:
             # at every prefix of the list, at most about half may be guidance
