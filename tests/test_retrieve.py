@@ -38,3 +38,14 @@ def test_unknown_names_and_abbreviations(small_index, fake_embedder, settings):
     assert r.unknown_terms("Mag ik in Nederland emotieherkenning gebruiken?") == []
     assert r.unknown_terms("Wat zegt Artikel 4 over AI-geletterdheid?") == []
     assert "general-purpose AI model" in expand_abbreviations("What must GPAI providers do?")
+
+
+def test_unknown_names_allow_cognates_and_mostly_known_names(small_index, fake_embedder, settings):
+    r = Retriever(small_index, fake_embedder, settings)
+    # "Registry" shares "regist" with "registration": a name the other language may spell differently
+    assert r.unknown_terms("What does the Registry say about literacy?") == []
+    # a name whose other words the sources mostly have ("Literacy", "Registration") is not held against it
+    assert r.unknown_terms("What does the Literacy Zephyr Registration do?") == []
+    # ... but a name mostly unknown is, and acronyms get no allowance
+    assert r.unknown_terms("What did the Zephyr Quantum Literacy Registration decide?") == ["Zephyr", "Quantum"]
+    assert r.unknown_terms("What does the Literacy ZQX Registration do?") == ["ZQX"]

@@ -75,6 +75,8 @@ ABBREVIATIONS: dict[str, str] = {
 _COMMON_NAMES = frozenset("""nederland nederlandse nederlander netherlands dutch belgie belgië belgium belgische
 europa europe europees europese eu ai chatgpt""".split())
 _NAME = re.compile(r"[\w\-]+")
+_NAME_GLUE = frozenset("and of for the en van voor de het der".split())  # inside multi-word names
+COGNATE_PREFIX = 6
 
 
 def expand_abbreviations(question: str) -> str:
@@ -92,13 +94,21 @@ class Retriever:
         self.settings = settings
         self._terms: list[tuple[list[str], int]] | None = None
         self._vocab: set[str] | None = None
+        self._prefixes: set[str] = set()
 
     def unknown_terms(self, question: str) -> list[str]:
         """Names (capitalised words, acronyms) in the question that occur in no passage.
 
         "What fee does TÜV charge", "the US executive order", "VAT in Belgium": when a
         question is about something the sources never mention, they cannot answer it, however
-        similar the rest of the question is (BASELINE.md: a score threshold is not enough)."""
+        similar the rest of the question is (BASELINE.md: a score threshold is not enough).
+
+        A name may be written in the other language than the source that has it: "Apply AI
+        Alliance" for a Dutch page's "alliantie", "Recovery and Resilience Facility" for its
+        "herstel- en veerkrachtfaciliteit". So a capitalised word is not held against the
+        question when it shares its first six letters with a word of the sources (a cognate),
+        or when most words of the same name are known. Acronyms get no such
+        allowance: "InvestAI", "JTC", "KvK" are either in the sources or not."""
         from .index import tokenize
 
         if self._vocab is None:
@@ -106,15 +116,35 @@ class Retriever:
             for p in self.index.passages:
                 raw.update(w.lower() for w in _NAME.findall(f"{p.title} {p.context} {p.text}"))
             self._vocab = raw
+            self._prefixes = {w[:COGNATE_PREFIX] for w in raw if len(w) > COGNATE_PREFIX}
         vocab = self.index.bm25.vocab_dict
-        out = []
-        for i, w in enumerate(_NAME.findall(question)):
-            salient = (i > 0 and w[:1].isupper()) or sum(c.isupper() for c in w) >= 2
+
+        def known(w: str) -> bool:
             lw = w.lower()
-            if not salient or w.isdigit() or lw in _COMMON_NAMES or lw in ABBREVIATIONS or lw in self._vocab:
+            return (w.isdigit() or lw in _COMMON_NAMES or lw in ABBREVIATIONS or lw in self._vocab
+                    or any(t in vocab for t in set(tokenize(w, "nl")) | set(tokenize(w, "en"))))
+
+        words = _NAME.findall(question)
+        # names: runs of capitalised words, joined by "and", "of", "en", "van", ...
+        runs: list[list[int]] = []
+        for i, w in enumerate(words):
+            if w[:1].isupper() and i > 0:
+                if runs and (runs[-1][-1] == i - 1 or (runs[-1][-1] == i - 2 and words[i - 1].lower() in _NAME_GLUE)):
+                    runs[-1].append(i)
+                else:
+                    runs.append([i])
+        run_of = {i: run for run in runs for i in run}
+        out = []
+        for i, w in enumerate(words):
+            acronym = sum(c.isupper() for c in w) >= 2
+            if not (acronym or i in run_of) or known(w):
                 continue
-            if any(t in vocab for t in set(tokenize(w, "nl")) | set(tokenize(w, "en"))):
-                continue
+            if not acronym:
+                if len(w) > COGNATE_PREFIX and w[:COGNATE_PREFIX].lower() in self._prefixes:
+                    continue  # a cognate of a word of the sources
+                run = run_of[i]
+                if len(run) > 1 and sum(known(words[j]) for j in run) > len(run) / 2:
+                    continue  # part of a name whose other words the sources mostly have
             out.append(w)
         return out
 
