@@ -47,6 +47,7 @@ class Assistant:
         self._embedder = embedder
         self._index = index
         self._retriever: Retriever | None = None
+        self._answerer: Answerer | None = None
         self._lock = threading.Lock()
 
     # -- heavy parts, late -------------------------------------------------------------------
@@ -71,7 +72,9 @@ class Assistant:
 
     @property
     def answerer(self) -> Answerer:
-        return Answerer(self.retriever, self.settings)
+        if self._answerer is None:
+            self._answerer = Answerer(self.retriever, self.settings)
+        return self._answerer
 
     def backend(self, requested: str | None = None) -> str:
         return resolve_backend(self.settings, requested or self.settings.llm)
