@@ -40,6 +40,8 @@ OTHER_LANG_DENSE_BONUS = 0.8  # BM25 cannot see the other language: its dense ra
 _DEFINITION_Q = re.compile(
     r"\b(wat (is|zijn|betekent|verstaat|houdt)|wat wordt .* verstaan|definitie|betekenis|wanneer ben ik|wie is|"
     r"what('s| is| are| does)|definition|meaning|mean by|who is|when am i|counts? as|geldt als)\b", re.I)
+# "Which recital explains ...": the reader asks for the recitals themselves
+_RECITAL_Q = re.compile(r"\b(overweging(en)?|considerans|recitals?)\b", re.I)
 _TOPIC_PRIORS: list[tuple[re.Pattern[str], str, str, float]] = [
     # (question pattern, doc, provision prefix, weight)
     (re.compile(r"\b(vanaf wanneer|sinds wanneer|wanneer (gaat|gaan|gelden|geldt|is|treedt)|datum|"
@@ -243,9 +245,10 @@ class Retriever:
         provision = legal.parse_query_provision(question)
         for i, b in self.priors(question, lang, provision).items():
             fused[i] = fused.get(i, 0.0) + b
+        asks_recital = bool(_RECITAL_Q.search(question))
         for i in fused:
             p = self.index.passages[i]
-            if p.kind == "recital":
+            if p.kind == "recital" and not asks_recital:
                 fused[i] *= RECITAL_WEIGHT
             elif p.kind == "page":
                 fused[i] *= PAGE_WEIGHT
