@@ -64,3 +64,28 @@ def test_the_set_loads_and_limit_spreads_evenly():
     qs = load_questions(limit=40)
     assert len(qs) == 40 and {q.lang for q in qs} == {"nl", "en"}
     assert any(not q.answerable for q in qs) and any(q.answerable for q in qs)
+
+
+def test_run_reports_retrieval_by_tag(tmp_path, small_index, fake_embedder, settings):
+    from policy_rag.assistant import Assistant
+    from policy_rag.evaluate import run, summary_lines
+
+    rows = [
+        {"id": "nl-001", "lang": "nl", "question": "Is emotieherkenning op de werkplek verboden?", "answerable": True,
+         "gold": ["guidelines-prohibited:Paragraph 242"], "key_points": ["verboden"], "category": "guidelines",
+         "tags": ["en-only-source"]},
+        {"id": "en-001", "lang": "en", "question": "What does Article 26(8) require?", "answerable": True,
+         "gold": ["ai-act:Article 26(8)"], "key_points": ["registration"], "category": "obligations", "tags": []},
+        {"id": "en-002", "lang": "en", "question": "What is the VAT rate in Belgium?", "answerable": False,
+         "gold": [], "key_points": [], "category": "out-of-scope", "tags": ["off-topic"]},
+    ]
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    a = Assistant(settings, embedder=fake_embedder, index=small_index)
+    res = run(settings, questions=qfile, retrieval_only=True, baselines=False, out=tmp_path / "rep", assistant=a)
+    by_tag = res["retrieval_by_tag"]
+    assert set(by_tag) == {"en-only-source"}  # tags no answerable question carries are left out
+    assert by_tag["en-only-source"]["n"] == 1
+    assert res["retrieval"]["policy-rag (hybrid, structure-aware)"]["all"]["n"] == 2
+    assert any("tag en-only-source" in line for line in summary_lines(res))
+    assert "policy-rag by tag" in (tmp_path / "rep" / "report.html").read_text()

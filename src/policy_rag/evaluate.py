@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 QUESTIONS = REPO_ROOT / "eval" / "questions.jsonl"
 REPORTS = REPO_ROOT / "eval" / "reports"
+TAGS_REPORTED = ("en-only-source", "nl-only-source", "changed-by-omnibus")  # retrieval shown by these tags too
 JUDGE_THRESHOLD = 0.52  # best on eval/calibration.jsonl (19 of 24 right), see eval/calibrate.py
 REGRESSION_DELTA = 0.02
 
@@ -394,6 +395,11 @@ def run(settings: Settings, *, lang: str | None = None, limit: int | None = None
         name: _by_lang(answerable, ranked, lambda qq, rr: retrieval_metrics(rr, [q.gold for q in qq]))
         for name, ranked in systems.items()
     }
+    # the hard cases, on their own: the answer only in the other language, or changed by the omnibus
+    results["retrieval_by_tag"] = {
+        tag: retrieval_metrics([r for q, r in zip(answerable, ranked_sys) if tag in (q.tags or [])],
+                               [q.gold for q in answerable if tag in (q.tags or [])])
+        for tag in TAGS_REPORTED if any(tag in (q.tags or []) for q in answerable)}
     results["search_latency"] = {"p50": _pct(lat, 50), "p95": _pct(lat, 95)}
     # refusal signal from retrieval alone (top dense cosine), for calibration
     results["top_dense"] = {
@@ -504,6 +510,13 @@ def render_html(results: dict, comparison: list[dict]) -> str:
                 f"<td>{_fmt(m[k])}</td>" for k in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"))
                 + f"<td>{_bar(m['recall@5'])}</td></tr>")
     h.append("</table>")
+    if results.get("retrieval_by_tag"):
+        h.append("<h3>policy-rag by tag</h3><table><tr><th>tag</th><th>n</th><th>R@1</th><th>R@5</th><th>R@10</th>"
+                 "<th>MRR@10</th></tr>")
+        for tag, m in results["retrieval_by_tag"].items():
+            h.append(f"<tr><td>{html.escape(tag)}</td><td>{m['n']}</td>" + "".join(
+                f"<td>{_fmt(m[k])}</td>" for k in ("recall@1", "recall@5", "recall@10", "mrr@10")) + "</tr>")
+        h.append("</table>")
     if "answers" in results:
         keys = ["n", "cites_gold", "verbatim_quotes", "citation_recall", "citation_precision", "faithfulness",
                 "key_points", "refusal_accuracy", "false_refusal_rate", "language_match", "first_token_p50",
@@ -552,6 +565,8 @@ def summary_lines(results: dict) -> list[str]:
         for lg, m in by.items():
             lines.append(f"{name:<52} {lg:<3} n={m['n']:<3} R@1 {m['recall@1']:.2f}  R@5 {m['recall@5']:.2f}  "
                          f"R@10 {m['recall@10']:.2f}  MRR {m['mrr@10']:.2f}  nDCG {m['ndcg@10']:.2f}")
+    for tag, m in results.get("retrieval_by_tag", {}).items():
+        lines.append(f"policy-rag, tag {tag:<37} n={m['n']:<3} R@5 {m['recall@5']:.2f}  MRR {m['mrr@10']:.2f}")
     for lg, m in results.get("answers", {}).items():
         lines.append(f"answers {lg:<3} " + "  ".join(f"{k} {_fmt(v)}" for k, v in m.items()))
     regs = [r for r in results.get("comparison", []) if r["regression"]]
