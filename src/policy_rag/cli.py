@@ -27,7 +27,10 @@ def _progress_factory(enabled: bool):
             return lambda n: None
         from tqdm import tqdm
 
-        bar = tqdm(total=total, desc=f"{stage:>6}", unit="doc" if stage == "parse" else "passage",
+        # ingest counts documents and passages; eval counts questions (and baseline chunks)
+        unit = ("doc" if stage == "parse" else "chunk" if stage == "baseline-embed"
+                else "passage" if stage in ("embed", "chunk") else "question")
+        bar = tqdm(total=total, desc=f"{stage:>6}", unit=unit,
                    file=sys.stderr, leave=True, dynamic_ncols=True)
 
         def advance(n: int) -> None:

@@ -291,8 +291,11 @@ class HostedGenerator:
     def url(self) -> str:
         return f"{self.base_url}/chat/completions"
 
-    def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "text/event-stream", "Content-Type": "application/json"}
+    def _client(self) -> httpx.Client:
+        return httpx.Client(timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout))
+
+    def _headers(self, accept: str = "text/event-stream") -> dict[str, str]:
+        headers = {"Accept": accept, "Content-Type": "application/json"}
         key = os.environ.get(self.key_env, "").strip()  # read when used, never stored
         if key:
             headers["Authorization"] = f"Bearer {key}"
@@ -315,10 +318,9 @@ class HostedGenerator:
         }
         if stop:
             payload["stop"] = stop
-        timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
         try:
             with (
-                httpx.Client(timeout=timeout) as client,
+                self._client() as client,
                 client.stream("POST", self.url, json=payload, headers=self._headers()) as resp,
             ):
                 if resp.status_code >= 400:
@@ -354,10 +356,9 @@ class HostedGenerator:
         vLLM, llama.cpp with logits_all), else from the reply's first word (+-3), else None."""
         payload: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": 1,
                                    "temperature": 0.0, "logprobs": True, "top_logprobs": 10}
-        timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
-        headers = {**self._headers(), "Accept": "application/json"}
+        headers = self._headers("application/json")
         try:
-            with httpx.Client(timeout=timeout) as client:
+            with self._client() as client:
                 resp = client.post(self.url, json=payload, headers=headers)
                 if resp.status_code >= 400:  # a server without log-probabilities: the plain reply
                     for k in ("logprobs", "top_logprobs"):
