@@ -89,3 +89,24 @@ def test_run_reports_retrieval_by_tag(tmp_path, small_index, fake_embedder, sett
     assert res["retrieval"]["policy-rag (hybrid, structure-aware)"]["all"]["n"] == 2
     assert any("tag en-only-source" in line for line in summary_lines(res))
     assert "policy-rag by tag" in (tmp_path / "rep" / "report.html").read_text()
+
+
+def test_judge_embeds_each_text_once(fake_embedder):
+    from policy_rag.evaluate import Judge
+
+    calls: list[int] = []
+    embed = fake_embedder.embed_queries
+
+    def counting(texts):
+        calls.append(len(texts))
+        return embed(texts)
+
+    fake_embedder.embed_queries = counting
+    judge = Judge(fake_embedder, threshold=0.5)
+    passage = "Emotion recognition at work is prohibited. There are exceptions for medical reasons."
+    first = judge.score("Emotion recognition at work is prohibited.", passage)
+    assert first > 0.99  # the sentence itself is in the passage
+    assert judge.score("Emotion recognition at work is prohibited.", passage) == first
+    assert calls == [2]  # the sentence is also the passage's first: embedded once; the second call embeds nothing
+    assert judge.score("Something else entirely.", passage) < first
+    assert calls == [2, 1]

@@ -231,12 +231,21 @@ class Judge:
     def __init__(self, embedder: Any, threshold: float = JUDGE_THRESHOLD) -> None:
         self.embedder = embedder
         self.threshold = threshold
+        self._vecs: dict[str, np.ndarray] = {}  # the same sentences come back (key points x sentences)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        new = list(dict.fromkeys(x for x in texts if x not in self._vecs))
+        if new:
+            if len(self._vecs) > 20_000:
+                self._vecs.clear()
+            self._vecs.update(zip(new, self.embedder.embed_queries(new)))
+        return np.stack([self._vecs[x] for x in texts])
 
     def score(self, sentence: str, passage_text: str) -> float:
         from .answer import sentence_spans
 
         parts = [passage_text[s:e] for s, e in sentence_spans(passage_text)] or [passage_text]
-        vecs = self.embedder.embed_queries([sentence, *parts])
+        vecs = self._embed([sentence, *parts])
         return float(np.max(vecs[1:] @ vecs[0]))
 
     def supports(self, sentence: str, passage_text: str) -> bool:
