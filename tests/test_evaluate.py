@@ -57,6 +57,10 @@ def test_report_written_with_regressions_flagged(tmp_path):
     assert regs == {"retrieval/sys/all/recall@5", "answers/all/false_refusal_rate"}
     assert "2 regression(s)" in (out / "report.html").read_text()
     assert compare(base, base) and not any(r["regression"] for r in compare(base, base))
+    grown = json.loads(json.dumps(worse))
+    grown["questions"] = 2  # more questions in the same file: another set, nothing to compare with
+    out3 = write_report(grown, tmp_path / "r3")
+    assert json.loads((out3 / "results.json").read_text())["comparison"] == []
     assert "<h2>Retrieval" in render_html(base, [])
 
 

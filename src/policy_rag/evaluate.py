@@ -476,15 +476,17 @@ def _comparable(settings: dict) -> tuple:
     return (*(settings.get(k) for k in ("backend", "lang", "limit")), settings.get("questions", QUESTIONS.name))
 
 
-def _previous(reports: Path, exclude: Path, settings: dict) -> dict | None:
-    """The newest earlier report run with the same question file, backend, language and limit."""
+def _previous(reports: Path, exclude: Path, settings: dict, n_questions: int | None = None) -> dict | None:
+    """The newest earlier report run with the same question file (and as many questions in it:
+    a grown set is another set), backend, language and limit."""
     cands = sorted(d for d in reports.glob("*/results.json") if d.parent != exclude)
     for p in reversed(cands):
         try:
             prev = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if _comparable(prev.get("settings", {})) == _comparable(settings):
+        if _comparable(prev.get("settings", {})) == _comparable(settings) and (
+                n_questions is None or prev.get("questions") == n_questions):
             return prev
     return None
 
@@ -558,7 +560,7 @@ def render_html(results: dict, comparison: list[dict]) -> str:
 def write_report(results: dict, out: Path | None = None) -> Path:
     out = out or REPORTS / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
-    prev = _previous(out.parent, out, results.get("settings", {}))
+    prev = _previous(out.parent, out, results.get("settings", {}), results.get("questions"))
     comparison = compare(prev, results) if prev else []
     results["comparison"] = comparison
     results["report_dir"] = str(out)
