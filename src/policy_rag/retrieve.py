@@ -119,11 +119,12 @@ class Retriever:
                 raw.update(w.lower() for w in _NAME.findall(f"{p.title} {p.context} {p.text}"))
             self._vocab = raw
             self._prefixes = {w[:COGNATE_PREFIX] for w in raw if len(w) > COGNATE_PREFIX}
+        words_of_sources = self._vocab
         vocab = self.index.bm25.vocab_dict
 
         def known(w: str) -> bool:
             lw = w.lower()
-            return (w.isdigit() or lw in _COMMON_NAMES or lw in ABBREVIATIONS or lw in self._vocab
+            return (w.isdigit() or lw in _COMMON_NAMES or lw in ABBREVIATIONS or lw in words_of_sources
                     or any(t in vocab for t in set(tokenize(w, "nl")) | set(tokenize(w, "en"))))
 
         words = _NAME.findall(question)
