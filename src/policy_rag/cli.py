@@ -21,16 +21,17 @@ from .types import REFUSAL_REASONS
 log = logging.getLogger("policy_rag")
 
 
+# what each stage counts: ingest documents and passages, eval questions (and baseline chunks)
+_UNITS = {"parse": "doc", "embed": "passage", "baseline-embed": "chunk"}
+
+
 def _progress_factory(enabled: bool):
     def factory(stage: str, total: int) -> Callable[[int], None]:
         if not enabled:
             return lambda n: None
         from tqdm import tqdm
 
-        # ingest counts documents and passages; eval counts questions (and baseline chunks)
-        unit = ("doc" if stage == "parse" else "chunk" if stage == "baseline-embed"
-                else "passage" if stage in ("embed", "chunk") else "question")
-        bar = tqdm(total=total, desc=f"{stage:>6}", unit=unit,
+        bar = tqdm(total=total, desc=f"{stage:>6}", unit=_UNITS.get(stage, "question"),
                    file=sys.stderr, leave=True, dynamic_ncols=True)
 
         def advance(n: int) -> None:

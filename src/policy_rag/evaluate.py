@@ -29,6 +29,7 @@ import re
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -330,8 +331,6 @@ def answer_metrics(qs: Sequence[Question], recs: Sequence[dict[str, Any]]) -> di
 
 
 def _count(xs: Any) -> str:
-    from collections import Counter
-
     return ", ".join(f"{k} {n}" for k, n in Counter(x or "?" for x in xs).most_common()) or "-"
 
 

@@ -234,15 +234,13 @@ class Retriever:
 
         t = time.perf_counter()
         fused: dict[int, float] = {}
-        for r, (i, _score) in enumerate(dense):
-            # BM25 cannot see across languages: for a passage in the other language the
-            # dense rank speaks for both signals
-            w = 1.0 if self.index.passages[i].lang == lang else 1.0 + OTHER_LANG_DENSE_BONUS
-            fused[i] = fused.get(i, 0.0) + w / (s.rrf_k + r + 1)
-        for r, (i, _score) in enumerate(keyword):
-            fused[i] = fused.get(i, 0.0) + BM25_WEIGHT / (s.rrf_k + r + 1)
-        for r, (i, _score) in enumerate(translated):
-            fused[i] = fused.get(i, 0.0) + TRANSLATED_WEIGHT / (s.rrf_k + r + 1)
+        # BM25 cannot see across languages: for a passage in the other language the dense
+        # rank speaks for both signals
+        dense_w = {lang: 1.0, "en" if lang == "nl" else "nl": 1.0 + OTHER_LANG_DENSE_BONUS}
+        for ranked, weight in ((dense, lambda i: dense_w[self.index.passages[i].lang]),
+                               (keyword, lambda i: BM25_WEIGHT), (translated, lambda i: TRANSLATED_WEIGHT)):
+            for r, (i, _score) in enumerate(ranked):
+                fused[i] = fused.get(i, 0.0) + weight(i) / (s.rrf_k + r + 1)
         provision = legal.parse_query_provision(question)
         for i, b in self.priors(question, lang, provision).items():
             fused[i] = fused.get(i, 0.0) + b
