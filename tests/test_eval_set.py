@@ -21,6 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 HELDOUT = ROOT / "eval" / "heldout.jsonl"  # written blind to the system; never tuned on
+HELDOUT2 = ROOT / "eval" / "heldout2.jsonl"  # second blind held-out set (fourth session)
 MIRROR = Path(os.environ.get("POLICY_RAG_MIRROR", ROOT.parent / "shared" / "corpus"))
 
 DOCS = {
@@ -69,6 +70,9 @@ def load(path: Path = QUESTIONS) -> list[dict]:
 
 QS = load()
 HQS = load(HELDOUT)
+HQS2 = load(HELDOUT2)
+ALL = QS + HQS + HQS2
+HID_RE = re.compile(r"^(nl|en)-h\d{3}$")
 
 
 def split_gold(g: str) -> tuple[str, str]:
@@ -92,7 +96,17 @@ def test_heldout_set_is_separate():
     assert {q["lang"] for q in HQS} == {"nl", "en"} and any(not q["answerable"] for q in HQS)
 
 
-@pytest.mark.parametrize("q", QS + HQS, ids=[q["id"] for q in QS + HQS])
+def test_heldout2_set_is_separate():
+    assert len(HQS2) >= 60
+    assert all(HID_RE.match(q["id"]) for q in HQS2)
+    assert len({q["id"] for q in HQS2}) == len(HQS2)
+    others = QS + HQS
+    assert not {q["id"] for q in others} & {q["id"] for q in HQS2}
+    assert not {q["question"].lower() for q in others} & {q["question"].lower() for q in HQS2}
+    assert {q["lang"] for q in HQS2} == {"nl", "en"} and any(not q["answerable"] for q in HQS2)
+
+
+@pytest.mark.parametrize("q", ALL, ids=[q["id"] for q in ALL])
 def test_schema(q):
     assert set(q) == FIELDS, f"fields: {sorted(set(q) ^ FIELDS)}"
     assert ID_RE.match(q["id"]) and q["id"].startswith(q["lang"] + "-")
@@ -113,7 +127,7 @@ def test_schema(q):
         assert q["category"] == "out-of-scope"
 
 
-@pytest.mark.parametrize("q", [q for q in QS + HQS if q["gold"]], ids=[q["id"] for q in QS + HQS if q["gold"]])
+@pytest.mark.parametrize("q", [q for q in ALL if q["gold"]], ids=[q["id"] for q in ALL if q["gold"]])
 def test_gold_well_formed(q):
     for g in q["gold"]:
         doc, prov = split_gold(g)
@@ -197,7 +211,7 @@ def test_gold_within_document_ranges():
                 "nl/digital-omnibus/PE-30-2026-INIT_nl.pdf"):
         assert (MIRROR / rel).is_file(), rel
     bad = []
-    for q in QS:
+    for q in ALL:
         for g in q["gold"]:
             doc, prov = split_gold(g)
             if doc in PAGE_DOCS:
