@@ -1,6 +1,13 @@
 import pytest
 
-from policy_rag.answer import Answerer, InvalidQuestion, is_hostile, sentence_spans, validate_question
+from policy_rag.answer import (
+    Answerer,
+    InvalidQuestion,
+    asks_about_events,
+    is_hostile,
+    sentence_spans,
+    validate_question,
+)
 from policy_rag.prompts import ANSWERABLE_PROMPT, REFUSAL
 from policy_rag.retrieve import Retriever
 
@@ -183,3 +190,44 @@ def test_unverifiable_answer_falls_back_to_the_passages(answerer, fake_generator
     fake_generator.enqueue("Overtreders krijgen een boete van tien miljoen euro per werknemer [1].")
     ans = answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local")
     assert ans.refused and ans.refusal_reason == "unsupported"
+
+
+@pytest.mark.parametrize("question", [
+    "Hoeveel boetes zijn er tot nu toe opgelegd voor emotieherkenning op de werkplek?",
+    "Has the Commission already fined any company for emotion recognition in the workplace?",
+    "Heeft de toezichthouder al een werkgever beboet voor emotieherkenning?",
+    "How many employers currently use emotion recognition at work?",
+    "Wie is het hoofd van het AI-bureau?",
+    "What is the name of the director of the AI Office?",
+])
+def test_questions_about_events_or_office_holders_are_refused(answerer, fake_generator, question):
+    """The sources are legal and policy texts: they do not record what happened since, or who
+    holds a post, however close the passages retrieval finds."""
+    ans = answerer.answer(question, fake_generator, "local")
+    assert ans.refused and ans.refusal_reason == "asks-for-events"
+    assert ans.text == REFUSAL[ans.language] and fake_generator.judged == [] and fake_generator.prompts == []
+    assert answerer.answer(question, None, "none").refusal_reason == "asks-for-events"
+
+
+@pytest.mark.parametrize("question", [
+    "Is emotieherkenning op de werkplek momenteel verboden?",  # when a rule applies: answerable
+    "Which prohibitions currently apply?",
+    "Has the AI Act already entered into force?",
+    "Heeft de Commissie al richtsnoeren gepubliceerd over verboden praktijken?",  # the corpus has them
+    "Has the Commission already published guidelines on the AI system definition?",
+    "Ik heb al een DPIA gedaan; moet ik nog een effectbeoordeling doen?",
+    "Wie is de gebruiksverantwoordelijke?",  # a definition, not a person
+    "Hoe heet de Nederlandse term voor deployer?",
+])
+def test_questions_about_rules_and_terms_are_not_taken_for_event_questions(question):
+    assert asks_about_events(question) is None
+
+
+@pytest.mark.parametrize("question", [
+    "Has the EU already banned emotion recognition at work?",
+    "Does a product that has already been CE-marked need a new conformity assessment?",
+    "Heeft een product dat al CE-gemarkeerd is een nieuwe beoordeling nodig?",
+    "Which obligations apply so far to providers of general-purpose AI models?",
+])
+def test_already_and_so_far_in_questions_about_rules(question):
+    assert asks_about_events(question) is None

@@ -67,6 +67,50 @@ _INJECTION = re.compile(
     r"|\bsystem prompt\b|\byou are now\b|\bje bent nu\b|\bnew instructions\b|\bnieuwe instructies\b",
     re.IGNORECASE,
 )
+# The sources are legal texts and policy pages as of their date: they do not record what has
+# happened since (fines imposed, sandboxes opened, companies signed up) or who holds a post.
+# A question that asks for that cannot be answered from them, however close the passages
+# retrieval finds ("Has the Commission already fined a GPAI provider?" finds Article 101).
+_SINCE = re.compile(
+    r"\b(tot\s+(nu\s+)?toe|tot\s+dusver|tot\s+op\s+heden|inmiddels|vorig\s+jaar|afgelopen\s+jaar"
+    r"|op\s+dit\s+moment|momenteel|op\s+het\s+moment"
+    r"|so\s+far|to\s+date|as\s+of\s+(now|today)|by\s+now|last\s+year|currently|at\s+the\s+moment)\b",
+    re.IGNORECASE,
+)
+# "Has X already fined / designated / signed ...": enforcement and uptake, not the rules
+_ALREADY_DONE = re.compile(
+    r"\b(has|have|heeft|hebben)\s+([\w-]+\s+){0,5}(already|al)\s+([\w-]+\s+){0,3}"
+    r"(fined|beboet|imposed|opgelegd|sanctioned|gesanctioneerd|designated|aangewezen|registered|geregistreerd|"
+    r"signed|ondertekend|joined|aangesloten|admitted|toegelaten|reported|gemeld|investigated|onderzocht)\b",
+    re.IGNORECASE,
+)
+# ... unless it asks about a rule ("Which prohibitions currently apply?", "Is it allowed so far?")
+# or whether the documents in the corpus have appeared ("Has the Commission already published guidelines?")
+_RULE = re.compile(
+    r"\b(in\s+force|into\s+force|in\s+werking|van\s+kracht|van\s+toepassing|appl(y|ies|icable)|gelden|geldt|"
+    r"allowed|permitted|toegestaan|mag|mogen|verboden|prohibited|banned|must|moet|moeten|required|verplicht\w*|"
+    r"guidelines?|richtsnoer\w*)\b",
+    re.IGNORECASE,
+)
+_OFFICE_HOLDER = re.compile(
+    r"\b(who\s+(is|are|was)|wie\s+(is|zijn|was)|hoe\s+heet|what\s+is\s+the\s+name\s+of|wat\s+is\s+de\s+naam\s+van)"
+    r"\s+(\w+\s+){0,3}(head|director|leader|lead\s+scientific|adviser|advisor|commissioner|"
+    r"hoofd|directeur|leider|leidende|adviseur|commissaris)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_events(question: str) -> str | None:
+    """The words by which the question asks for events or office holders the sources cannot record."""
+    m = _OFFICE_HOLDER.search(question)
+    if m:
+        return m.group(0)
+    m = _SINCE.search(question) or _ALREADY_DONE.search(question)
+    if m and not _RULE.search(question):
+        return m.group(0)
+    return None
+
+
 _SENT = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)", re.MULTILINE)
 _CITE = re.compile(r"\[(\d{1,2})\]")
 
@@ -405,7 +449,9 @@ class Answerer:
         timings = {"retrieval": time.perf_counter() - t0}
         notes: list[str] = []
         odds: float | None = None
-        if not self.relevant(result, judged=generator is not None):
+        if asks_about_events(q):
+            checked = Checked(REFUSAL[lang], [], refused=True, reason="asks-for-events")
+        elif not self.relevant(result, judged=generator is not None):
             checked = Checked(REFUSAL[lang], [], refused=True,
                               reason="unknown-terms" if result.unknown_terms else "not-relevant")
         else:

@@ -45,6 +45,8 @@ TEXT: dict[Lang, dict[str, str]] = {
         "refusal_reason": "Reden: {reason}",
         "reason_not-relevant": "geen passage lijkt genoeg op de vraag.",
         "reason_unknown-terms": "de vraag noemt iets dat in geen enkele bron voorkomt.",
+        "reason_asks-for-events": "de vraag gaat over wat er inmiddels is gebeurd of wie een functie bekleedt; "
+                                  "de bronnen zijn wet- en beleidsteksten en houden dat niet bij.",
         "reason_no-passages": "de gevonden passages bevatten instructies aan de assistent en zijn genegeerd.",
         "reason_judged-unanswerable": "het taalmodel beoordeelde vooraf dat de gevonden passages het antwoord "
                                       "niet bevatten.",
@@ -141,6 +143,8 @@ TEXT: dict[Lang, dict[str, str]] = {
         "refusal_reason": "Reason: {reason}",
         "reason_not-relevant": "no passage is similar enough to the question.",
         "reason_unknown-terms": "the question names something no source mentions.",
+        "reason_asks-for-events": "the question asks what has happened since, or who holds a post; the sources "
+                                  "are legal and policy texts and do not record that.",
         "reason_no-passages": "the passages found contain instructions to the assistant and were ignored.",
         "reason_judged-unanswerable": "the language model judged first that the passages found do not contain "
                                       "the answer.",
