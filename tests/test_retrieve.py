@@ -49,3 +49,27 @@ def test_unknown_names_allow_cognates_and_mostly_known_names(small_index, fake_e
     # ... but a name mostly unknown is, and acronyms get no allowance
     assert r.unknown_terms("What did the Zephyr Quantum Literacy Registration decide?") == ["Zephyr", "Quantum"]
     assert r.unknown_terms("What does the Literacy ZQX Registration do?") == ["ZQX"]
+
+
+def test_a_provision_named_as_the_setting_nudges_its_best_passages_only(fake_embedder, settings):
+    """'Wanneer is een systeem uit bijlage III toch geen hoog risico?' is answered by Article 6(3);
+    boosting every point of Annex III would bury it under eight annex points."""
+    from conftest import make_passage
+    from policy_rag.embed import embed_passages
+    from policy_rag.index import Index, build_manifest
+    from policy_rag.retrieve import SETTING_BOOSTED
+
+    annex = [make_passage(f"ai-act/nl/anx-iii.{n}", f"Annex III({n})", f"Bijlage III, punt {n}", f"Gebied {n}.",
+                          kind="annex") for n in range(1, 9)]
+    art = make_passage("ai-act/nl/art-6.3", "Article 6(3)", "Artikel 6, lid 3",
+                       "Een in bijlage III bedoeld AI-systeem wordt niet als AI-systeem met een hoog risico beschouwd ...")
+    ps = [*annex, art]
+    vecs, _ = embed_passages(fake_embedder, ps, None)
+    man = build_manifest(model_id=fake_embedder.model_id, dim=fake_embedder.dim, max_words=220, sources=[],
+                         counts={"passages": len(ps)}, timings={})
+    r = Retriever(Index(passages=ps, vectors=vecs, manifest=man), fake_embedder, settings)
+    fused = {i: 1.0 / (60 + i) for i in range(len(ps))}  # annex points 1, 2 rank best
+    boosted = r.priors("Wanneer is een systeem uit bijlage III toch geen hoog risico?", "nl", "Annex III", fused)
+    assert sorted(boosted) == list(range(SETTING_BOOSTED))
+    # a specific provision is asked for itself: all of it is boosted
+    assert len(r.priors("Wat zegt bijlage III, punt 4?", "nl", "Annex III(4)", fused)) == 1

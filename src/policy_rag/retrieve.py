@@ -33,6 +33,7 @@ MAX_GUIDANCE_SHARE = 0.5  # at most half of the top k from non-binding texts, if
 BM25_WEIGHT = 0.8
 TRANSLATED_WEIGHT = 0.3  # BM25 with translated keywords, over the documents only in the other language
 OTHER_LANG_DENSE_BONUS = 0.8  # BM25 cannot see the other language: its dense rank counts more
+SETTING_BOOSTED = 2  # a provision named as the setting ('onder bijlage III') boosts its best 2 passages
 
 # What a legal reader knows before searching: where the act defines its terms, where it
 # says from when it applies, where the fines are. A question of that kind gives the
@@ -167,8 +168,10 @@ class Retriever:
                         self._terms.append((toks, i))
         return self._terms
 
-    def priors(self, question: str, lang: Lang, provision: str | None) -> dict[int, float]:
-        """Boosts from what the question asks for: a named provision, a defined term, a topic."""
+    def priors(self, question: str, lang: Lang, provision: str | None,
+               fused: dict[int, float]) -> dict[int, float]:
+        """Boosts from what the question asks for: a named provision, a defined term, a topic
+        (``fused``: the scores so far, to pick the best passages of a provision named as a setting)."""
         from .index import tokenize
 
         s = self.settings
@@ -180,12 +183,16 @@ class Retriever:
 
         if provision:
             specific = "(" in provision
-            for i, p in enumerate(self.index.passages):
-                if p.doc == "ai-act" and legal.matches(provision, p.provision):
-                    exact = p.provision == provision
-                    # "artikel 26 lid 8" asks for that paragraph; "onder bijlage III" names the
-                    # setting of a question about something inside it: a nudge, not a flood
-                    add(i, 3.0 if (specific and exact) else 1.0 if specific else 0.5)
+            inside = [i for i, p in enumerate(self.index.passages)
+                      if p.doc == "ai-act" and legal.matches(provision, p.provision)]
+            if not specific and SETTING_BOOSTED:
+                # "onder bijlage III" names the setting of a question about something inside it
+                # (or next to it): a nudge to the best of its passages, not a flood of all of them
+                inside = sorted(inside, key=lambda i: -fused.get(i, 0.0))[:SETTING_BOOSTED]
+            for i in inside:
+                exact = self.index.passages[i].provision == provision
+                # "artikel 26 lid 8" asks for that paragraph
+                add(i, 3.0 if (specific and exact) else 1.0 if specific else 0.5)
         if _DEFINITION_Q.search(question):
             q = set(tokenize(question, lang)) | set(tokenize(question, "en" if lang == "nl" else "nl"))
             matched = [(len(t), i) for t, i in self.defined_terms() if set(t) <= q]
@@ -242,7 +249,7 @@ class Retriever:
             for r, (i, _score) in enumerate(ranked):
                 fused[i] = fused.get(i, 0.0) + weight(i) / (s.rrf_k + r + 1)
         provision = legal.parse_query_provision(question)
-        for i, b in self.priors(question, lang, provision).items():
+        for i, b in self.priors(question, lang, provision, fused).items():
             fused[i] = fused.get(i, 0.0) + b
         asks_recital = bool(_RECITAL_Q.search(question))
         for i in fused:
