@@ -5,6 +5,7 @@ from policy_rag.answer import (
     InvalidQuestion,
     asks_about_events,
     is_hostile,
+    lacks_amount,
     sentence_spans,
     validate_question,
 )
@@ -231,3 +232,41 @@ def test_questions_about_rules_and_terms_are_not_taken_for_event_questions(quest
 ])
 def test_already_and_so_far_in_questions_about_rules(question):
     assert asks_about_events(question) is None
+
+
+def test_question_asking_an_amount_needs_a_passage_naming_one(answerer, fake_generator):
+    from conftest import make_passage
+
+    fines = make_passage("ai-act/en/art-99.3", "Article 99(3)", "Article 99(3)",
+                         "Non-compliance with the prohibition shall be subject to fines of up to EUR 35 000 000.")
+    free = make_passage("ai-act/en/art-58.2.d", "Article 58(2)(d)", "Article 58(2), point (d)",
+                        "Access to the AI regulatory sandboxes is free of charge for SMEs, including start-ups.")
+    emotions = answerer.retriever.index.passages[0]
+    assert lacks_amount("What does the AI Office pay its staff? What salary?", [emotions])
+    assert lacks_amount("Wat kost een conformiteitsbeoordeling?", [emotions])
+    assert not lacks_amount("How high is the fine for emotion recognition at work?", [emotions])  # not an amount asked
+    assert not lacks_amount("Wat kost het als ik het verbod overtreed?", [emotions, fines])
+    assert not lacks_amount("Does the sandbox cost anything for a start-up?", [free])
+    ans = answerer.answer("Wat kost emotieherkenning op de werkplek?", fake_generator, "local")
+    assert ans.refused and ans.refusal_reason == "no-amount" and fake_generator.judged == []
+
+
+def test_context_puts_the_law_first_only_when_it_ranks_near_the_top(answerer):
+    from conftest import make_passage
+    from policy_rag.retrieve import SearchResult
+    from policy_rag.types import Hit
+
+    def page(n):
+        return make_passage(f"page-european-approach/nl/sec-{n}", f"Section {n}", f"Sectie {n}",
+                            f"De EU investeert {n} miljard euro per jaar in AI.", kind="page", binding=False)
+
+    article = make_passage("ai-act/nl/art-48.2", "Article 48(2)", "Artikel 48, lid 2", "De CE-markering wordt aangebracht.")
+    near = [page(1), page(2), article, page(3)]
+    far = [page(1), page(2), page(3), page(4), page(5), article]
+
+    def context(ps):
+        hits = [Hit(passage=p, score=1.0 / r, why="fused", rank=r) for r, p in enumerate(ps, 1)]
+        return [p.id for p in answerer.context(SearchResult("q", "nl", hits, 0.9))[0]]
+
+    assert context(near) == [article.id, near[0].id, near[1].id]  # the law first
+    assert context(far) == [far[0].id, far[1].id, far[2].id]  # a distant article does not push out the answer

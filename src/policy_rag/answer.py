@@ -54,7 +54,8 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 CONTEXT_PASSAGES = 3  # passages given to the LLM (prompt processing is ~150 tokens/s here)
-CONTEXT_BINDING = 2  # of which at least this many from binding text, when retrieval found them
+CONTEXT_BINDING = 2  # of which at least this many from binding text, when retrieval found them ...
+CONTEXT_LAW_WINDOW = 5  # ... among its top 5
 CONTEXT_WORDS = 120  # words kept of each (the sentences most relevant to the question)
 LEXICAL_SUPPORT = 0.6  # share of a sentence's content words found in the passage
 SEMANTIC_SUPPORT = 0.62  # cosine (EmbeddingGemma, query prompt both sides) to a passage sentence
@@ -109,6 +110,28 @@ def asks_about_events(question: str) -> str | None:
     if m and not _RULE.search(question):
         return m.group(0)
     return None
+
+
+# Expected answer type: a question that asks for an amount of money ("what does it cost",
+# "how large is the budget") is answered by a passage that names an amount or speaks of costs
+# or fees; when none of the passages found does, the sources do not answer it.
+_ASKS_AMOUNT = re.compile(
+    r"\b(kost|kosten|kostte|cost|costs|fee|fees|tarief|tarieven|prijs|price|budget|begroot|salaris|salary|"
+    r"subsidie\w*|grants?|hoeveel\s+geld|how\s+much\s+money|how\s+much\s+(does|did|will|is)|investeert|invests?|"
+    r"uitgegeven|spent)\b",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(
+    r"(€|\bEUR\b|\beuro\b|\bmiljoen|\bmiljard|\bmillion|\bbillion|free\s+of\s+charge|kosteloos|gratis|"
+    r"\bfees?\b|vergoeding|\bkosten\b|\bcosts?\b|\bbudget)",
+    re.IGNORECASE,
+)
+AMOUNT_PASSAGES = 5  # of the top hits, one must name an amount
+
+
+def lacks_amount(question: str, passages: Sequence[Passage]) -> bool:
+    """The question asks for an amount of money and none of ``passages`` names one."""
+    return bool(_ASKS_AMOUNT.search(question)) and not any(_AMOUNT.search(p.text) for p in passages)
 
 
 _SENT = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)", re.MULTILINE)
@@ -269,8 +292,10 @@ class Answerer:
         """The passages given to the model (hostile ones left out), and the ids left out."""
         quarantined = [h.passage.id for h in result.hits if is_hostile(h.passage)]
         safe = [h.passage for h in result.hits if h.passage.id not in quarantined]
-        # the law first (the guidelines explain it, they do not replace it), in rank order
-        law = [p for p in safe if p.binding and p.kind != "recital"][:CONTEXT_BINDING]
+        # the law first (the guidelines explain it, they do not replace it), in rank order; but
+        # only law that ranks near the top: a distant article must not push out the page or
+        # guideline paragraph that answers ("how much does the EU invest in AI?")
+        law = [p for p in safe[:CONTEXT_LAW_WINDOW] if p.binding and p.kind != "recital"][:CONTEXT_BINDING]
         rest = [p for p in safe if p not in law]
         return (law + rest)[:CONTEXT_PASSAGES], quarantined
 
@@ -451,6 +476,8 @@ class Answerer:
         odds: float | None = None
         if asks_about_events(q):
             checked = Checked(REFUSAL[lang], [], refused=True, reason="asks-for-events")
+        elif lacks_amount(q, [h.passage for h in result.hits[:AMOUNT_PASSAGES]]):
+            checked = Checked(REFUSAL[lang], [], refused=True, reason="no-amount")
         elif not self.relevant(result, judged=generator is not None):
             checked = Checked(REFUSAL[lang], [], refused=True,
                               reason="unknown-terms" if result.unknown_terms else "not-relevant")

@@ -47,6 +47,7 @@ TEXT: dict[Lang, dict[str, str]] = {
         "reason_unknown-terms": "de vraag noemt iets dat in geen enkele bron voorkomt.",
         "reason_asks-for-events": "de vraag gaat over wat er inmiddels is gebeurd of wie een functie bekleedt; "
                                   "de bronnen zijn wet- en beleidsteksten en houden dat niet bij.",
+        "reason_no-amount": "de vraag vraagt naar een bedrag, en geen gevonden passage noemt er een.",
         "reason_no-passages": "de gevonden passages bevatten instructies aan de assistent en zijn genegeerd.",
         "reason_judged-unanswerable": "het taalmodel beoordeelde vooraf dat de gevonden passages het antwoord "
                                       "niet bevatten.",
@@ -145,6 +146,7 @@ TEXT: dict[Lang, dict[str, str]] = {
         "reason_unknown-terms": "the question names something no source mentions.",
         "reason_asks-for-events": "the question asks what has happened since, or who holds a post; the sources "
                                   "are legal and policy texts and do not record that.",
+        "reason_no-amount": "the question asks for an amount of money, and no passage found names one.",
         "reason_no-passages": "the passages found contain instructions to the assistant and were ignored.",
         "reason_judged-unanswerable": "the language model judged first that the passages found do not contain "
                                       "the answer.",
