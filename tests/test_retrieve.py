@@ -31,13 +31,13 @@ def test_guidance_cannot_crowd_out_the_law(small_index, fake_embedder, settings)
 
 
 def test_unknown_names_and_abbreviations(small_index, fake_embedder, settings):
-    from policy_rag.retrieve import expand_abbreviations
+    from policy_rag.retrieve import expand_query
 
     r = Retriever(small_index, fake_embedder, settings)
     assert r.unknown_terms("Wat kost een keuring bij TÜV in Nederland?") == ["TÜV"]
     assert r.unknown_terms("Mag ik in Nederland emotieherkenning gebruiken?") == []
     assert r.unknown_terms("Wat zegt Artikel 4 over AI-geletterdheid?") == []
-    assert "general-purpose AI model" in expand_abbreviations("What must GPAI providers do?")
+    assert "general-purpose AI model" in expand_query("What must GPAI providers do?")
 
 
 def test_unknown_names_allow_cognates_and_mostly_known_names(small_index, fake_embedder, settings):
@@ -73,3 +73,12 @@ def test_a_provision_named_as_the_setting_nudges_its_best_passages_only(fake_emb
     assert sorted(boosted) == list(range(SETTING_BOOSTED))
     # a specific provision is asked for itself: all of it is boosted
     assert len(r.priors("Wat zegt bijlage III, punt 4?", "nl", "Annex III(4)", fused)) == 1
+
+
+def test_everyday_terms_get_the_acts_words():
+    from policy_rag.retrieve import expand_query
+
+    assert "interact directly with natural persons" in expand_query("Does my customer-service chatbot need a disclosure?")
+    assert "directe interactie" in expand_query("Onze datingchatbot speelt in op eenzaamheid")
+    assert "machine-readable" in expand_query("Moeten AI-beelden een watermerk krijgen?")
+    assert expand_query("Is emotieherkenning verboden?") == "Is emotieherkenning verboden?"
