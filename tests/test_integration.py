@@ -137,6 +137,17 @@ def test_off_topic_question_is_refused(assistant: Assistant) -> None:
     assert ans.refused and ans.text == REFUSAL["nl"], (ans.hits[:1], ans.text)
 
 
+def test_a_question_asking_an_amount_needs_a_passage_that_names_one(assistant: Assistant) -> None:
+    """The real corpus names the EU's yearly AI investment (a Commission page), not the AI
+    Office's budget: the first is answered, the second refused, both without an LLM."""
+    budget = assistant.ask("Wat is het jaarlijkse budget van het Europees AI-bureau?", backend="none")
+    assert budget.refused and budget.refusal_reason == "no-amount", [h.passage.id for h in budget.hits[:5]]
+    invest = assistant.ask("Hoeveel investeert de EU via Horizon Europa en Digitaal Europa per jaar in AI?",
+                           backend="none")
+    assert not invest.refused and any(c.passage.doc == "page-european-approach" for c in invest.citations), \
+        [c.passage.id for c in invest.citations]
+
+
 LLM_PATH = Path(SETTINGS.llm_model_path)
 
 
