@@ -7,9 +7,10 @@ nothing it writes is trusted:
   a passage it was given: the passage sentence that supports it best becomes the
   citation's quote (verbatim by construction); a sentence that cites the wrong passage
   is re-attributed to the one that supports it; an unsupported sentence is dropped;
-* if retrieval found nothing relevant enough, or the model, asked first, judges that the
-  sources do not answer the question, or it says so in its answer, or no supported sentence
-  remains, the answer is the shared refusal sentence;
+* if retrieval found nothing relevant enough, or the question asks for what the sources
+  cannot record (events since, office holders) or for an amount no passage found names, or
+  the model, asked first, judges that the sources do not answer the question, or it says so
+  in its answer, or no supported sentence remains, the answer is the shared refusal sentence;
 * passages are data: text that tries to instruct the assistant is kept out of the prompt.
 
 Support is decided by stemmed content-word overlap, and across languages (a Dutch
