@@ -57,22 +57,27 @@ def test_a_provision_named_as_the_setting_nudges_its_best_passages_only(fake_emb
     from conftest import make_passage
     from policy_rag.embed import embed_passages
     from policy_rag.index import Index, build_manifest
-    from policy_rag.retrieve import SETTING_BOOSTED
+    from policy_rag.retrieve import NUDGED
 
     annex = [make_passage(f"ai-act/nl/anx-iii.{n}", f"Annex III({n})", f"Bijlage III, punt {n}", f"Gebied {n}.",
                           kind="annex") for n in range(1, 9)]
     art = make_passage("ai-act/nl/art-6.3", "Article 6(3)", "Artikel 6, lid 3",
                        "Een in bijlage III bedoeld AI-systeem wordt niet als AI-systeem met een hoog risico beschouwd ...")
-    ps = [*annex, art]
+    fines = [make_passage(f"ai-act/nl/art-99.{n}", f"Article 99({n})", f"Artikel 99, lid {n}", f"Boete {n}.")
+             for n in range(1, 6)]
+    ps = [*annex, art, *fines]
     vecs, _ = embed_passages(fake_embedder, ps, None)
     man = build_manifest(model_id=fake_embedder.model_id, dim=fake_embedder.dim, max_words=220, sources=[],
                          counts={"passages": len(ps)}, timings={})
     r = Retriever(Index(passages=ps, vectors=vecs, manifest=man), fake_embedder, settings)
-    fused = {i: 1.0 / (60 + i) for i in range(len(ps))}  # annex points 1, 2 rank best
+    fused = {i: 1.0 / (60 + i) for i in range(len(ps))}  # annex points 1, 2 rank best, then the rest in order
     boosted = r.priors("Wanneer is een systeem uit bijlage III toch geen hoog risico?", "nl", "Annex III", fused)
-    assert sorted(boosted) == list(range(SETTING_BOOSTED))
+    assert sorted(boosted) == list(range(NUDGED))
     # a specific provision is asked for itself: all of it is boosted
     assert len(r.priors("Wat zegt bijlage III, punt 4?", "nl", "Annex III(4)", fused)) == 1
+    # a topic's provision (fines: Article 99) likewise: its best passages, not all twenty paragraphs
+    boosted = r.priors("Hoe hoog is de boete voor een verboden praktijk?", "nl", None, fused)
+    assert sorted(boosted) == [9, 10][:NUDGED]
 
 
 def test_everyday_terms_get_the_acts_words():

@@ -33,7 +33,7 @@ MAX_GUIDANCE_SHARE = 0.5  # at most half of the top k from non-binding texts, if
 BM25_WEIGHT = 0.8
 TRANSLATED_WEIGHT = 0.3  # BM25 with translated keywords, over the documents only in the other language
 OTHER_LANG_DENSE_BONUS = 0.8  # BM25 cannot see the other language: its dense rank counts more
-SETTING_BOOSTED = 2  # a provision named as the setting ('onder bijlage III') boosts its best 2 passages
+NUDGED = 2  # a provision named as a setting ('uit bijlage III') or a topic's provision (fines: Article 99) boosts its best 2 passages
 
 # What a legal reader knows before searching: where the act defines its terms, where it
 # says from when it applies, where the fines are. A question of that kind gives the
@@ -200,14 +200,17 @@ class Retriever:
         def add(i: int, w: float) -> None:
             boost[i] = boost.get(i, 0.0) + w * unit
 
+        def best(rows: list[int]) -> list[int]:
+            return sorted(rows, key=lambda i: -fused.get(i, 0.0))[:NUDGED]
+
         if provision:
             specific = "(" in provision
             inside = [i for i, p in enumerate(self.index.passages)
                       if p.doc == "ai-act" and legal.matches(provision, p.provision)]
-            if not specific and SETTING_BOOSTED:
-                # "onder bijlage III" names the setting of a question about something inside it
+            if not specific:
+                # "uit bijlage III" names the setting of a question about something inside it
                 # (or next to it): a nudge to the best of its passages, not a flood of all of them
-                inside = sorted(inside, key=lambda i: -fused.get(i, 0.0))[:SETTING_BOOSTED]
+                inside = best(inside)
             for i in inside:
                 exact = self.index.passages[i].provision == provision
                 # "artikel 26 lid 8" asks for that paragraph
@@ -221,9 +224,12 @@ class Retriever:
                     add(i, 3.0 if n == longest else 1.0)
         for pattern, doc, prefix, w in _TOPIC_PRIORS:
             if pattern.search(question):
-                for i, p in enumerate(self.index.passages):
-                    if p.doc.startswith(doc) and (not prefix or legal.matches(prefix, p.provision)):
-                        add(i, w)
+                topic = [i for i, p in enumerate(self.index.passages)
+                         if p.doc.startswith(doc) and (not prefix or legal.matches(prefix, p.provision))]
+                if prefix:  # a provision (Article 99 has 20 paragraphs): its best passages only
+                    topic = best(topic)
+                for i in topic:
+                    add(i, w)
         return boost
 
     def alternate(self, p: Passage) -> Passage | None:
