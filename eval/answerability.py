@@ -52,7 +52,7 @@ def main() -> int:
             t = time.perf_counter()
             res = a.retriever.search(q.question)
             passages, _ = a.answerer.context(res)
-            relevant = a.answerer.relevant(res, judged=True) and bool(passages)
+            relevant = not a.answerer.early_refusal(q.question, res, judged=True) and bool(passages)
             odds = None
             if relevant:  # the check exactly as `ask` makes it
                 msgs = a.answerer.messages(q.question, res.lang, passages)

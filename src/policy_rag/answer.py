@@ -268,6 +268,11 @@ class Checked:
     support: list[float] = field(default_factory=list)
     reason: str = ""  # why refused: one of types.REFUSAL_REASONS
 
+    @classmethod
+    def refusal(cls, lang: Lang, reason: str, dropped: int = 0, support: list[float] | None = None) -> Checked:
+        """The shared refusal sentence, with why (one of types.REFUSAL_REASONS)."""
+        return cls(REFUSAL[lang], [], dropped=dropped, refused=True, support=support or [], reason=reason)
+
 
 class Answerer:
     """Writes the answer for a retrieval result, with one of the backends, and checks it."""
@@ -288,6 +293,18 @@ class Answerer:
         if judged and self.settings.min_answerable_odds is not None:
             floor = min(floor, self.settings.min_dense_score_judged)
         return bool(result.hits) and result.top_dense >= floor
+
+    def early_refusal(self, question: str, result: SearchResult, judged: bool = False) -> str:
+        """Why to refuse before any LLM is asked ("" if nothing speaks against answering): the
+        question asks for what the sources cannot record or for an amount no passage found
+        names, or retrieval found nothing relevant enough (``relevant``)."""
+        if asks_about_events(question):
+            return "asks-for-events"
+        if lacks_amount(question, [h.passage for h in result.hits[:AMOUNT_PASSAGES]]):
+            return "no-amount"
+        if not self.relevant(result, judged):
+            return "unknown-terms" if result.unknown_terms else "not-relevant"
+        return ""
 
     def context(self, result: SearchResult) -> tuple[list[Passage], list[str]]:
         """The passages given to the model (hostile ones left out), and the ids left out."""
@@ -358,7 +375,7 @@ class Answerer:
     def check(self, raw: str, lang: Lang, passages: Sequence[Passage]) -> Checked:
         """Keep the sentences a given passage supports; quote that passage; renumber."""
         if REFUSAL[lang].rstrip(".").lower() in raw.lower() or REFUSAL["en"].rstrip(".").lower() in raw.lower():
-            return Checked(REFUSAL[lang], [], refused=True, reason="model-refused")
+            return Checked.refusal(lang, "model-refused")
         kept: list[tuple[str, list[tuple[int, str]]]] = []  # sentence, [(passage index, quote)]
         vec_cache: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
         dropped = 0
@@ -418,7 +435,7 @@ class Answerer:
             else:
                 dropped += 1
         if not kept:
-            return Checked(REFUSAL[lang], [], dropped=dropped, refused=True, support=support, reason="unsupported")
+            return Checked.refusal(lang, "unsupported", dropped=dropped, support=support)
         # renumber in order of first use
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
@@ -448,7 +465,7 @@ class Answerer:
             lead = f"{p.context} " if p.context else ""  # "De volgende AI-praktijken zijn verboden:"
             lines.append(f"- {p.label}: {lead}“{quote}” [{len(citations)}]")
         if not citations:
-            return Checked(REFUSAL[lang], [], refused=True, reason="unsupported")
+            return Checked.refusal(lang, "unsupported")
         return Checked(EXTRACTIVE_INTRO[lang] + "\n" + "\n".join(lines), citations)
 
     # -- version awareness ---------------------------------------------------------------
@@ -475,13 +492,9 @@ class Answerer:
         timings = {"retrieval": time.perf_counter() - t0}
         notes: list[str] = []
         odds: float | None = None
-        if asks_about_events(q):
-            checked = Checked(REFUSAL[lang], [], refused=True, reason="asks-for-events")
-        elif lacks_amount(q, [h.passage for h in result.hits[:AMOUNT_PASSAGES]]):
-            checked = Checked(REFUSAL[lang], [], refused=True, reason="no-amount")
-        elif not self.relevant(result, judged=generator is not None):
-            checked = Checked(REFUSAL[lang], [], refused=True,
-                              reason="unknown-terms" if result.unknown_terms else "not-relevant")
+        early = self.early_refusal(q, result, judged=generator is not None)
+        if early:
+            checked = Checked.refusal(lang, early)
         else:
             passages, quarantined = self.context(result)
             if quarantined:
@@ -490,12 +503,12 @@ class Answerer:
             if generator is not None and msgs:
                 odds = self.answerability(generator, msgs, lang, timings)
             if not passages:
-                checked = Checked(REFUSAL[lang], [], refused=True, reason="no-passages")
+                checked = Checked.refusal(lang, "no-passages")
             elif generator is None:
                 checked = self.extractive(q, lang, passages)
                 yield checked.text
             elif self.judged_unanswerable(odds):
-                checked = Checked(REFUSAL[lang], [], refused=True, reason="judged-unanswerable")
+                checked = Checked.refusal(lang, "judged-unanswerable")
             else:
                 t = time.perf_counter()
                 pieces: list[str] = []

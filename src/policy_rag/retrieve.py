@@ -190,7 +190,8 @@ class Retriever:
     def priors(self, question: str, lang: Lang, provision: str | None,
                fused: dict[int, float]) -> dict[int, float]:
         """Boosts from what the question asks for: a named provision, a defined term, a topic
-        (``fused``: the scores so far, to pick the best passages of a provision named as a setting)."""
+        (``fused``: the scores so far, to pick the best passages of a provision that is only a
+        nudge: one named as the question's setting, or a topic's provision)."""
         from .index import tokenize
 
         s = self.settings
