@@ -117,13 +117,17 @@ def settings(tmp_path: Path) -> Settings:
                     cache=tmp_path / "cache", min_dense_score=0.05)
 
 
-@pytest.fixture
-def small_index(fake_embedder: FakeEmbedder) -> Index:
-    ps = sample_passages()
-    vecs, _ = embed_passages(fake_embedder, ps, None)
-    man = build_manifest(model_id=fake_embedder.model_id, dim=fake_embedder.dim, max_words=220, sources=[],
+def make_index(ps: list[Passage], embedder: FakeEmbedder) -> Index:
+    """An in-memory index of ``ps``, embedded with ``embedder``."""
+    vecs, _ = embed_passages(embedder, ps, None)
+    man = build_manifest(model_id=embedder.model_id, dim=embedder.dim, max_words=220, sources=[],
                          counts={"passages": len(ps)}, timings={})
     return Index(passages=ps, vectors=vecs, manifest=man)
+
+
+@pytest.fixture
+def small_index(fake_embedder: FakeEmbedder) -> Index:
+    return make_index(sample_passages(), fake_embedder)
 
 
 @pytest.fixture

@@ -54,9 +54,7 @@ def test_unknown_names_allow_cognates_and_mostly_known_names(small_index, fake_e
 def test_a_provision_named_as_the_setting_nudges_its_best_passages_only(fake_embedder, settings):
     """'Wanneer is een systeem uit bijlage III toch geen hoog risico?' is answered by Article 6(3);
     boosting every point of Annex III would bury it under eight annex points."""
-    from conftest import make_passage
-    from policy_rag.embed import embed_passages
-    from policy_rag.index import Index, build_manifest
+    from conftest import make_index, make_passage
     from policy_rag.retrieve import NUDGED
 
     annex = [make_passage(f"ai-act/nl/anx-iii.{n}", f"Annex III({n})", f"Bijlage III, punt {n}", f"Gebied {n}.",
@@ -66,10 +64,7 @@ def test_a_provision_named_as_the_setting_nudges_its_best_passages_only(fake_emb
     fines = [make_passage(f"ai-act/nl/art-99.{n}", f"Article 99({n})", f"Artikel 99, lid {n}", f"Boete {n}.")
              for n in range(1, 6)]
     ps = [*annex, art, *fines]
-    vecs, _ = embed_passages(fake_embedder, ps, None)
-    man = build_manifest(model_id=fake_embedder.model_id, dim=fake_embedder.dim, max_words=220, sources=[],
-                         counts={"passages": len(ps)}, timings={})
-    r = Retriever(Index(passages=ps, vectors=vecs, manifest=man), fake_embedder, settings)
+    r = Retriever(make_index(ps, fake_embedder), fake_embedder, settings)
     fused = {i: 1.0 / (60 + i) for i in range(len(ps))}  # annex points 1, 2 rank best, then the rest in order
     boosted = r.priors("Wanneer is een systeem uit bijlage III toch geen hoog risico?", "nl", "Annex III", fused)
     assert sorted(boosted) == list(range(NUDGED))
