@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
 HELDOUT = ROOT / "eval" / "heldout.jsonl"  # written blind to the system; never tuned on
 HELDOUT2 = ROOT / "eval" / "heldout2.jsonl"  # second blind held-out set (fourth session)
+HELDOUT3 = ROOT / "eval" / "heldout3.jsonl"  # third blind held-out set (fifth session)
 MIRROR = Path(os.environ.get("POLICY_RAG_MIRROR", ROOT.parent / "shared" / "corpus"))
 
 DOCS = {
@@ -71,7 +72,8 @@ def load(path: Path = QUESTIONS) -> list[dict]:
 QS = load()
 HQS = load(HELDOUT)
 HQS2 = load(HELDOUT2)
-ALL = QS + HQS + HQS2
+HQS3 = load(HELDOUT3)
+ALL = QS + HQS + HQS2 + HQS3
 HID_RE = re.compile(r"^(nl|en)-h\d{3}$")
 
 
@@ -96,14 +98,16 @@ def test_heldout_set_is_separate():
     assert {q["lang"] for q in HQS} == {"nl", "en"} and any(not q["answerable"] for q in HQS)
 
 
-def test_heldout2_set_is_separate():
-    assert len(HQS2) >= 60
-    assert all(HID_RE.match(q["id"]) for q in HQS2)
-    assert len({q["id"] for q in HQS2}) == len(HQS2)
-    others = QS + HQS
-    assert not {q["id"] for q in others} & {q["id"] for q in HQS2}
-    assert not {q["question"].lower() for q in others} & {q["question"].lower() for q in HQS2}
-    assert {q["lang"] for q in HQS2} == {"nl", "en"} and any(not q["answerable"] for q in HQS2)
+@pytest.mark.parametrize("later", [2, 3])
+def test_later_heldout_sets_are_separate(later):
+    sets = [QS, HQS, HQS2, HQS3]
+    new, others = sets[later], [q for s in sets[:later] for q in s]
+    assert len(new) >= 60
+    assert all(HID_RE.match(q["id"]) for q in new)
+    assert len({q["id"] for q in new}) == len(new)
+    assert not {q["id"] for q in others} & {q["id"] for q in new}
+    assert not {q["question"].lower() for q in others} & {q["question"].lower() for q in new}
+    assert {q["lang"] for q in new} == {"nl", "en"} and any(not q["answerable"] for q in new)
 
 
 @pytest.mark.parametrize("q", ALL, ids=[q["id"] for q in ALL])
