@@ -144,6 +144,7 @@ def test_not_prohibited_citing_a_prohibition_is_dropped_and_repeats_collapse(ans
 
 
 def test_model_judging_the_sources_do_not_answer_refuses_before_writing(answerer, fake_generator):
+    answerer.settings = answerer.settings.with_(min_answerable_odds=0.25)  # POLICY_RAG_MIN_ANSWERABLE_ODDS=0.25
     fake_generator.odds = -1.5  # the judge says "Nee"
     fake_generator.enqueue("Emoties op de werkplek afleiden is verboden [1].")
     ans = answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local")
@@ -158,12 +159,14 @@ def test_model_judging_the_sources_do_not_answer_refuses_before_writing(answerer
 
 
 def test_judge_saying_yes_or_unable_to_tell_lets_the_model_answer(answerer, fake_generator, settings):
+    answerer.settings = settings.with_(min_answerable_odds=0.25)
     for odds in (2.0, None):
         fake_generator.odds = odds
         fake_generator.enqueue("Het afleiden van emoties op de werkplek met AI-systemen is verboden [1].")
         ans = answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local")
         assert not ans.refused, odds
-    answerer.settings = settings.with_(min_answerable_odds=None)  # POLICY_RAG_MIN_ANSWERABLE_ODDS=off
+    answerer.settings = settings  # the default: the judge is off (it cost more than it caught)
+    assert settings.min_answerable_odds is None
     fake_generator.odds, n = -5.0, len(fake_generator.judged)
     fake_generator.enqueue("Het afleiden van emoties op de werkplek met AI-systemen is verboden [1].")
     assert not answerer.answer("Is emotieherkenning op de werkplek verboden?", fake_generator, "local").refused
@@ -171,7 +174,7 @@ def test_judge_saying_yes_or_unable_to_tell_lets_the_model_answer(answerer, fake
 
 
 def test_a_judging_llm_lowers_the_similarity_floor(answerer, settings, small_index):
-    answerer.settings = settings.with_(min_dense_score=0.9, min_dense_score_judged=0.0)
+    answerer.settings = settings.with_(min_dense_score=0.9, min_dense_score_judged=0.0, min_answerable_odds=0.25)
     result = answerer.retriever.search("Is emotieherkenning op de werkplek verboden?")
     assert not answerer.relevant(result) and answerer.relevant(result, judged=True)
     answerer.settings = answerer.settings.with_(min_answerable_odds=None)  # no judge: the floor stays

@@ -36,7 +36,7 @@ from .lang import detect_language
 from .prompts import (
     AMENDED_NOTE,
     ANSWERABLE_PROMPT,
-    EXAMPLE,
+    EXAMPLES,
     EXTRACTIVE_INTRO,
     FALLBACK_NOTE,
     INPUT_ERRORS,
@@ -323,11 +323,11 @@ class Answerer:
                                    text=" ".join(f"{p.context} {focus(p, question, lang)}".split()))
             for i, p in enumerate(passages, 1)
         )
-        example_q, example_a = EXAMPLE[lang]
+        shots = [{"role": role, "content": text}
+                 for example in EXAMPLES[lang] for role, text in zip(("user", "assistant"), example)]
         return [
             {"role": "system", "content": SYSTEM_PROMPT[lang].format(refusal=REFUSAL[lang])},
-            {"role": "user", "content": example_q},
-            {"role": "assistant", "content": example_a},
+            *shots,
             {"role": "user", "content": USER_PROMPT[lang].format(sources=sources, question=question)},
         ]
 
