@@ -114,7 +114,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index", mirror="",
-                    cache=tmp_path / "cache", min_dense_score=0.05)
+                    cache=tmp_path / "cache", min_dense_score=0.05, min_dense_score_en=None)
 
 
 def make_index(ps: list[Passage], embedder: FakeEmbedder) -> Index:

@@ -91,6 +91,16 @@ def test_irrelevant_question_refused(answerer, settings):
     assert ans.refusal_reason == "not-relevant" and ans.answerable_odds is None
 
 
+def test_english_questions_have_their_own_similarity_floor(answerer, settings):
+    answerer.settings = settings.with_(min_dense_score=0.99, min_dense_score_en=0.0)
+    en = answerer.retriever.search("Is emotion recognition in the workplace prohibited?")
+    nl = answerer.retriever.search("Is emotieherkenning op de werkplek verboden?")
+    assert (en.lang, nl.lang) == ("en", "nl")
+    assert answerer.relevant(en) and not answerer.relevant(nl)
+    answerer.settings = answerer.settings.with_(min_dense_score_en=None)  # POLICY_RAG_MIN_DENSE_SCORE_EN=same
+    assert not answerer.relevant(en)
+
+
 def test_amendment_note_when_omnibus_changed_the_cited_article(answerer, fake_generator):
     fake_generator.enqueue("Aanbieders nemen maatregelen voor een toereikend niveau van AI-geletterdheid van hun personeel [1].")
     ans = answerer.answer("Wat moet ik doen aan AI-geletterdheid?", fake_generator, "local")

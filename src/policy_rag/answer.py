@@ -290,6 +290,8 @@ class Answerer:
         if result.unknown_terms:
             return False  # it asks about something no source mentions (a company, a country's law, ...)
         floor = self.settings.min_dense_score
+        if result.lang == "en" and self.settings.min_dense_score_en is not None:
+            floor = self.settings.min_dense_score_en
         if judged and self.settings.min_answerable_odds is not None:
             floor = min(floor, self.settings.min_dense_score_judged)
         return bool(result.hits) and result.top_dense >= floor
