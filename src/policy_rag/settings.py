@@ -18,6 +18,12 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"POLICY_RAG_{name}", default)
 
 
+def _env_float(name: str, default: str, none_word: str) -> float | None:
+    """A number, or None when the variable (or its default) is ``none_word`` ("off", "same")."""
+    value = _env(name, default)
+    return None if value == none_word else float(value)
+
+
 def cache_dir() -> Path:
     """Where slow-to-rebuild things live, outside the repository (wheels, models, embeddings)."""
     base = os.environ.get("POLICY_RAG_CACHE") or os.path.join(
@@ -62,9 +68,7 @@ class Settings:
     # answer them. 0.46 refuses as many unanswerable and fewer answerable questions than 0.48 on
     # all four question sets (English; false refusals dev 0.05 -> 0.03, held-out 3 0.23 -> 0.13);
     # in Dutch 0.46 refuses fewer unanswerable ones (dev 0.67 -> 0.61). "same" uses min_dense_score.
-    min_dense_score_en: float | None = field(
-        default_factory=lambda: None if _env("MIN_DENSE_SCORE_EN", "0.46") == "same"
-        else float(_env("MIN_DENSE_SCORE_EN", "0.46")))
+    min_dense_score_en: float | None = field(default_factory=lambda: _env_float("MIN_DENSE_SCORE_EN", "0.46", "same"))
     # with an LLM that judges answerability (below), a lower floor: it refuses what is off-topic
     min_dense_score_judged: float = field(default_factory=lambda: float(_env("MIN_DENSE_SCORE_JUDGED", "0.40")))
 
@@ -88,9 +92,7 @@ class Settings:
     # 1.5B model it cost more than it caught on both blind held-out sets (held-out 2, local: 0.45
     # correct / 0.25 false refusals with it at 0.25, 0.60 / 0.18 without it; see eval/README).
     # A stronger hosted model may judge better: POLICY_RAG_MIN_ANSWERABLE_ODDS=0.25 turns it on.
-    min_answerable_odds: float | None = field(
-        default_factory=lambda: None if _env("MIN_ANSWERABLE_ODDS", "off") == "off"
-        else float(_env("MIN_ANSWERABLE_ODDS", "off")))
+    min_answerable_odds: float | None = field(default_factory=lambda: _env_float("MIN_ANSWERABLE_ODDS", "off", "off"))
     # hosted: any OpenAI-compatible endpoint
     hosted_base_url: str = field(default_factory=lambda: _env("HOSTED_BASE_URL", "http://127.0.0.1:8000/v1"))
     hosted_model: str = field(default_factory=lambda: _env("HOSTED_MODEL", "local-model"))
