@@ -7,7 +7,9 @@ Before the local LLM writes an answer it is asked whether the sources answer the
 asks it for every unanswerable question and a sample of answerable ones (seeded), with the
 same passages and messages as ``policy-rag ask``, and prints, for a range of thresholds, the
 share of each refused (retrieval's own refusal included). ``settings.min_answerable_odds``
-is chosen from this table on the development set, then checked on the held-out set.
+(off by default since the fifth session: with the 1.5B model the judge cost more than it caught
+on the blind held-out sets) is chosen from this table on the development set, then checked on
+the held-out sets.
 Results go to ``eval/reports/answerability-<file>-<timestamp>.jsonl``.
 """
 
@@ -35,8 +37,15 @@ def main() -> int:
 
     from policy_rag.assistant import Assistant
     from policy_rag.evaluate import load_questions
+    from policy_rag.settings import get_settings
 
-    a = Assistant()
+    # The judge is off by default (POLICY_RAG_MIN_ANSWERABLE_ODDS=off), and off it asks nothing:
+    # switch it on so every question is judged, and with it the judged similarity floor applies.
+    # The threshold itself only matters for `ask`; this table spans them all.
+    settings = get_settings()
+    if settings.min_answerable_odds is None:
+        settings = settings.with_(min_answerable_odds=0.25)
+    a = Assistant(settings)
     gen = a.generator("local")
     qs = load_questions(args.questions)
     una = [q for q in qs if not q.answerable]
