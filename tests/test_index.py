@@ -42,9 +42,9 @@ def test_missing_index_says_how_to_build(tmp_path):
 
 
 def test_second_save_replaces_and_prunes(tmp_path, small_index):
-    first = index_mod.save(small_index, tmp_path / "index")
+    first = index_mod.save(small_index, tmp_path / "index", keep=1)
     time.sleep(0.01)
-    second = index_mod.save(small_index, tmp_path / "index")
+    second = index_mod.save(small_index, tmp_path / "index", keep=1)
     assert not first.exists() and second.exists()
     assert (tmp_path / "index" / "current").resolve() == second
 

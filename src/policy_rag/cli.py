@@ -92,6 +92,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for p in report.problems:
         print(f"skipped: {p}", file=sys.stderr)
+    if args.verbose:  # the tracebacks of unexpected parser errors
+        for tb in report.tracebacks:
+            print(f"traceback of {tb}", file=sys.stderr)
     for w in report.warnings:
         log.info("warning: %s", w)
     print(f"{'document':<28} {'lang':<4} {'blocks':>6} {'passages':>8}")

@@ -15,6 +15,8 @@ import hashlib
 import logging
 import sqlite3
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -179,34 +181,82 @@ class VectorCache:
     """Vectors by content hash, per model, in SQLite outside the repository.
 
     Re-ingesting (even from a fresh clone) re-embeds only passages whose text changed.
+    Each write is one SQLite transaction, so a killed ingest leaves the cache as it was before
+    that batch (the journal is rolled back on the next open). A cache file that is not a
+    database, or is damaged, is set aside (``embeddings.sqlite.corrupt-<time>``) and a new one
+    started: its passages are embedded again. A stored vector that is not a finite float32
+    array is ignored, never used.
     """
 
     def __init__(self, path: Path, model_id: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.model_key = hashlib.sha256(model_id.encode()).hexdigest()[:16]
-        self._db = sqlite3.connect(str(path))
-        self._db.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, hash TEXT, v BLOB, PRIMARY KEY(model, hash))")
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as e:
+            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            log.warning("the vector cache %s is damaged (%s): set aside as %s; passages are embedded again",
+                        path, e, aside.name)
+            try:
+                path.replace(aside)
+                for suffix in ("-journal", "-wal", "-shm"):
+                    path.with_name(path.name + suffix).unlink(missing_ok=True)
+                self._db = self._open()
+            except (OSError, sqlite3.DatabaseError) as e2:
+                log.warning("the vector cache %s cannot be used (%s): embedding without it", path, e2)
+                self._db = None
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(str(self.path))
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS vec (model TEXT, hash TEXT, v BLOB, PRIMARY KEY(model, hash))")
+            row = db.execute("PRAGMA quick_check").fetchone()
+            if not row or row[0] != "ok":
+                raise sqlite3.DatabaseError(f"quick_check: {row[0] if row else 'no answer'}")
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
+        if self._db is None:
+            return found
         hs = list(set(hashes))
-        for i in range(0, len(hs), 500):
-            part = hs[i : i + 500]
-            q = f"SELECT hash, v FROM vec WHERE model=? AND hash IN ({','.join('?' * len(part))})"
-            for h, blob in self._db.execute(q, [self.model_key, *part]):
-                found[h] = np.frombuffer(blob, dtype=np.float32)
+        try:
+            for i in range(0, len(hs), 500):
+                part = hs[i : i + 500]
+                q = f"SELECT hash, v FROM vec WHERE model=? AND hash IN ({','.join('?' * len(part))})"
+                for h, blob in self._db.execute(q, [self.model_key, *part]):
+                    if not isinstance(blob, bytes) or not blob or len(blob) % 4:
+                        continue
+                    v = np.frombuffer(blob, dtype=np.float32)
+                    if np.isfinite(v).all():
+                        found[h] = v
+        except sqlite3.DatabaseError as e:
+            log.warning("the vector cache %s could not be read (%s): embedding again", self.path, e)
+            return {}
         return found
 
     def put_many(self, items: Sequence[tuple[str, np.ndarray]]) -> None:
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
-                [(self.model_key, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
-            )
+        if self._db is None:
+            return
+        try:
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+                    [(self.model_key, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
+                )
+        except sqlite3.DatabaseError as e:
+            log.warning("the vector cache %s could not be written (%s): going on without it", self.path, e)
+            self.close()
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 def embed_passages(embedder: Embedder, passages: Sequence[Passage], cache: VectorCache | None,
@@ -219,6 +269,10 @@ def embed_passages(embedder: Embedder, passages: Sequence[Passage], cache: Vecto
     texts = [document_text(p) for p in passages]
     hashes = [p.content_hash for p in passages]
     have = cache.get_many(hashes) if cache else {}
+    if have:  # cached vectors of another length than the model's (a damaged row) are embedded again
+        lengths = Counter(len(v) for v in have.values())
+        want = int(embedder.dim) if lengths and len(lengths) > 1 else next(iter(lengths))
+        have = {h: v for h, v in have.items() if len(v) == want}
     todo = [i for i, h in enumerate(hashes) if h not in have]
     if progress and len(passages) - len(todo):
         progress(len(passages) - len(todo))

@@ -10,27 +10,32 @@ Layout of ``index/``::
         index.faiss      FAISS inner-product index over normalised vectors (cosine)
 
 A build is written to ``build-….tmp`` and renamed, then ``current`` is re-pointed:
-an interrupted build leaves the last good index in use. The keyword index (BM25 with
+an interrupted build leaves the last good index in use. An ingest holds ``.ingest.lock``
+(``fcntl.flock``) throughout; the next one removes what an interrupted one left
+(``build-*.tmp``, ``.current-<pid>``) and keeps only the newest builds. The keyword index (BM25 with
 Dutch and English stemming and stopwords) is rebuilt on load; it takes well under a second.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import shutil
+import sys
+import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexMismatchError, MissingIndexError
+from .errors import IndexLockedError, IndexMismatchError, MissingIndexError
 from .types import Lang, Passage
 
 log = logging.getLogger(__name__)
@@ -341,43 +346,217 @@ def _current(index_dir: Path) -> Path:
     return index_dir / "current"
 
 
-def save(index: Index, index_dir: Path) -> Path:
-    """Write the index as a new build folder, then atomically point ``current`` at it."""
-    import faiss
+# --- test hook: pause at a named stage so a test can kill -9 the process there ---------
+
+PAUSE_ENV = "POLICY_RAG_TEST_PAUSE_AT"  # test-only: "parse" | "embed" | "write" | "switch"
+
+
+def pause_point(stage: str) -> None:
+    """If the test-only variable names ``stage``, say so on stderr and sleep (to be killed there)."""
+    if os.environ.get(PAUSE_ENV) == stage:
+        print(f"policy-rag: paused at {stage} (pid {os.getpid()})", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get("POLICY_RAG_TEST_PAUSE_SECONDS", "60")))
+
+
+# --- the build lock: one ingest at a time per index folder ------------------------------
+
+LOCK_NAME = ".ingest.lock"
+_held: dict[str, tuple[int, int]] = {}  # resolved index folder -> (fd, depth): the lock is re-entrant
+_held_guard = threading.Lock()
+
+
+def _lock_holder(fd: int) -> str:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        return os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+    except OSError:
+        return "?"
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the exclusive lock of ``index_dir`` (``fcntl.flock`` on ``.ingest.lock``).
+
+    A second ingest waits up to ``wait`` seconds, then stops with a message naming the pid of
+    the one running. The lock is released by the kernel when its holder dies (kill -9 too), so a
+    crashed ingest never leaves a stale lock. Re-entrant within one process.
+    """
+    import fcntl
 
     index_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    final = index_dir / f"build-{stamp}"
-    tmp = index_dir / f"build-{stamp}.tmp"
-    tmp.mkdir()
+    key = str(index_dir.resolve())
+    with _held_guard:
+        if key in _held:
+            fd, depth = _held[key]
+            _held[key] = (fd, depth + 1)
+            reentered = True
+        else:
+            reentered = False
+    if reentered:
+        try:
+            yield
+        finally:
+            with _held_guard:
+                fd, depth = _held[key]
+                _held[key] = (fd, depth - 1)
+        return
+    fd = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        with (tmp / "passages.jsonl").open("w", encoding="utf-8") as f:
-            for p in index.passages:
-                f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
-        faiss.write_index(index.faiss_index, str(tmp / "index.faiss"))
-        (tmp / "manifest.json").write_text(json.dumps(index.manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        for fn in ("passages.jsonl", "index.faiss", "manifest.json"):
-            with (tmp / fn).open("rb") as fh:
-                os.fsync(fh.fileno())
-        tmp.rename(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexLockedError(
+                        f"Another ingest is running (pid {_lock_holder(fd)}) on the index {index_dir}. "
+                        "Wait for it to finish and retry (or set POLICY_RAG_INGEST_LOCK_WAIT to a number of "
+                        "seconds to wait).") from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with _held_guard:
+            _held[key] = (fd, 1)
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held.pop(key, None)
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _holds_lock(index_dir: Path) -> bool:
+    with _held_guard:
+        return str(index_dir.resolve()) in _held
+
+
+# --- save / recover / prune ----------------------------------------------------------------
+
+
+def _complete(build: Path) -> bool:
+    return all((build / fn).is_file() for fn in ("manifest.json", "passages.jsonl", "index.faiss"))
+
+
+def _builds(index_dir: Path) -> list[Path]:
+    """The finished build folders, oldest first (their names are UTC timestamps)."""
+    return sorted(d for d in index_dir.glob("build-*") if d.is_dir() and not d.name.endswith(".tmp")
+                  and not d.is_symlink())
+
+
+def recover(index_dir: Path) -> list[str]:
+    """Clean what interrupted ingests left; call with the lock held. Returns what was done.
+
+    Removes unfinished ``build-*.tmp`` folders and stray ``.current-<pid>`` links, and if
+    ``current`` points at a missing or incomplete build, re-points it at the newest complete one.
+    """
+    if not _holds_lock(index_dir):
+        raise RuntimeError("recover() needs the build lock (index.build_lock)")
+    done: list[str] = []
+    if not index_dir.is_dir():
+        return done
+    for d in index_dir.glob("build-*.tmp"):
+        if d.is_dir() and not d.is_symlink():
+            shutil.rmtree(d, ignore_errors=True)
+        else:
+            d.unlink(missing_ok=True)
+        done.append(f"removed the unfinished build {d.name}")
+    for link in index_dir.glob(".current-*"):
+        link.unlink(missing_ok=True)
+        done.append(f"removed the stray link {link.name}")
+    cur = _current(index_dir)
+    if cur.is_symlink() and not _complete(cur.resolve()):
+        good = [b for b in _builds(index_dir) if _complete(b)]
+        if good:
+            _point_current(index_dir, good[-1])
+            done.append(f"`current` pointed at a missing build; re-pointed at {good[-1].name}")
+    for msg in done:
+        log.info("index %s: %s", index_dir, msg)
+    return done
+
+
+def _point_current(index_dir: Path, build: Path) -> None:
     link_tmp = index_dir / f".current-{os.getpid()}"
     if link_tmp.is_symlink() or link_tmp.exists():
         link_tmp.unlink()
-    link_tmp.symlink_to(final.name)
+    link_tmp.symlink_to(build.name)
+    pause_point("switch")
     os.replace(link_tmp, _current(index_dir))
-    index.path = final
-    _prune(index_dir, keep=final)
+    _fsync_dir(index_dir)
+
+
+def _fsync_dir(d: Path) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save(index: Index, index_dir: Path, *, keep: int = 2) -> Path:
+    """Write the index as a new build folder, then atomically point ``current`` at it.
+
+    Holds the build lock (re-entrant: ingest holds it already). Afterwards only the newest
+    ``keep`` builds are kept; the one ``current`` points at is never removed.
+    """
+    import faiss
+
+    with build_lock(index_dir):
+        recover(index_dir)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        final = index_dir / f"build-{stamp}"
+        tmp = index_dir / f"build-{stamp}.tmp"
+        tmp.mkdir()
+        try:
+            with (tmp / "passages.jsonl").open("w", encoding="utf-8") as f:
+                for p in index.passages:
+                    f.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+            faiss.write_index(index.faiss_index, str(tmp / "index.faiss"))
+            pause_point("write")
+            (tmp / "manifest.json").write_text(json.dumps(index.manifest, indent=2, ensure_ascii=False),
+                                               encoding="utf-8")
+            for fn in ("passages.jsonl", "index.faiss", "manifest.json"):
+                with (tmp / fn).open("rb") as fh:
+                    os.fsync(fh.fileno())
+            tmp.rename(final)
+            _fsync_dir(index_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _point_current(index_dir, final)
+        index.path = final
+        prune(index_dir, keep=keep)
     return final
 
 
-def _prune(index_dir: Path, keep: Path) -> None:
-    """Remove older builds and leftovers of interrupted ones."""
-    for d in index_dir.glob("build-*"):
-        if d.resolve() != keep.resolve() and d.is_dir():
-            shutil.rmtree(d, ignore_errors=True)
+def prune(index_dir: Path, keep: int = 2) -> list[str]:
+    """Keep the newest ``keep`` finished builds (at least 1) and the one ``current`` points at.
+
+    Removes nothing unless this process holds the build lock: another ingest may be writing
+    or switching to a build.
+    """
+    if not _holds_lock(index_dir):
+        log.warning("index %s: not pruned (the build lock is not held)", index_dir)
+        return []
+    cur = _current(index_dir)
+    target = cur.resolve() if cur.is_symlink() else None
+    builds = _builds(index_dir)
+    keep_set = set(builds[-max(1, keep):])
+    removed = []
+    for d in builds:
+        if d in keep_set or (target is not None and d.resolve() == target):
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        removed.append(d.name)
+    return removed
 
 
 def load(index_dir: Path, *, expect: dict | None = None) -> Index:

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import index as index_mod
 from .chunk import chunk_document
 from .embed import Embedder, VectorCache, embed_passages
-from .errors import MissingIndexError, PolicyRagError
+from .errors import MissingIndexError, ParseError, PolicyRagError
+from .index import pause_point
 from .parse import parse_source
 from .settings import Settings
 from .sources import available_sources
-from .types import Passage
+from .types import Document, Passage, Source
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,8 @@ class IngestReport:
     documents: list[dict] = field(default_factory=list)  # {source, doc, lang, passages, blocks}
     sources: list[dict] = field(default_factory=list)  # {id, sha256, url} of each file read
     problems: list[str] = field(default_factory=list)  # files reported and skipped
+    tracebacks: list[str] = field(default_factory=list)  # of unexpected parser errors (for --verbose)
+    recovered: list[str] = field(default_factory=list)  # what an interrupted ingest left and was cleaned
     warnings: list[str] = field(default_factory=list)
     passages: int = 0
     embedded: int = 0  # newly embedded (not from cache)
@@ -51,6 +56,34 @@ class IngestReport:
         return dict(c)
 
 
+def read_source(path: Path, source: Source, settings: Settings) -> tuple[Document, list[Passage]]:
+    """Parse and chunk one file. Any failure is a ParseError naming the file and the source.
+
+    An unexpected exception (a parser bug, a file no parser foresaw) keeps its traceback in
+    ``details`` (logged at debug, printed by `policy-rag -v ingest`): one bad file never stops
+    the ingest of the others.
+    """
+    try:
+        doc = parse_source(path, source, max_bytes=settings.max_source_bytes)
+        return doc, chunk_document(doc, settings.max_passage_words)
+    except ParseError as e:
+        if not e.source_id:
+            e = ParseError(e.path, e.problem, e.hint, source_id=source.id, details=e.details)
+        raise e from None
+    except PolicyRagError as e:
+        raise ParseError(path, str(e).rstrip("."), source_id=source.id) from e
+    except Exception as e:  # noqa: BLE001 (any parser failure: name the file, go on)
+        details = traceback.format_exc()
+        log.debug("%s (%s): %s", source.id, path, details)
+        raise ParseError(
+            path,
+            f"the {source.format} parser failed ({type(e).__name__}: {str(e)[:300]})",
+            "The file is damaged or not what the manifest's `format` says: check it, fetch it again "
+            "(`policy-rag fetch`), or correct corpus/sources.toml. `policy-rag -v ingest` shows the traceback.",
+            source_id=source.id, details=details,
+        ) from e
+
+
 def collect_passages(settings: Settings, report: IngestReport, progress: ProgressFactory = _silent) -> list[Passage]:
     t = time.perf_counter()
     sources, problems = available_sources(settings)
@@ -59,16 +92,28 @@ def collect_passages(settings: Settings, report: IngestReport, progress: Progres
 
     t = time.perf_counter()
     passages: list[Passage] = []
+    ids: set[str] = set()
     advance = progress("parse", len(sources))
     for source, path in sources:
         try:
-            doc = parse_source(path, source)
-        except PolicyRagError as e:
+            doc, ps = read_source(path, source, settings)
+        except ParseError as e:
             report.problems.append(f"{source.id}: {e} Skipped.")
+            if e.details:
+                report.tracebacks.append(f"{source.id} ({path}):\n{e.details}")
             log.warning("skipping %s: %s", source.id, e)
             advance(1)
             continue
-        ps = chunk_document(doc, settings.max_passage_words)
+        clash = next((p.id for p in ps if p.id in ids), None)
+        if clash is not None:
+            report.problems.append(
+                f"{source.id}: Could not read {path} (source {source.id}): its passage id {clash} is also "
+                "given by another document; give each language version of a work one row (doc + lang) "
+                "in corpus/sources.toml. Skipped.")
+            advance(1)
+            continue
+        ids.update(p.id for p in ps)
+        pause_point("parse")
         report.warnings.extend(f"{source.id}: {w}" for w in doc.warnings)
         report.sources.append({"id": source.id, "sha256": source.sha256, "url": source.url})
         report.documents.append({"source": source.id, "doc": source.doc, "lang": source.lang,
@@ -83,7 +128,27 @@ def collect_passages(settings: Settings, report: IngestReport, progress: Progres
 
 def ingest(settings: Settings, embedder: Embedder, *, progress: ProgressFactory = _silent,
            rebuild: bool = False) -> IngestReport:
-    report = IngestReport()
+    """Build the index, holding the index folder's lock throughout (one ingest at a time).
+
+    First cleans what an interrupted ingest left (unfinished builds, stray links); afterwards
+    only the newest ``settings.keep_builds`` builds remain.
+    """
+    with index_mod.build_lock(settings.index_dir, wait=settings.ingest_lock_wait):
+        report = IngestReport()
+        report.recovered = index_mod.recover(settings.index_dir)
+        return _ingest(settings, embedder, report, progress=progress, rebuild=rebuild)
+
+
+def _pausing(advance: Callable[[int], None], stage: str) -> Callable[[int], None]:
+    def step(n: int) -> None:
+        advance(n)
+        pause_point(stage)
+
+    return step
+
+
+def _ingest(settings: Settings, embedder: Embedder, report: IngestReport, *, progress: ProgressFactory,
+            rebuild: bool) -> IngestReport:
     t0 = time.perf_counter()
     passages = collect_passages(settings, report, progress)
     if not passages:
@@ -108,7 +173,8 @@ def ingest(settings: Settings, embedder: Embedder, *, progress: ProgressFactory 
     t = time.perf_counter()
     cache = VectorCache(settings.cache / "embeddings.sqlite", embedder.model_id)
     try:
-        vectors, report.embedded = embed_passages(embedder, passages, cache, progress("embed", len(passages)))
+        vectors, report.embedded = embed_passages(embedder, passages, cache,
+                                                    _pausing(progress("embed", len(passages)), "embed"))
     finally:
         cache.close()
     report.timings["embed"] = time.perf_counter() - t
@@ -122,7 +188,7 @@ def ingest(settings: Settings, embedder: Embedder, *, progress: ProgressFactory 
         timings={k: round(v, 2) for k, v in report.timings.items()},
     )
     idx = index_mod.Index(passages=passages, vectors=vectors, manifest=manifest)
-    report.index_path = str(index_mod.save(idx, settings.index_dir))
+    report.index_path = str(index_mod.save(idx, settings.index_dir, keep=settings.keep_builds))
     report.timings["index"] = time.perf_counter() - t
     report.timings["total"] = time.perf_counter() - t0
     return report

@@ -24,6 +24,21 @@ def _env_float(name: str, default: str, none_word: str) -> float | None:
     return None if value == none_word else float(value)
 
 
+def _env_number(name: str, default: str, lo: float, hi: float) -> float:
+    """A number between ``lo`` and ``hi``; anything else stops the run with a message naming the variable."""
+    value = _env(name, default)
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not lo <= number <= hi:  # also false for nan
+        from .errors import SettingsError
+
+        raise SettingsError(f"POLICY_RAG_{name}={value!r} is not a number from {lo:g} to {hi:g}; "
+                            f"fix or unset it (default {default}).")
+    return number
+
+
 def cache_dir() -> Path:
     """Where slow-to-rebuild things live, outside the repository (wheels, models, embeddings)."""
     base = os.environ.get("POLICY_RAG_CACHE") or os.path.join(
@@ -55,6 +70,11 @@ class Settings:
     query_prompt: str = "task: search result | query: "
     doc_prompt: str = "title: none | text: "
     max_passage_words: int = 220  # longer blocks are split (at sentence ends)
+
+    # --- ingest safety: the largest source file read (MB), builds kept, seconds to wait for the lock
+    max_source_mb: float = field(default_factory=lambda: _env_number("MAX_SOURCE_MB", "200", 0.001, 100_000))
+    keep_builds: int = field(default_factory=lambda: int(_env_number("KEEP_BUILDS", "2", 1, 1000)))
+    ingest_lock_wait: float = field(default_factory=lambda: _env_number("INGEST_LOCK_WAIT", "0", 0, 86_400))
 
     # --- retrieval
     k: int = 10
@@ -101,6 +121,10 @@ class Settings:
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def max_source_bytes(self) -> int:
+        return int(self.max_source_mb * 1024 * 1024)
 
     @property
     def manifest_path(self) -> Path:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import stat
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
@@ -55,15 +56,35 @@ def _parser_for(path: Path, source: Source) -> Callable[[Path, Source], Document
     return func
 
 
-def parse_source(path: Path | str, source: Source) -> Document:
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024  # the default of POLICY_RAG_MAX_SOURCE_MB
+
+
+def check_readable(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> int:
+    """The size of ``path``, or a ParseError if it is not a regular file or is larger than ``max_bytes``.
+
+    Checked before any read: a device (/dev/zero), a FIFO or a folder would hang or fail a reader.
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ParseError(path, "the file does not exist",
+                         "Run `policy-rag fetch` (or check --mirror) to bring the corpus files in place.") from None
+    except OSError as e:
+        raise ParseError(path, f"the file cannot be opened ({e.strerror})", "Check its permissions.") from None
+    if not stat.S_ISREG(st.st_mode):
+        what = "a folder" if stat.S_ISDIR(st.st_mode) else "a device, FIFO or socket"
+        raise ParseError(path, f"this is not a regular file but {what}",
+                         "Point `path` in corpus/sources.toml at the document file.")
+    if st.st_size > max_bytes:
+        raise ParseError(path, f"the file is {st.st_size / 1e6:.0f} MB, over the limit of {max_bytes / 1e6:.0f} MB",
+                         "Check that this is the right file, or raise POLICY_RAG_MAX_SOURCE_MB.")
+    return st.st_size
+
+
+def parse_source(path: Path | str, source: Source, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
     """Parse the file ``path`` of manifest row ``source`` with the parser its format names."""
     path = Path(path)
-    if not path.is_file():
-        raise ParseError(
-            path,
-            "the file does not exist" if not path.exists() else "this is not a regular file",
-            "Run `policy-rag fetch` (or check --mirror) to bring the corpus files in place.",
-        )
+    check_readable(path, max_bytes)
     parser = _parser_for(path, source)
     doc = parser(path, source)
     log.debug("%s: %d blocks (%s)", path, len(doc.blocks), source.format)
@@ -77,10 +98,16 @@ _MOJIBAKE = re.compile(r"Ã[\u0080-\u00bf©«¨¯ª¶¼½¾]|â€[\u0080-\u00bf
 _CONVERT_HINT = "Convert it to UTF-8 (e.g. `iconv -f {enc} -t UTF-8 in > out`) or fetch the original again."
 
 
-def read_bytes(path: Path) -> bytes:
-    """The bytes of a source file, or a ParseError saying why it cannot be read."""
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of a source file (a regular file of at most ``max_bytes``), or a ParseError saying why not."""
+    check_readable(path, max_bytes)
     try:
-        return path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise ParseError(path, f"the file grew over the limit of {max_bytes / 1e6:.0f} MB while being read",
+                             "Check the file, or raise POLICY_RAG_MAX_SOURCE_MB.")
+        return data
     except FileNotFoundError:
         raise ParseError(path, "the file does not exist", "Check the path, or run `policy-rag fetch`.") from None
     except OSError as e:

@@ -217,6 +217,8 @@ class _Builder:
         text = "\n".join(line for line in lines if line)
         if not text:
             return
+        if legal.parse(provision) is None:  # e.g. "Article 1000": no citable id; the unit is left out
+            raise ValueError(f"{provision!r} is not a provision number policy-rag can cite")
         if provision in self.seen:  # never expected after the numbering checks; keep ids unique
             msg = f"{provision}: appears twice; the second block was dropped"
             self.warnings.append(msg)
@@ -479,11 +481,10 @@ def parse_eurlex_html(path: Path, source: Source, *, max_words: int = MAX_WORDS)
 
     Raises ParseError when the file holds no article, recital or annex.
     """
+    from policy_rag.parse import read_bytes
+
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ParseError(path, f"cannot open the file ({e.strerror})", "Check the path and the mirror.") from e
+    raw = read_bytes(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         soup = BeautifulSoup(raw, "lxml")
@@ -501,7 +502,8 @@ def parse_eurlex_html(path: Path, source: Source, *, max_words: int = MAX_WORDS)
                 _annex(b, div)
         except Exception as e:  # one odd unit must not lose the document
             b.warn(f"{unit}: could not be read ({type(e).__name__}: {e}); left out")
-            log.exception("eurlex_html: %s in %s", unit, path)
+            log.warning("eurlex_html: %s in %s could not be read (%s: %s); left out", unit, path, type(e).__name__, e)
+            log.debug("eurlex_html: %s in %s", unit, path, exc_info=True)  # the traceback, for -v
     if not b.blocks:
         raise ParseError(
             path,

@@ -115,7 +115,8 @@ def parse_guidelines_pdf(path: Path | str, source: Source) -> Document:
         """Text under a heading with no numbered paragraph after it: a block of its own."""
         if not pending:
             return
-        section = next((_heading_number(h) for _, h in reversed(stack) if _heading_number(h)), "")
+        # the nearest decimal-numbered heading ("10.8"); a roman one ("II.") is no section number
+        section = next((n for _, h in reversed(stack) if (n := _heading_number(h))[:1].isdigit()), "")
         items.append(
             _Item(None, pending[0].page, title(), section=section or "0", lines=[p.text for p in pending])
         )
@@ -181,9 +182,8 @@ def parse_guidelines_pdf(path: Path | str, source: Source) -> Document:
         else:
             provision, label = f"Section {it.section}", f"section {it.section}"
             seen[provision] = seen.get(provision, 0) + 1
-            if seen[provision] > 1:  # two unnumbered stretches under one heading
-                provision += f" ({seen[provision]})"
-                label += f" ({seen[provision]})"
+            if seen[provision] > 1:  # two unnumbered stretches under one heading: one provision,
+                label += f" ({seen[provision]})"  # and chunking gives the second the id "sec-N-2"
             log.info("%s: text outside numbered paragraphs kept as %s (page %d)", path, provision, it.page)
         blocks.append(
             Block(

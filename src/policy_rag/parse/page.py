@@ -272,6 +272,8 @@ def parse_page_markdown(path: Path | str, source: Source) -> Document:
 
 # --- shared -------------------------------------------------------------------------
 
+MAX_SECTIONS = 999  # the largest number a "Section N" provision id can hold (legal.py)
+
 
 def _document(path: Path, source: Source, sections: list[_Section]) -> Document:
     blocks: list[Block] = []
@@ -281,6 +283,14 @@ def _document(path: Path, source: Source, sections: list[_Section]) -> Document:
         if not body:
             continue
         n = len(blocks) + 1
+        if n > MAX_SECTIONS:
+            raise ParseError(
+                path,
+                f"the page has more than {MAX_SECTIONS} sections with text (headings); a page's sections are "
+                f"cited as 'Section 1' ... 'Section {MAX_SECTIONS}'",
+                "Check that this is the policy page itself (not a generated or concatenated file), "
+                "or split it into several manifest rows.",
+            )
         blocks.append(
             Block(
                 provision=f"Section {n}",
