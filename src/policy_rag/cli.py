@@ -65,7 +65,7 @@ def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     from .sources import fetch_all
 
     results = fetch_all(settings, mirror=args.mirror, online=not args.offline, include_alternates=args.all)
-    width = max(len(r.source.id) for r in results)
+    width = max((len(r.source.id) for r in results), default=8)
     for r in results:
         print(f"{r.source.id:<{width}}  {r.status:<12} {r.message}")
     bad = [r for r in results if not r.ok]
