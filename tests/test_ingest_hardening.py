@@ -132,6 +132,7 @@ def test_verbose_cli_prints_the_traceback_quiet_cli_does_not(settings, monkeypat
     monkeypatch.setattr(page, "parse_page_text", lambda p, s: 1 / 0)
     monkeypatch.setattr(embed, "get_embedder", lambda s: FakeEmbedder(32))
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(logging.root, "handlers", [])  # cli.main's basicConfig writes to this test's stderr
     assert cli.main(["ingest", "--quiet"]) == 0
     err = capsys.readouterr().err
     assert "skipped: bad: Could not read" in err and "ZeroDivisionError" in err and "Traceback" not in err
@@ -332,6 +333,9 @@ def test_kill_9_at_each_stage_leaves_current_loadable_and_the_next_ingest_recove
     proc = _run_ingest(settings, pause=stage)
     line = proc.stderr.readline()
     assert f"paused at {stage}" in line, line + proc.stderr.read()
+    # meanwhile a second ingest is refused, naming the running one (issue 17 item 7)
+    with pytest.raises(IndexLockedError, match=rf"\(pid {proc.pid}\)"):
+        ingest(settings, FakeEmbedder(32))
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     # the last good index is still current and loads

@@ -64,12 +64,21 @@ def _print_json(obj: object) -> None:
 def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     from .sources import fetch_all
 
-    results = fetch_all(settings, mirror=args.mirror, online=not args.offline, include_alternates=args.all)
+    problems: list[str] = []  # bad manifest rows: reported and skipped
+    results = fetch_all(settings, mirror=args.mirror, online=not args.offline, include_alternates=args.all,
+                        problems=problems)
+    for p in problems:
+        print(f"skipped: {p}", file=sys.stderr)
+    if not results and not problems:
+        raise PolicyRagError(f"The manifest {settings.manifest_path} lists no documents to fetch "
+                             "(no [[source]] rows). Check the file.")
     width = max((len(r.source.id) for r in results), default=8)
     for r in results:
         print(f"{r.source.id:<{width}}  {r.status:<12} {r.message}")
     bad = [r for r in results if not r.ok]
     print(f"\n{len(results) - len(bad)} of {len(results)} documents present and verified in {settings.corpus_dir}.")
+    if problems and not bad:
+        return FETCH_INCOMPLETE
     if bad:
         print(f"{len(bad)} missing or wrong: {', '.join(r.source.id for r in bad)}. Ingest will skip them and "
               "index the rest; give a mirror folder (--mirror DIR) or check the network to get them.",

@@ -121,6 +121,8 @@ def read_manifest(path: Path) -> tuple[list[Source], list[str]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SourceError(f"Manifest {path} is not valid TOML: {e}. Fix the file and retry.") from e
+    except RecursionError:
+        raise SourceError(f"Manifest {path} nests arrays or tables too deeply to be a manifest. Fix the file.") from None
     rows = data.get("source", [])
     if not isinstance(rows, list):
         raise SourceError(f"Manifest {path}: `source` must be a list of tables (`[[source]]` rows), not a "
