@@ -97,7 +97,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     report = ingest(settings, get_embedder(settings), progress=_progress_factory(not args.quiet),
                     rebuild=args.rebuild)
     if args.json:
-        _print_json({**report.__dict__})
+        _print_json({k: v for k, v in report.__dict__.items() if k != "tracebacks" or args.verbose})
         return 0
     for p in report.problems:
         print(f"skipped: {p}", file=sys.stderr)

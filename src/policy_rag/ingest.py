@@ -77,7 +77,7 @@ def read_source(path: Path, source: Source, settings: Settings) -> tuple[Documen
         log.debug("%s (%s): %s", source.id, path, details)
         raise ParseError(
             path,
-            f"the {source.format} parser failed ({type(e).__name__}: {str(e)[:300]})",
+            f"reading it as {source.format} failed ({type(e).__name__}: {str(e)[:300]})",
             "The file is damaged or not what the manifest's `format` says: check it, fetch it again "
             "(`policy-rag fetch`), or correct corpus/sources.toml. `policy-rag -v ingest` shows the traceback.",
             source_id=source.id, details=details,
