@@ -19,7 +19,7 @@ import pytest
 from conftest import manifest_row, write_manifest
 from policy_rag import index as index_mod
 from policy_rag.chunk import chunk_document
-from policy_rag.embed import FakeEmbedder
+from policy_rag.embed import FakeEmbedder, VectorCache
 from policy_rag.errors import IndexLockedError, ParseError
 from policy_rag.ingest import ingest
 from policy_rag.parse import parse_source
@@ -292,6 +292,40 @@ def test_cached_vectors_of_the_wrong_size_or_not_finite_are_reembedded(settings)
     assert report.embedded == 3 and emb.calls == 3
     idx = index_mod.load(settings.index_dir)
     assert np.isfinite(idx.vectors).all() and idx.vectors.shape[1] == 32
+
+
+_WRITE_CACHE = """
+import sys
+from pathlib import Path
+import numpy as np
+from policy_rag.embed import VectorCache
+cache = VectorCache(Path(sys.argv[1]), "m")
+print("writing", flush=True)
+i = 0
+while True:
+    cache.put_many([(f"h{i}-{j}", np.full(256, j, np.float32)) for j in range(500)])
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("after", [0.2, 0.5, 1.0])
+def test_vector_cache_killed_mid_write_keeps_whole_batches_only(tmp_path, after):
+    import numpy as np
+
+    db = tmp_path / "embeddings.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", _WRITE_CACHE, str(db)], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert proc.stdout.readline().strip() == "writing"
+    time.sleep(after)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    cache = VectorCache(db, "m")  # opens (the journal rolls back a half-written batch)
+    rows = cache._db.execute("SELECT hash, v FROM vec").fetchall()
+    assert len(rows) % 500 == 0  # whole batches only: one transaction each
+    for h, blob in rows:
+        v = np.frombuffer(blob, np.float32)
+        assert v.shape == (256,) and (v == int(h.split("-")[1])).all()
+    cache.close()
 
 
 # --- kill -9 of a real `policy-rag ingest` at each stage ----------------------------------
