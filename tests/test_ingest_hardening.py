@@ -173,6 +173,42 @@ def test_a_bad_setting_stops_with_a_message(monkeypatch):
     assert cli.main(["ingest", "--quiet"]) == 1
 
 
+# --- slow inputs (issue 17 item 5): splitting and Markdown cleaning are linear ------------
+
+
+def test_splitting_text_without_sentence_ends_is_linear():
+    from policy_rag.chunk import split_long
+
+    text = " ".join(["woord"] * 200_000)  # was quadratic: 80k words took 3 s, a 10 MB page never ended
+    t = time.monotonic()
+    parts = split_long(text, 220)
+    assert time.monotonic() - t < 2.0
+    assert " ".join(parts) == text and all(len(p.split()) <= 330 for p in parts)
+
+
+@pytest.mark.parametrize("text", [
+    "[" * 60_000 + "](" * 30_000,
+    "![" * 40_000 + "](" * 20_000,
+    "(https:" * 20_000,
+    "<https:" * 20_000,
+    "[x](" * 30_000,
+])
+def test_markdown_cleaning_of_nested_brackets_is_linear(text):
+    from policy_rag.parse.page import _clean_markdown_inline
+
+    t = time.monotonic()
+    _clean_markdown_inline(text)  # was 43 s for 120 kB of nested "[" / "]("
+    assert time.monotonic() - t < 1.0
+
+
+def test_markdown_links_are_still_cleaned():
+    from policy_rag.parse.page import _clean_markdown_inline
+
+    md = ("See the [AI Act](https://eur-lex.europa.eu/x) and ![logo](a.png) "
+          "([https://x.eu](https://x.eu)) or <https://y.eu> (https://z.eu).")
+    assert _clean_markdown_inline(md) == "See the AI Act and   or  ."
+
+
 # --- 3. one ingest at a time; builds cleaned and pruned ---------------------------------
 
 

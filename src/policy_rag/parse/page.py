@@ -172,13 +172,15 @@ def parse_page_text(path: Path | str, source: Source) -> Document:
 
 # --- markdown -----------------------------------------------------------------------
 
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)", re.S)
-_PAREN_URL_LINK = re.compile(r"\(\s*\[(?:https?:|mailto:)[^\]]*\]\([^)]*\)\s*\)")  # ([url](url))
-_PAREN_ANGLE_URL = re.compile(r"\(\s*<[^>\s]+>\s*\)")  # (<url>)
-_LINK_WITH_URL_TEXT = re.compile(r"\[([^\]]*?)\s*\\\((?:https?:|mailto:)[^\]]*?\\\)\s*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_ANGLE_URL = re.compile(r"<(?:https?:|mailto:)[^>\s]+>")
-_BARE_URL_PAREN = re.compile(r"\(\s*(?:https?:|mailto:)[^)\s]+\s*\)")
+# Link text and URLs never hold brackets of their own kind: each match attempt then stops at the
+# next "[" or "(", so cleaning is linear in the text (nested "[[[...](](](" took 43 s for 120 kB).
+_IMAGE = re.compile(r"!\[[^\[\]]*\]\([^()]*\)")
+_PAREN_URL_LINK = re.compile(r"\(\s*\[(?:https?:|mailto:)[^\[\]]*\]\([^()]*\)\s*\)")  # ([url](url))
+_PAREN_ANGLE_URL = re.compile(r"\(\s*<[^<>\s]+>\s*\)")  # (<url>)
+_LINK_WITH_URL_TEXT = re.compile(r"\[([^\[\]]*?)\s*\\\((?:https?:|mailto:)[^\[\]]*?\\\)\s*\]\([^()]*\)")
+_LINK = re.compile(r"\[([^\[\]]*)\]\([^()]*\)")
+_ANGLE_URL = re.compile(r"<(?:https?:|mailto:)[^<>\s]+>")
+_BARE_URL_PAREN = re.compile(r"\(\s*(?:https?:|mailto:)[^()\s]+\s*\)")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|&<>])")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _ANCHOR_LINK = re.compile(r"\]\(#")  # in-page links: table of contents, "skip to"
