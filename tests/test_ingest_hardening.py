@@ -419,3 +419,21 @@ def test_kill_9_at_each_stage_leaves_current_loadable_and_the_next_ingest_recove
     assert len(list(d.glob("build-*"))) <= 2
     new = index_mod.load(d)
     assert new.path != good.path and any("Andere tekst" in p.text for p in new.passages)
+
+
+def test_a_waiting_ingest_runs_after_the_one_switching_and_current_stays_valid(settings):
+    """Issue 17 item 7: the other ingest's clean-up deleted the build being switched to."""
+    corpus(settings, {"good.txt": (PAGE, "page-text", "nl")})
+    env_pause = {"POLICY_RAG_TEST_PAUSE_SECONDS": "2"}
+    os.environ.update(env_pause)
+    try:
+        a = _run_ingest(settings, "--rebuild", pause="switch")
+    finally:
+        os.environ.pop("POLICY_RAG_TEST_PAUSE_SECONDS")
+    assert "paused at switch" in a.stderr.readline()
+    b = ingest(settings.with_(ingest_lock_wait=60), FakeEmbedder(32), rebuild=True)  # waits for a
+    assert a.wait(30) == 0
+    d = settings.index_dir
+    builds = sorted(p.name for p in d.glob("build-*"))
+    assert len(builds) == 2 and (d / "current").resolve() == Path(b.index_path)
+    assert index_mod.load(d).path == Path(b.index_path)

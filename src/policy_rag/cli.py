@@ -101,6 +101,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for p in report.problems:
         print(f"skipped: {p}", file=sys.stderr)
+    for r in report.recovered:  # what an interrupted ingest had left
+        print(f"cleaned: {r}", file=sys.stderr)
     if args.verbose:  # the tracebacks of unexpected parser errors
         for tb in report.tracebacks:
             print(f"traceback of {tb}", file=sys.stderr)
