@@ -311,6 +311,29 @@ def test_corrupt_vector_cache_is_set_aside_and_everything_reembedded(settings, d
     assert again.embedded == 0
 
 
+def test_a_locked_vector_cache_is_left_alone_not_set_aside(settings):
+    corpus(settings, {"good.txt": (PAGE, "page-text", "nl")})
+    first = ingest(settings, FakeEmbedder(32))
+    db = settings.cache / "embeddings.sqlite"
+    holder = sqlite3.connect(db)
+    holder.execute("BEGIN EXCLUSIVE")  # another process writing: "database is locked"
+    try:
+        import policy_rag.embed as embed_mod
+
+        real_connect = sqlite3.connect
+        embed_mod.sqlite3.connect = lambda p, **k: real_connect(p, timeout=0.1)
+        try:
+            report = ingest(settings, FakeEmbedder(32), rebuild=True)
+        finally:
+            embed_mod.sqlite3.connect = real_connect
+    finally:
+        holder.rollback()
+        holder.close()
+    assert report.passages == first.passages and report.embedded == report.passages  # without the cache
+    assert not list(settings.cache.glob("*.corrupt-*"))  # the shared cache was not moved away
+    assert ingest(settings, FakeEmbedder(32), rebuild=True).embedded == 0
+
+
 def test_cached_vectors_of_the_wrong_size_or_not_finite_are_reembedded(settings):
     corpus(settings, {"good.md": (markdown_with_headings(6), "page-markdown", "nl")})
     ingest(settings, FakeEmbedder(32))

@@ -195,6 +195,9 @@ class VectorCache:
         self._db: sqlite3.Connection | None = None
         try:
             self._db = self._open()
+        except sqlite3.OperationalError as e:  # locked or unreadable, not damaged: leave the file alone
+            log.warning("the vector cache %s cannot be used now (%s): embedding without it", path, e)
+            self._db = None
         except sqlite3.DatabaseError as e:
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
             log.warning("the vector cache %s is damaged (%s): set aside as %s; passages are embedded again",
