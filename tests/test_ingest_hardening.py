@@ -234,6 +234,28 @@ def test_second_ingest_fails_clearly_while_one_runs(settings, fake_embedder):
         child.wait()
 
 
+def test_the_lock_is_reentrant_for_its_thread_and_exclusive_for_others(tmp_path):
+    d = tmp_path / "index"
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with index_mod.build_lock(d), index_mod.build_lock(d):  # re-entrant
+            inside.set()
+            leave.wait(10)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    assert inside.wait(10)
+    with pytest.raises(IndexLockedError, match=rf"pid {os.getpid()}"):
+        with index_mod.build_lock(d):
+            pass
+    leave.set()
+    t.join()
+    with index_mod.build_lock(d, wait=5):  # free again
+        assert index_mod._holds_lock(d)
+    assert not index_mod._holds_lock(d)
+
+
 def test_next_ingest_removes_debris_and_keeps_the_last_builds(settings, fake_embedder):
     corpus(settings, {"good.txt": (PAGE, "page-text", "nl")})
     first = Path(ingest(settings, fake_embedder).index_path)

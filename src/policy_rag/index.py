@@ -361,16 +361,22 @@ def pause_point(stage: str) -> None:
 # --- the build lock: one ingest at a time per index folder ------------------------------
 
 LOCK_NAME = ".ingest.lock"
-_held: dict[str, tuple[int, int]] = {}  # resolved index folder -> (fd, depth): the lock is re-entrant
+# resolved index folder -> (fd, depth, owning thread): re-entrant for the thread that holds it
+_held: dict[str, tuple[int, int, int]] = {}
 _held_guard = threading.Lock()
 
 
 def _lock_holder(fd: int) -> str:
     try:
-        os.lseek(fd, 0, os.SEEK_SET)
-        return os.read(fd, 64).decode("ascii", "replace").strip() or "?"
+        return os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
     except OSError:
         return "?"
+
+
+def _locked_error(index_dir: Path, pid: str) -> IndexLockedError:
+    return IndexLockedError(
+        f"Another ingest is running (pid {pid}) on the index {index_dir}. Wait for it to finish and retry "
+        "(or set POLICY_RAG_INGEST_LOCK_WAIT to a number of seconds to wait).")
 
 
 @contextlib.contextmanager
@@ -379,45 +385,50 @@ def build_lock(index_dir: Path, wait: float = 0.0) -> Iterator[None]:
 
     A second ingest waits up to ``wait`` seconds, then stops with a message naming the pid of
     the one running. The lock is released by the kernel when its holder dies (kill -9 too), so a
-    crashed ingest never leaves a stale lock. Re-entrant within one process.
+    crashed ingest never leaves a stale lock. Re-entrant for the thread that holds it; another
+    thread of the same process waits like another process.
     """
     import fcntl
 
     index_dir.mkdir(parents=True, exist_ok=True)
     key = str(index_dir.resolve())
-    with _held_guard:
-        if key in _held:
-            fd, depth = _held[key]
-            _held[key] = (fd, depth + 1)
-            reentered = True
-        else:
-            reentered = False
+    me = threading.get_ident()
+    deadline = time.monotonic() + max(0.0, wait)
+    reentered = False
+    while True:
+        with _held_guard:
+            held = _held.get(key)
+            if held is None:
+                break
+            if held[2] == me:
+                _held[key] = (held[0], held[1] + 1, me)
+                reentered = True
+                break
+        if time.monotonic() >= deadline:
+            raise _locked_error(index_dir, str(os.getpid()))
+        time.sleep(0.2)
     if reentered:
         try:
             yield
         finally:
             with _held_guard:
-                fd, depth = _held[key]
-                _held[key] = (fd, depth - 1)
+                fd, depth, owner = _held[key]
+                _held[key] = (fd, depth - 1, owner)
         return
     fd = os.open(index_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + max(0.0, wait)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise IndexLockedError(
-                        f"Another ingest is running (pid {_lock_holder(fd)}) on the index {index_dir}. "
-                        "Wait for it to finish and retry (or set POLICY_RAG_INGEST_LOCK_WAIT to a number of "
-                        "seconds to wait).") from None
+                    raise _locked_error(index_dir, _lock_holder(fd)) from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         with _held_guard:
-            _held[key] = (fd, 1)
+            _held[key] = (fd, 1, me)
         try:
             yield
         finally:
