@@ -309,3 +309,79 @@ def test_no_temp_folder_is_left_behind_by_building_the_app(assistant: Assistant,
     demo.close()
     after = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
     assert not [d for d in after - before if d.startswith("policy-rag-app-")]
+
+
+START_SCRIPT = r"""
+import json, socket, sys
+seen = []
+_connect, _gai = socket.socket.connect, socket.getaddrinfo
+def connect(self, addr):
+    seen.append(["connect", str(addr[0]) if isinstance(addr, tuple) else str(addr)])
+    return _connect(self, addr)
+def gai(host, *a, **k):
+    seen.append(["resolve", str(host)])
+    return _gai(host, *a, **k)
+socket.socket.connect, socket.getaddrinfo = connect, gai
+sys.path[:0] = [sys.argv[1], sys.argv[2] + "/src", sys.argv[2]]
+from conftest import FakeEmbedder, make_index, sample_passages
+from policy_rag.assistant import Assistant
+from policy_rag.settings import Settings
+from test_app import free_port, load_app
+import httpx
+app = load_app()
+emb = FakeEmbedder(dim=512)
+tmp = sys.argv[3]
+s = Settings(corpus_dir=tmp + "/corpus", index_dir=tmp + "/index", mirror="", cache=tmp + "/cache",
+             min_dense_score=0.05, min_dense_score_en=None, llm="none")
+demo = app.build_app(Assistant(s, embedder=emb, index=make_index(sample_passages(), emb)),
+                     marks_path=tmp + "/marks.json")
+port = free_port()
+app.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+base = f"http://127.0.0.1:{port}"
+assert httpx.get(base + "/", timeout=20).status_code == 200
+r = httpx.post(base + "/gradio_api/call/answer", json={"data": ["Wat is AI-geletterdheid?", "none"]}, timeout=20)
+ev = r.json()["event_id"]
+out = httpx.get(f"{base}/gradio_api/call/answer/{ev}", timeout=60).text
+assert "complete" in out, out
+demo.close()
+print("SEEN=" + json.dumps(seen))
+"""
+
+
+def test_a_start_and_an_answer_connect_only_to_loopback_and_leave_no_temp_folder(tmp_path: Path) -> None:
+    """A fresh process builds, serves, answers, exits: every address it resolved or connected
+    to is loopback (no analytics, version check, telemetry), and its temp folder is gone."""
+    import subprocess
+    import sys
+
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "HF_"))}
+    env["TMPDIR"] = str(tmpdir)
+    proc = subprocess.run([sys.executable, "-c", START_SCRIPT, str(Path(__file__).parent), str(REPO_ROOT),
+                           str(tmp_path)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout.split("SEEN=", 1)[1].splitlines()[0])
+    assert seen, "the probe recorded nothing"
+    outside = [s for s in seen if s[1] not in ("127.0.0.1", "localhost", "::1", "0.0.0.0")]
+    assert outside == [], outside
+    assert list(tmpdir.iterdir()) == []
+
+
+def test_a_dead_process_temp_folder_is_removed_at_the_next_start(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import subprocess
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"policy-rag-{dead.pid}-abc"
+    (stale / "gradio").mkdir(parents=True)
+    alive = tmp_path / f"policy-rag-{os.getpid()}-keep"
+    alive.mkdir()
+    monkeypatch.setattr(websec, "_temp", {})
+    mine = websec.temp_dir()
+    assert not stale.exists() and alive.exists() and mine.is_dir() and mine.parent == tmp_path
+    import shutil
+
+    shutil.rmtree(mine)

@@ -9,6 +9,7 @@ Needs Debian's chromium and the Playwright package (see test_app_browser.py).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -32,7 +33,7 @@ if not (shutil.which(CHROMIUM) or Path(CHROMIUM).is_file()):
     pytest.skip(f"no Chromium at {CHROMIUM}: `apt-get install chromium`, or set POLICY_RAG_CHROMIUM",
                 allow_module_level=True)
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from conftest import make_passage  # noqa: E402
 from policy_rag.assistant import Assistant  # noqa: E402
@@ -147,3 +148,46 @@ def test_the_page_loads_nothing_from_outside(hostile_app: str) -> None:
                       and urlsplit(u).netloc != app_host})
     print(f"{len(requests)} requests, {len(outside)} outside the app")
     assert requests and outside == [], outside
+
+
+def test_evaluator_tab_works_behind_the_guard_and_renders_rows_inertly(
+        assistant: Assistant, counter: Counter, tmp_path: Path) -> None:
+    """The UI's own handlers (run, pick, mark, export and the download through
+    ``/gradio_api/file=``) pass the guard; hostile text in the rows fetches nothing."""
+    rows = [{"id": "nl-001", "lang": "nl", "question": hostile(counter.url, "evalq"), "answerable": True,
+             "backend": "none", "answer": hostile(counter.url, "evala"), "refused": False,
+             "citations": ["ai-act:Article 5(1)(f)"], "quotes": ["x"], "gold": ["ai-act:Article 5(1)(f)"],
+             "key_points": [hostile(counter.url, "evalk")], "gold_hit": True, "gold_recall": 1.0,
+             "refusal_correct": True, "latency_s": 0.1, "notes": [], "error": None}]
+    marks = tmp_path / "marks" / "marks.json"
+    demo = appmod.build_app(assistant, eval_runner=lambda lang, limit, backend: rows, marks_path=marks,
+                            evaluator=True)
+    port = free_port()
+    appmod.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(accept_downloads=True)
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_selector("#pr-question textarea", timeout=60_000)
+                page.get_by_role("tab", name="Beoordelaar").click()
+                page.click("#pr-eval-run")
+                expect(page.locator("#pr-eval-table")).to_contain_text("nl-001", timeout=30_000)
+                page.locator("#pr-eval-mark").get_by_text("deels").click()
+                page.click("#pr-eval-save")
+                page.get_by_text("Opgeslagen in").first.wait_for(timeout=30_000)
+                page.get_by_role("button", name="Exporteer CSV").click()
+                link = page.locator("a[download]").first
+                link.wait_for(state="attached", timeout=30_000)
+                href = link.get_attribute("href") or ""
+                got = page.request.get(href if href.startswith("http") else f"http://127.0.0.1:{port}{href}")
+                status, body = got.status, got.text()
+                page.wait_for_timeout(1000)
+            finally:
+                browser.close()
+    finally:
+        demo.close()
+    assert status == 200 and "nl-001" in body and "partly" in body, (href, status)
+    assert json.loads(marks.read_text(encoding="utf-8"))["marks"]["nl-001@none"]["mark"] == "partly"
+    assert counter.hits == [], counter.hits

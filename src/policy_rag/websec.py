@@ -108,17 +108,41 @@ def temp_dir() -> Path:
     """This process's temporary folder (created on first use, removed at exit). Gradio's
     cache goes here too when :func:`use_private_gradio_temp` ran before the app was built."""
     if "dir" not in _temp:
+        _remove_stale_temp_dirs()
         _temp["dir"] = Path(tempfile.mkdtemp(prefix=f"policy-rag-{os.getpid()}-"))
         atexit.register(shutil.rmtree, _temp["dir"], True)
     return _temp["dir"]
 
 
+def _remove_stale_temp_dirs() -> None:
+    """Remove the folders of earlier processes that died without cleaning up (kill -9)."""
+    for d in Path(tempfile.gettempdir()).glob("policy-rag-*-*"):
+        m = re.match(r"^policy-rag-(\d+)-", d.name)
+        if not m or not d.is_dir() or d.is_symlink():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except (PermissionError, OverflowError, ValueError):
+            pass
+
+
 def use_private_gradio_temp() -> Path:
     """Point ``GRADIO_TEMP_DIR`` at a folder inside :func:`temp_dir` (removed at exit) unless the
     environment already chose one; return Gradio's folder. Call before building the Blocks."""
+    import sys
+
     if not os.environ.get("GRADIO_TEMP_DIR"):
         os.environ["GRADIO_TEMP_DIR"] = str(temp_dir() / "gradio")
-    return Path(os.environ["GRADIO_TEMP_DIR"])
+    folder = os.environ["GRADIO_TEMP_DIR"]
+    # Gradio read the variable once at import for a few module globals, one of which makes
+    # ``<tmp>/gradio/vibe_edit_history`` at every app it builds: point those here too
+    for name in ("gradio.routes", "gradio.route_utils", "gradio.mcp", "gradio.screen_recording_utils"):
+        mod = sys.modules.get(name)
+        if mod is not None and getattr(mod, "DEFAULT_TEMP_DIR", folder) != folder:
+            mod.DEFAULT_TEMP_DIR = folder
+    return Path(folder)
 
 
 # ---------------------------------------------------------------------------------------- links
