@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import Request
 
 from policy_rag import websec
 from policy_rag.assistant import Assistant
@@ -385,3 +386,55 @@ def test_a_dead_process_temp_folder_is_removed_at_the_next_start(tmp_path: Path,
     import shutil
 
     shutil.rmtree(mine)
+
+
+def test_harden_guards_a_fastapi_app_with_the_gradio_app_mounted(assistant: Assistant, tmp_path: Path) -> None:
+    """The shape of the HTTP server (a FastAPI app with its own routes, the Gradio app mounted,
+    served by uvicorn): the same rules, its own routes untouched, the UI's handlers found."""
+    import time
+
+    import gradio as gr
+    import uvicorn
+    from fastapi import FastAPI
+
+    api = FastAPI()
+
+    @api.get("/v1/health")
+    def health() -> dict:
+        return {"ok": True}
+
+    @api.post("/v1/echo")
+    async def echo(request: Request) -> dict:
+        return {"n": len(await request.body())}
+
+    demo = appmod.build_app(assistant, marks_path=tmp_path / "marks.json")
+    app = gr.mount_gradio_app(api, demo, path="/ui")
+    websec.harden(app)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    th = threading.Thread(target=server.run, daemon=True)
+    th.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
+            assert http.get("/v1/health").json() == {"ok": True}
+            assert http.get("/v1/health", headers={"Host": "evil.example"}).status_code == 400
+            assert http.post("/v1/echo", content=b"x" * 100).json() == {"n": 100}
+            assert http.post("/v1/echo", content=b"x" * (2 * 1024 * 1024)).status_code == 413
+            assert http.get("/ui/monitoring").status_code == 404
+            assert http.post("/ui/gradio_api/upload", files={"files": ("a", b"a")}).status_code == 404
+            assert http.get("/ui/gradio_api/file=/etc/passwd").status_code == 403
+            assert http.get("/ui/").status_code == 200
+            r = http.post("/ui/gradio_api/queue/join", json={"data": ["Wat is AI?", "none"], "session_hash": "m1",
+                                                             "fn_index": fn_index(demo, "answer")})
+            assert r.status_code == 200, r.text
+            assert http.post("/ui/gradio_api/queue/join", json={"data": [], "session_hash": "m1",
+                                                                "fn_index": 999}).status_code == 403
+            assert http.post("/ui/gradio_api/run/run_eval", json={"data": ["nl", 1, "none"]}).status_code == 403
+    finally:
+        server.should_exit = True
+        th.join(timeout=10)
+        demo.close()
