@@ -452,3 +452,30 @@ def test_hostile_markdown_from_user_and_model_is_inert_in_chat(assistant: Assist
     assert any("m.png" in c for c in contents) and any("q.png" in c for c in contents)
     for c in contents:
         assert "](" not in c and "://" not in c and "<img" not in c, c
+
+
+def test_user_text_is_escaped_in_every_html_the_app_returns(assistant: Assistant) -> None:
+    """The 100+ hostile questions through the chat, the lookup and the JSON API: no tag the
+    user wrote reaches an HTML answer unescaped, and no Markdown link or image a chat message."""
+    import re
+
+    from hostile_inputs import bad_questions
+
+    tag = re.compile(r"<\s*(script|img|iframe|svg|style|object|embed|link|meta|base|form|input|math|video)\b"
+                     r"|<a (?!href=\"https://(eur-lex|digital-strategy\.ec)\.europa\.eu/[^\"<>]*\" target=\"_blank\" "
+                     r"rel=\"noopener noreferrer\">)", re.IGNORECASE)
+    demo = appmod.build_app(assistant)
+    try:
+        questions = [q for _, q in bad_questions()] + [
+            '"><img src=x onerror=alert(1)>', "<script>alert(1)</script>", "Artikel 5 <a href=//evil>x</a>"]
+        for q in questions:
+            q = q[:20_000]
+            for step in run_chat(demo, q):
+                assert not tag.search(step[1]), (q[:80], step[1][:300])
+                for m in step[0]:
+                    c = str(m["content"])
+                    assert not tag.search(c) and "](" not in c and "://" not in c, (q[:80], c[:300])
+            view = demo.handlers["cite_view"](q)
+            assert not tag.search(view), (q[:80], view[:300])
+    finally:
+        demo.close()
