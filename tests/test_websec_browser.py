@@ -141,6 +141,8 @@ def test_the_page_loads_nothing_from_outside(hostile_app: str) -> None:
             page.wait_for_timeout(2000)  # (never "networkidle": the heartbeat stays open)
             page.get_by_role("tab", name="Beoordelaar").click()
             page.wait_for_timeout(500)
+            page.get_by_text("Use via API").first.click()  # the API page too
+            page.wait_for_timeout(2000)
         finally:
             browser.close()
     app_host = urlsplit(hostile_app).netloc
