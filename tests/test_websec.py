@@ -438,3 +438,34 @@ def test_harden_guards_a_fastapi_app_with_the_gradio_app_mounted(assistant: Assi
         server.should_exit = True
         th.join(timeout=10)
         demo.close()
+
+
+def test_a_named_call_cannot_smuggle_another_handlers_fn_index(tmp_path: Path) -> None:
+    """Gradio runs the handler ``fn_index`` names even on ``/run/<public name>``."""
+    import gradio as gr
+
+    calls: list[str] = []
+
+    def secret(x: str) -> str:
+        calls.append(x)
+        return x
+
+    def answer(q: str) -> str:
+        return q
+
+    with gr.Blocks() as demo:
+        gr.api(answer, api_name="answer")
+        gr.api(secret, api_name="secret", api_visibility="private")
+    port = free_port()
+    appmod.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
+            idx = fn_index(demo, "secret")
+            for route in ("/gradio_api/run/answer", "/gradio_api/api/answer", "/gradio_api/run/predict",
+                          "/gradio_api/call/answer"):
+                r = http.post(route, json={"data": ["x"], "fn_index": idx})
+                assert r.status_code == 403, (route, r.status_code)
+            assert http.post("/gradio_api/run/answer", json={"data": ["ok"]}).json()["data"] == ["ok"]
+    finally:
+        demo.close()
+    assert calls == []

@@ -17,9 +17,10 @@ everything else, Gradio's own CORS middleware included:
   component server, run history, MCP, streaming and the rest are 404. ``/monitoring`` is 404.
 - **Files**: ``…/gradio_api/file=<path>`` serves only files under the app's own temporary
   folder (Gradio's cache); URLs, ``..`` in any encoding, and other paths are 403.
-- **Which handlers run**: ``/run/<name>``, ``/call/<name>`` and ``/api/<name>`` only for the
-  public API names; ``/queue/join`` only with the ``fn_index`` of a public API name or of a
-  handler the page's own components trigger (the UI needs those); anything else is 403.
+- **Which handlers run**: a body's ``fn_index`` (``/queue/join``, and ``/run/…``, ``/call/…``,
+  ``/api/…``, where Gradio obeys it over the name in the URL) must be a public API name's or a
+  handler's that the page's own components trigger (the UI needs those, e.g. ``/run/predict``
+  for its unqueued events); without one, the name must be a public API name; else 403.
 
 The rest of the module: :func:`official_hosts` / :func:`official_url` (the only links the
 answers may carry), :func:`evaluator_enabled` (the evaluator's writers are off unless the app
@@ -334,12 +335,15 @@ class WebGuard:
             except _TooLarge:
                 await self._reply(scope, send, 413, f"Request body too large (limit {self.max_body} bytes).")
                 return
-            if inner == "/queue/join":
+            named = _NAMED_CALL.match(inner or "")
+            if inner == "/queue/join" or named:
+                # Gradio runs the handler the body's fn_index names, whatever the URL says
                 try:
                     fn_index = json.loads(body or b"{}").get("fn_index")
                 except (ValueError, AttributeError):
                     fn_index = None
-                if not self.fn_allowed(fn_index):
+                if (inner == "/queue/join" or fn_index is not None) and not self.fn_allowed(fn_index) or (
+                        named and fn_index is None and named.group(1) not in self.api_names):
                     await self._reply(scope, send, 403, "This handler is not callable.")
                     return
             receive = _replay(body, receive)
@@ -375,7 +379,7 @@ class WebGuard:
                 return self._named(inner.rsplit("/", 1)[0])
             return None
         if method == "POST" and _GRADIO_POST.match(inner):
-            return self._named(inner) if _NAMED_CALL.match(inner) else None
+            return None  # the handler it runs is checked with the body (see __call__)
         return 404, "Not found."
 
     def _named(self, inner: str) -> tuple[int, str] | None:
