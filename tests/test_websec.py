@@ -111,6 +111,17 @@ def test_host_header_must_name_this_server(served: dict[str, Any]) -> None:
                          headers={"Host": host}).status_code == 400
 
 
+def test_two_host_headers_are_refused(served: dict[str, Any]) -> None:
+    import socket
+
+    port = served["port"]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET /config HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        reply = sock.recv(200).decode("latin-1")
+    assert reply.startswith("HTTP/1.1 400"), reply
+
+
 def test_allowed_hosts_setting(assistant: Assistant, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setenv("POLICY_RAG_ALLOWED_HOSTS", "policy.example.org")
     for s in _serve(assistant, tmp_path):

@@ -300,7 +300,7 @@ class WebGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         host = headers.get("host", "")
-        if not self.host_ok(scope, host):
+        if sum(1 for k, _ in scope.get("headers", []) if k.lower() == b"host") > 1 or not self.host_ok(scope, host):
             log.warning("refused Host %r", host[:100])
             await self._reply(scope, send, 400, "Bad Host header: this server answers on its own address only "
                                                 "(set POLICY_RAG_ALLOWED_HOSTS to add a name).")
