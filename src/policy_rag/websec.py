@@ -163,15 +163,22 @@ def _manifest_hosts(path: str, mtime: float) -> frozenset[str]:
     return frozenset(hosts)
 
 
+@lru_cache(maxsize=4)
+def _default_manifest(corpus_env: str) -> Path | None:
+    from policy_rag.settings import get_settings
+
+    try:
+        return get_settings().manifest_path
+    except Exception:  # a bad setting elsewhere must not break every link
+        return None
+
+
 def official_hosts(manifest: Path | str | None = None) -> frozenset[str]:
     """The hosts of the sources' official URLs (``url`` in the manifest), the only hosts an
     answer may link to. Falls back to the EU hosts the corpus uses when the manifest is unreadable."""
     if manifest is None:
-        from policy_rag.settings import get_settings
-
-        try:
-            manifest = get_settings().manifest_path
-        except Exception:  # a bad setting elsewhere must not break every link
+        manifest = _default_manifest(os.environ.get("POLICY_RAG_CORPUS", ""))
+        if manifest is None:
             return FALLBACK_HOSTS
     p = Path(manifest)
     try:
