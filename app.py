@@ -751,6 +751,8 @@ def main(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = 
          marks_path: str | Path | None = None) -> None:
     """``policy-rag serve``: load the index and the embedding model, then serve (blocking)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+        os.environ.setdefault(var, "1")  # models load from their folders: no hub, no telemetry
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     assistant = Assistant(settings)
     t0 = time.perf_counter()
