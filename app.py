@@ -31,7 +31,7 @@ from typing import Any
 
 import gradio as gr  # noqa: E402
 
-from policy_rag import legal  # noqa: E402
+from policy_rag import legal, websec  # noqa: E402
 from policy_rag import ui_text as ui  # noqa: E402
 from policy_rag.answer import InvalidQuestion  # noqa: E402
 from policy_rag.assistant import Assistant, CiteResult  # noqa: E402
@@ -89,7 +89,9 @@ def safe_url(url: str | None) -> str:
 
 
 def _link(url: str | None, text: str) -> str:
-    u = safe_url(url)
+    """A link to a source's official text; any other URL (a host not in the manifest, a
+    script or data URL) is shown as text."""
+    u = websec.official_url(safe_url(url))
     if not u:
         return _e(text)
     return f'<a href="{_e(u)}" target="_blank" rel="noopener noreferrer">{_e(text)}</a>'
@@ -177,10 +179,20 @@ def answer_panel(a: Answer, twins: Sequence[Passage | None]) -> str:
     return "\n".join(parts)
 
 
+# Markdown that could load or link something: images and links ``![x](u)`` ``[x](u)`` ``[x]: u``,
+# autolinks ``<u>``, bare ``http://`` / ``www.`` / ``a@b`` links, and backslash tricks; written
+# as character references, which Markdown shows as the characters and never parses as syntax.
+_MD_ENTITIES = {"[": "&#91;", "]": "&#93;", "(": "&#40;", ")": "&#41;", "!": "&#33;", ":/": "&#58;/",
+                "@": "&#64;", "\\": "&#92;", "$": "&#36;", "`": "&#96;"}
+_MD_RE = re.compile("|".join(re.escape(k) for k in _MD_ENTITIES) + r"|(?i:www)\.")
+
+
 def _md(text: str) -> str:
-    """Text for the chatbot (Markdown): no HTML gets through, and control characters go."""
+    """Text for the chatbot (Markdown): no HTML gets through, control characters go, and no
+    Markdown image, link, autolink or bare URL is left to render (so nothing is fetched or linked)."""
     text = "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32)
-    return html.escape(text, quote=False)
+    text = html.escape(text, quote=False)
+    return _MD_RE.sub(lambda m: _MD_ENTITIES.get(m.group(0)) or m.group(0)[:-1] + "&#46;", text)
 
 
 def answer_message(a: Answer) -> str:
@@ -357,10 +369,16 @@ class MarksStore:
                 "marked_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text(json.dumps({"version": 1, "marks": self.marks}, ensure_ascii=False, indent=1),
-                           encoding="utf-8")
-            os.replace(tmp, self.path)
+            # a new file of our own in the marks folder (never a name planted there, nor a
+            # symlink followed out of it), then renamed over the marks file
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(json.dumps({"version": 1, "marks": self.marks}, ensure_ascii=False, indent=1))
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
 
 
 def merge_marks(rows: Sequence[dict[str, Any]], store: MarksStore) -> list[dict[str, Any]]:
@@ -466,11 +484,18 @@ def _ui_updates(lang: Lang, backend: str) -> tuple[Any, ...]:
 
 
 def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
-              marks_path: Path | str | None = None, questions_path: Path | str | None = None) -> gr.Blocks:
-    """The Gradio Blocks for ``assistant``; queue configured (one generation at a time)."""
+              marks_path: Path | str | None = None, questions_path: Path | str | None = None,
+              evaluator: bool | None = None) -> gr.Blocks:
+    """The Gradio Blocks for ``assistant``; queue configured (one generation at a time).
+
+    ``evaluator``: show the evaluator's tab and let its handlers run (evaluation, marks,
+    export); by default ``POLICY_RAG_EVALUATOR`` decides (:func:`policy_rag.websec.evaluator_enabled`:
+    on unless set to off; ``main`` turns it off for a server that is not on loopback)."""
+    websec.use_private_gradio_temp()  # Gradio's cache in a per-process folder, removed at exit
+    evaluator = websec.evaluator_enabled() if evaluator is None else evaluator
     runner = eval_runner or default_eval_runner(assistant, Path(questions_path or DEFAULT_QUESTIONS))
     store = MarksStore(marks_path or os.environ.get("POLICY_RAG_MARKS") or DEFAULT_MARKS)
-    export_dir = Path(tempfile.mkdtemp(prefix="policy-rag-app-"))
+    export_dir = websec.temp_dir() / "exports"  # made on the first export, removed at exit
     default_backend = assistant.settings.llm if assistant.settings.llm in ("auto", "local", "hosted", "none") \
         else "auto"
     L: Lang = "nl"
@@ -566,6 +591,8 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
             return notice(t(lang, "error_title"), type(e).__name__, "error")
 
     def run_eval(lang: str, limit: float | None, backend: str) -> tuple[Any, ...]:
+        if not evaluator:
+            return [], gr.update(value=[]), t(L, "eval_disabled"), gr.update(choices=[], value=None)
         lang_sel = lang if lang in ("nl", "en") else None
         n = int(limit) if limit else None
         try:
@@ -579,7 +606,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
                 gr.update(choices=choices, value=0 if rows else None))
 
     def pick(rows: list[dict[str, Any]], i: Any) -> tuple[Any, ...]:
-        if not rows or i is None or not (0 <= int(i) < len(rows)):
+        if not evaluator or not rows or i is None or not (0 <= int(i) < len(rows)):
             return "", gr.update(value=None), gr.update(value="")
         r = rows[int(i)]
         m = store.get(r["id"], r.get("backend", "")) or {}
@@ -590,6 +617,8 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
         return detail, gr.update(value=m.get("mark")), gr.update(value=m.get("comment", ""))
 
     def save_mark(rows: list[dict[str, Any]], i: Any, mark: str | None, comment: str) -> tuple[Any, ...]:
+        if not evaluator:
+            return gr.update(), gr.update(), t(L, "eval_disabled")
         if not rows or i is None or not mark or not (0 <= int(i) < len(rows)):
             return gr.update(), gr.update(), t(L, "eval_pick_first")
         r = rows[int(i)]
@@ -598,7 +627,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
                 t(L, "eval_saved", path=store.path, n=len(store.marks)))
 
     def export(rows: list[dict[str, Any]], fmt: str) -> Any:
-        if not rows:
+        if not rows or not evaluator:
             return gr.update(value=None)
         return str(export_rows(rows, store, export_dir, fmt))
 
@@ -614,7 +643,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
                 chatbot = gr.Chatbot(
                     label="policy-rag", height=460, elem_id="pr-chat", sanitize_html=True,
                     placeholder=t(L, "chat_placeholder"), examples=[{"text": q} for q in ui.EXAMPLES],
-                    feedback_options=None, buttons=["copy"],
+                    feedback_options=None, buttons=["copy"], latex_delimiters=[],
                 )
                 with gr.Row():
                     question = gr.Textbox(label=t(L, "question_label"), placeholder=t(L, "question_placeholder"),
@@ -636,32 +665,33 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
                 gr.Examples([[q] for q in ui.CITE_EXAMPLES], inputs=[cite_q], label=t(L, "cite_examples"))
                 cite_out = gr.HTML("", elem_id="pr-cite-out", js_on_load=None)
 
-            with gr.Tab(t(L, "tab_eval"), id="eval"):
-                gr.Markdown(t(L, "eval_intro"))
-                rows_state = gr.State([])
-                with gr.Row():
-                    ev_lang = gr.Dropdown([(t(L, "eval_lang_all"), "all"), ("nl", "nl"), ("en", "en")], value="all",
-                                          label=t(L, "eval_lang"))
-                    ev_limit = gr.Number(value=10, precision=0, minimum=0, label=t(L, "eval_limit"))
-                    ev_backend = gr.Dropdown(ui.backend_choices(L), value="none", label=t(L, "eval_backend"))
-                    ev_run = gr.Button(t(L, "eval_run"), variant="primary", elem_id="pr-eval-run")
-                ev_summary = gr.Markdown(t(L, "eval_none"))
-                ev_table = gr.Dataframe(headers=TABLE_HEADERS, value=[], wrap=True, interactive=False,
-                                        column_widths=TABLE_WIDTHS,
-                                        elem_id="pr-eval-table", max_height=520)
-                with gr.Row():
-                    with gr.Column(scale=3):
-                        ev_pick = gr.Dropdown([], label=t(L, "eval_pick"), elem_id="pr-eval-pick")
-                        ev_detail = gr.Markdown("")
-                    with gr.Column(scale=2):
-                        ev_mark = gr.Radio(ui.mark_choices(L), label=t(L, "eval_mark"), elem_id="pr-eval-mark")
-                        ev_comment = gr.Textbox(label=t(L, "eval_comment"), lines=2)
-                        ev_save = gr.Button(t(L, "eval_save"), elem_id="pr-eval-save")
-                        ev_status = gr.Markdown(t(L, "eval_marks_file", path=store.path, n=len(store.marks)))
-                with gr.Row():
-                    ev_csv = gr.Button(t(L, "eval_export_csv"))
-                    ev_json = gr.Button(t(L, "eval_export_json"))
-                    ev_file = gr.File(label="export", interactive=False)
+            if evaluator:  # the tab and its handlers exist only when the evaluator is on
+                with gr.Tab(t(L, "tab_eval"), id="eval"):
+                    gr.Markdown(t(L, "eval_intro"))
+                    rows_state = gr.State([])
+                    with gr.Row():
+                        ev_lang = gr.Dropdown([(t(L, "eval_lang_all"), "all"), ("nl", "nl"), ("en", "en")], value="all",
+                                              label=t(L, "eval_lang"))
+                        ev_limit = gr.Number(value=10, precision=0, minimum=0, label=t(L, "eval_limit"))
+                        ev_backend = gr.Dropdown(ui.backend_choices(L), value="none", label=t(L, "eval_backend"))
+                        ev_run = gr.Button(t(L, "eval_run"), variant="primary", elem_id="pr-eval-run")
+                    ev_summary = gr.Markdown(t(L, "eval_none"))
+                    ev_table = gr.Dataframe(headers=TABLE_HEADERS, value=[], wrap=True, interactive=False,
+                                            column_widths=TABLE_WIDTHS,
+                                            elem_id="pr-eval-table", max_height=520)
+                    with gr.Row():
+                        with gr.Column(scale=3):
+                            ev_pick = gr.Dropdown([], label=t(L, "eval_pick"), elem_id="pr-eval-pick")
+                            ev_detail = gr.Markdown("")
+                        with gr.Column(scale=2):
+                            ev_mark = gr.Radio(ui.mark_choices(L), label=t(L, "eval_mark"), elem_id="pr-eval-mark")
+                            ev_comment = gr.Textbox(label=t(L, "eval_comment"), lines=2)
+                            ev_save = gr.Button(t(L, "eval_save"), elem_id="pr-eval-save")
+                            ev_status = gr.Markdown(t(L, "eval_marks_file", path=store.path, n=len(store.marks)))
+                    with gr.Row():
+                        ev_csv = gr.Button(t(L, "eval_export_csv"))
+                        ev_json = gr.Button(t(L, "eval_export_json"))
+                        ev_file = gr.File(label="export", interactive=False)
 
         # ---------------------------------------------------------------- events
         chat_outputs = [chatbot, panel, question, send, backend, disclaimer, ui_lang]
@@ -677,13 +707,14 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
         gr.api(cite, api_name="cite", concurrency_limit=4)
         gr.on([cite_btn.click, cite_q.submit], cite_view, inputs=[cite_q], outputs=[cite_out],
               api_name="cite_html", api_visibility="undocumented", concurrency_limit=4)
-        ev_run.click(run_eval, [ev_lang, ev_limit, ev_backend], [rows_state, ev_table, ev_summary, ev_pick],
-                     api_name="run_eval", api_visibility="undocumented", concurrency_id=GENERATE)
-        ev_pick.change(pick, [rows_state, ev_pick], [ev_detail, ev_mark, ev_comment], api_visibility="private")
-        ev_save.click(save_mark, [rows_state, ev_pick, ev_mark, ev_comment], [ev_table, ev_summary, ev_status],
-                      api_visibility="private")
-        ev_csv.click(lambda rows: export(rows, "csv"), [rows_state], [ev_file], api_visibility="private")
-        ev_json.click(lambda rows: export(rows, "json"), [rows_state], [ev_file], api_visibility="private")
+        if evaluator:
+            ev_run.click(run_eval, [ev_lang, ev_limit, ev_backend], [rows_state, ev_table, ev_summary, ev_pick],
+                         api_name="run_eval", api_visibility="private", concurrency_id=GENERATE)
+            ev_pick.change(pick, [rows_state, ev_pick], [ev_detail, ev_mark, ev_comment], api_visibility="private")
+            ev_save.click(save_mark, [rows_state, ev_pick, ev_mark, ev_comment], [ev_table, ev_summary, ev_status],
+                          api_visibility="private")
+            ev_csv.click(lambda rows: export(rows, "csv"), [rows_state], [ev_file], api_visibility="private")
+            ev_json.click(lambda rows: export(rows, "json"), [rows_state], [ev_file], api_visibility="private")
 
     demo.queue(default_concurrency_limit=1, max_size=64)
     # exposed for tests and for embedding: the pure handlers
@@ -704,22 +735,31 @@ def _default_backend_label(assistant: Assistant, lang: Lang) -> str:
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, **kw: Any) -> Any:
-    """Start the server with the app's CSS; no paths beyond Gradio's own cache are served."""
+    """Start the server with the app's CSS, behind :func:`policy_rag.websec.harden` (Host check,
+    no cross-origin use, size limits, only the routes and handlers the app uses, files only from
+    its own temporary folder); no monitoring, no server-side rendering, no analytics."""
+    from gradio.routes import App, ORJSONResponse
+
+    app = websec.harden(App(default_response_class=ORJSONResponse), blocks=demo)
+    kw.setdefault("enable_monitoring", False)
+    kw.setdefault("ssr_mode", False)
     return demo.launch(server_name=host, server_port=port, css=CSS, show_error=False, allowed_paths=None,
-                       footer_links=["api"], **kw)
+                       footer_links=["api"], _app=app, **kw)
 
 
 def main(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = None,
          marks_path: str | Path | None = None) -> None:
     """``policy-rag serve``: load the index and the embedding model, then serve (blocking)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+        os.environ.setdefault(var, "1")  # models load from their folders: no hub, no telemetry
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     assistant = Assistant(settings)
     t0 = time.perf_counter()
     assistant.retriever  # noqa: B018 - loads the index (a clear error if it is missing)
     assistant.embedder.embed_queries(["opwarmen"])  # load the embedding model before the first user
     log.info("index and embedding model ready in %.1f s", time.perf_counter() - t0)
-    demo = build_app(assistant, marks_path=marks_path)
+    demo = build_app(assistant, marks_path=marks_path, evaluator=websec.evaluator_enabled(host))
     launch(demo, host, port)
 
 

@@ -401,3 +401,81 @@ def test_default_eval_runner_scores_gold_and_refusals(assistant: Assistant, tmp_
     assert appmod.gold_matches("ai-act:Article 5", "ai-act", "Article 5(1)(f)")
     assert not appmod.gold_matches("ai-act:Article 5", "omnibus", "Article 5(1)(f)")
     assert not appmod.gold_matches("ai-act:Article 5", "ai-act", "Article 50")
+
+
+# ------------------------------------------------------------------------------------ no loading, no foreign links
+
+HOSTILE_MD = [
+    "![x](http://127.0.0.1:9/x.png)", "[klik](http://127.0.0.1:9/l)", "![r][r]\n\n[r]: http://127.0.0.1:9/r.png",
+    "<http://127.0.0.1:9/a>", "http://127.0.0.1:9/bare", "www.example.org/x", "mail@example.org",
+    '<img src="http://127.0.0.1:9/i.png">', "<iframe src=http://127.0.0.1:9/f></iframe>",
+    '<div style="background:url(http://127.0.0.1:9/c.png)">', "\\![x](http://127.0.0.1:9/e.png)",
+    "$\\href{http://127.0.0.1:9/t}{t}$", "![x](data:image/png;base64,AAAA)", "[a](javascript:alert(1))",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_MD)
+def test_chat_text_leaves_no_markdown_that_loads_or_links(text: str) -> None:
+    out = appmod._md(text)
+    for needle in ("![", "](", "]:", "][", "<", "://", "www.", "@", "\\", "$"):
+        assert needle not in out, (needle, out)
+    assert html_unescape(out) == text  # the reader still sees what was written
+
+
+def html_unescape(s: str) -> str:
+    import html
+
+    return html.unescape(s)
+
+
+def test_card_links_only_to_the_sources_official_hosts() -> None:
+    c = hostile_citation()
+    for url in ("http://127.0.0.1:9/x", "https://evil.example/eur-lex.europa.eu", "https://eur-lex.europa.eu.evil.example/"):
+        c.passage.url = url
+        card = appmod.citation_card(c, None, "nl")
+        assert "href" not in card and "<a " not in card, url
+    c.passage.url = "https://digital-strategy.ec.europa.eu/nl/policies/ai-office"
+    assert 'href="https://digital-strategy.ec.europa.eu/nl/policies/ai-office"' in appmod.citation_card(c, None, "nl")
+
+
+def test_hostile_markdown_from_user_and_model_is_inert_in_chat(assistant: Assistant, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(appmod, "STREAM_EVERY", 0.0)
+    reply = ("Emotieherkenning op de werkplek is verboden ![x](http://127.0.0.1:9/m.png) "
+             "[hier](http://127.0.0.1:9/l) [1].")
+    demo = appmod.build_app(with_fake_llm(assistant, FakeGenerator().enqueue(reply)))
+    try:
+        steps = run_chat(demo, "Mag ik emotieherkenning ![x](http://127.0.0.1:9/q.png) gebruiken op de werkplek?",
+                         "local")
+    finally:
+        demo.close()
+    contents = [str(m["content"]) for s in steps for m in s[0]]
+    assert any("m.png" in c for c in contents) and any("q.png" in c for c in contents)
+    for c in contents:
+        assert "](" not in c and "://" not in c and "<img" not in c, c
+
+
+def test_user_text_is_escaped_in_every_html_the_app_returns(assistant: Assistant) -> None:
+    """The 100+ hostile questions through the chat, the lookup and the JSON API: no tag the
+    user wrote reaches an HTML answer unescaped, and no Markdown link or image a chat message."""
+    import re
+
+    from hostile_inputs import bad_questions
+
+    tag = re.compile(r"<\s*(script|img|iframe|svg|style|object|embed|link|meta|base|form|input|math|video)\b"
+                     r"|<a (?!href=\"https://(eur-lex|digital-strategy\.ec)\.europa\.eu/[^\"<>]*\" target=\"_blank\" "
+                     r"rel=\"noopener noreferrer\">)", re.IGNORECASE)
+    demo = appmod.build_app(assistant)
+    try:
+        questions = [q for _, q in bad_questions()] + [
+            '"><img src=x onerror=alert(1)>', "<script>alert(1)</script>", "Artikel 5 <a href=//evil>x</a>"]
+        for q in questions:
+            q = q[:20_000]
+            for step in run_chat(demo, q):
+                assert not tag.search(step[1]), (q[:80], step[1][:300])
+                for m in step[0]:
+                    c = str(m["content"])
+                    assert not tag.search(c) and "](" not in c and "://" not in c, (q[:80], c[:300])
+            view = demo.handlers["cite_view"](q)
+            assert not tag.search(view), (q[:80], view[:300])
+    finally:
+        demo.close()
