@@ -33,12 +33,15 @@ def split_long(text: str, max_words: int) -> list[str]:
         if cur and n + w > max_words:
             parts.append(" ".join(cur))
             cur, n = [], 0
-        # a single unit longer than the limit is cut by words
-        while w > max_words * 1.5:
+        # a single unit longer than the limit is cut by words (split once: linear in its length)
+        if w > max_words * 1.5:
             words = u.split()
-            parts.append(" ".join(words[:max_words]))
-            u = " ".join(words[max_words:])
-            w = len(words) - max_words
+            start = 0
+            while w - start > max_words * 1.5:
+                parts.append(" ".join(words[start:start + max_words]))
+                start += max_words
+            u = " ".join(words[start:])
+            w -= start
         cur.append(u)
         n += w
     if cur:

@@ -56,6 +56,9 @@ class Settings:
     doc_prompt: str = "title: none | text: "
     max_passage_words: int = 220  # longer blocks are split (at sentence ends)
 
+    # --- questions: longer ones are refused with a message (not cut: see inputs.py)
+    max_question_chars: int = field(default_factory=lambda: int(_env("MAX_QUESTION_CHARS", "2000")))
+
     # --- retrieval
     k: int = 10
     dense_k: int = 50
