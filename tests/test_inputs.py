@@ -185,3 +185,13 @@ def test_a_bare_paragraph_number_is_not_a_sentence(strict: StrictEmbedder) -> No
     p = make_passage("ai-act/nl/art-5.1", "Article 5(1)", "Artikel 5, lid 1", "1.\nDe volgende AI-praktijken zijn verboden:")
     ans = Answerer.__new__(Answerer).extractive("Artikel 5, lid 99, punt zz)", "nl", [p])
     assert ans.citations and ans.citations[0].quote == "De volgende AI-praktijken zijn verboden:"
+
+
+def test_a_provision_an_amending_act_inserts_counts_as_present(strict: StrictEmbedder) -> None:
+    ps = act_passages()
+    ps.append(make_passage("omnibus/en/art-1.20", "Article 1(20)", "Article 1, point (20)",
+                           "The following Article 60a is inserted: Real-world testing of AI systems.",
+                           kind="amendment", amends=["Article 60a"]))
+    a = Assistant(Settings(min_dense_score=0.05), embedder=strict, index=make_index(ps, strict))
+    assert a.ask("Who supervises testing under the new Article 60a?", "none").refusal_reason != "no-such-provision"
+    assert a.ask("What does Article 60b say?", "none").refusal_reason == "no-such-provision"

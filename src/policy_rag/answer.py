@@ -278,12 +278,15 @@ class Answerer:
         return bool(result.hits) and result.top_dense >= floor
 
     def act(self) -> dict[str, str]:
-        """AI Act provision -> the text of its passages, from the index (its size is read, not assumed)."""
+        """AI Act provision -> the text of its passages, from the index (its size is read, not
+        assumed), with the provisions an amending act inserts ("the new Article 60a")."""
         if self._act is None:
             act: dict[str, str] = {}
             for p in self.retriever.index.passages:
                 if p.doc == "ai-act":
                     act[p.provision] = f"{act.get(p.provision, '')}\n{p.text}"
+                for a in p.amends:
+                    act.setdefault(a, p.text)
             self._act = act
         return self._act
 
