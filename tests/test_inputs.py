@@ -195,3 +195,14 @@ def test_a_provision_an_amending_act_inserts_counts_as_present(strict: StrictEmb
     a = Assistant(Settings(min_dense_score=0.05), embedder=strict, index=make_index(ps, strict))
     assert a.ask("Who supervises testing under the new Article 60a?", "none").refusal_reason != "no-such-provision"
     assert a.ask("What does Article 60b say?", "none").refusal_reason == "no-such-provision"
+
+
+def test_text_mode_batch_reports_bad_lines_on_stderr_and_goes_on(monkeypatch, tmp_path, capsysbinary,
+                                                                 strict) -> None:  # noqa: ANN001
+    use_fake_index(monkeypatch, tmp_path, strict)
+    data = b"Wat is AI-geletterdheid?\n\x00\x00\x00\nIs emotieherkenning op het werk verboden?\n"
+    code, out, err = run_cli(monkeypatch, capsysbinary, ["ask", "-", "--llm", "none"], data)
+    text = out.decode("utf-8")
+    assert code == 0 and "line 2: De vraag bevat onleesbare" in err and "Traceback" not in err
+    assert text.count("De meest relevante passages") == 2
+    assert "1 of 3 questions failed" in err
