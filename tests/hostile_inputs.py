@@ -138,5 +138,5 @@ def bad_question_lines() -> list[tuple[str, bytes]]:
         ("cp1252-quotes", b"\x93Wat is verboden?\x94"),
         ("nul-bytes", b"Wat\x00is\x00verboden?"),
         ("random-bytes", bytes(random.Random(7).randrange(256) for _ in range(4096)).replace(b"\n", b" ")),
-        ("ok-line", "Wat is een AI-systeem?".encode()),
+        ("ok-line", b"Wat is een AI-systeem?"),
     ]

@@ -29,17 +29,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import legal
-from .errors import PolicyRagError
 from .generate import Generator
 from .index import tokenize
-from .lang import detect_language
+from .inputs import MAX_QUESTION_CHARS, InvalidQuestion, validate_question  # noqa: F401  (re-exported)
 from .prompts import (
     AMENDED_NOTE,
     ANSWERABLE_PROMPT,
     EXAMPLES,
     EXTRACTIVE_INTRO,
     FALLBACK_NOTE,
-    INPUT_ERRORS,
+    NO_SUCH_PROVISION,
     QUARANTINE_NOTE,
     REFUSAL,
     SOURCE_TEMPLATE,
@@ -53,7 +52,6 @@ from .types import Answer, Citation, Lang, Passage
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 CONTEXT_PASSAGES = 3  # passages given to the LLM (prompt processing is ~150 tokens/s here)
 CONTEXT_BINDING = 2  # of which at least this many from binding text, when retrieval found them ...
 CONTEXT_LAW_WINDOW = 5  # ... among its top 5
@@ -135,31 +133,13 @@ def lacks_amount(question: str, passages: Sequence[Passage]) -> bool:
     return bool(_ASKS_AMOUNT.search(question)) and not any(_AMOUNT.search(p.text) for p in passages)
 
 
+# a question about another document's numbering ("artikel 1, punt 3 van de omnibus", "guidelines
+# paragraph 42") is not checked against the AI Act's
+_OTHER_DOCUMENT = re.compile(r"\b(omnibus|2026/1744|richtsnoer\w*|guidelines?)\b", re.IGNORECASE)
+
 _SENT = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)", re.MULTILINE)
 _CITE = re.compile(r"\[(\d{1,2})\]")
-
-
-class InvalidQuestion(PolicyRagError):
-    def __init__(self, kind: str, lang: Lang = "nl", **kw: object) -> None:
-        self.kind = kind
-        self.lang = lang
-        super().__init__(INPUT_ERRORS[kind][lang].format(**kw))
-
-
-def validate_question(question: object) -> str:
-    """Raise InvalidQuestion (a message in the user's language) for empty, huge or binary input."""
-    if not isinstance(question, str):
-        raise InvalidQuestion("binary")
-    q = question.strip()
-    if not q:
-        raise InvalidQuestion("empty")
-    lang = detect_language(q[:500])
-    if len(q) > MAX_QUESTION_CHARS:
-        raise InvalidQuestion("too_long", lang, n=len(q), max=MAX_QUESTION_CHARS)
-    bad = sum(1 for c in q if (ord(c) < 32 and c not in "\t\n\r") or c == "\ufffd")
-    if bad:
-        raise InvalidQuestion("binary", lang)
-    return q
+_WORDISH = re.compile(r"[^\W\d_]{2}")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -171,7 +151,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
-        if e - s > 1:
+        if e - s > 1 and _WORDISH.search(text, s, e):  # "1." or "(a)" alone is a number, not a sentence
             spans.append((s, e))
     return spans
 
@@ -280,6 +260,7 @@ class Answerer:
     def __init__(self, retriever: Retriever, settings: Settings) -> None:
         self.retriever = retriever
         self.settings = settings
+        self._act: dict[str, str] | None = None  # AI Act provision -> text, for no_such_provision
 
     # -- retrieval-level refusal -------------------------------------------------------
     def relevant(self, result: SearchResult, judged: bool = False) -> bool:
@@ -295,6 +276,40 @@ class Answerer:
         if judged and self.settings.min_answerable_odds is not None:
             floor = min(floor, self.settings.min_dense_score_judged)
         return bool(result.hits) and result.top_dense >= floor
+
+    def act(self) -> dict[str, str]:
+        """AI Act provision -> the text of its passages, from the index (its size is read, not
+        assumed), with the provisions an amending act inserts ("the new Article 60a")."""
+        if self._act is None:
+            act: dict[str, str] = {}
+            for p in self.retriever.index.passages:
+                if p.doc == "ai-act":
+                    act[p.provision] = f"{act.get(p.provision, '')}\n{p.text}"
+                for a in p.amends:
+                    act.setdefault(a, p.text)
+            self._act = act
+        return self._act
+
+    def missing_provision(self, provision: str, lang: Lang) -> str:
+        """"" if the act has ``provision``; else which part it lacks and what it has instead."""
+        act = self.act()
+        missing = legal.missing_part(provision, act) if act else None
+        if not missing:
+            return ""
+        return NO_SUCH_PROVISION[lang].format(label=legal.missing_label(missing, lang),
+                                              has=legal.what_it_has(missing, act, lang))
+
+    def no_such_provision(self, question: str, lang: Lang) -> str:
+        """What to say when the question names a provision the AI Act does not have ("artikel 999
+        lid 7", "Artikel 5, lid 99"); "" when every provision it names exists (or it names
+        another document's numbering: the omnibus, the guidelines)."""
+        if _OTHER_DOCUMENT.search(question):
+            return ""
+        for ref in legal.query_references(question)[:10]:
+            msg = self.missing_provision(ref, lang)
+            if msg:
+                return msg
+        return ""
 
     def early_refusal(self, question: str, result: SearchResult, judged: bool = False) -> str:
         """Why to refuse before any LLM is asked ("" if nothing speaks against answering): the
@@ -488,15 +503,17 @@ class Answerer:
     def stream(self, question: str, generator: Generator | None, backend: str) -> Iterator[str | Answer]:
         """Yield raw text pieces as the model writes them, then the checked Answer."""
         t0 = time.perf_counter()
-        q = validate_question(question)
+        q = validate_question(question, self.settings.max_question_chars)
         result = self.retriever.search(q)
         lang = result.lang
         timings = {"retrieval": time.perf_counter() - t0}
         notes: list[str] = []
         odds: float | None = None
-        early = self.early_refusal(q, result, judged=generator is not None)
+        missing = self.no_such_provision(q, lang)
+        early = "no-such-provision" if missing else self.early_refusal(q, result, judged=generator is not None)
         if early:
             checked = Checked.refusal(lang, early)
+            checked.text = missing or checked.text
         else:
             passages, quarantined = self.context(result)
             if quarantined:

@@ -14,8 +14,11 @@ from . import index as index_mod
 from . import legal
 from .answer import Answerer
 from .embed import Embedder, get_embedder
+from .errors import PolicyRagError
 from .generate import Generator, get_generator, resolve_backend
+from .inputs import CleanQuestion, clean_question
 from .lang import detect_language
+from .prompts import INPUT_NOTES
 from .retrieve import Retriever, SearchResult
 from .settings import Settings, get_settings
 from .types import Answer, Lang, Passage
@@ -38,6 +41,15 @@ class CiteResult:
             "referring": {doc: [p.to_dict() for p in ps] for doc, ps in self.referring.items()},
             "count": sum(len(v) for v in self.referring.values()),
         }
+
+
+class NoSuchProvision(PolicyRagError):
+    """A lookup names a provision the act does not have; the message says what it has instead."""
+
+    def __init__(self, message: str, lang: Lang = "nl") -> None:
+        self.kind = "no-such-provision"
+        self.lang = lang
+        super().__init__(message)
 
 
 class Assistant:
@@ -83,18 +95,28 @@ class Assistant:
         return get_generator(self.settings, backend)
 
     # -- the jobs ------------------------------------------------------------------------------
-    def search(self, question: str, k: int | None = None) -> SearchResult:
-        from .answer import validate_question
+    def question(self, text: object) -> CleanQuestion:
+        """``text`` cleaned for processing (inputs.py), or InvalidQuestion with a clear message.
+        Every job below starts here, so every entry point gets the same checks."""
+        return clean_question(text, self.settings.max_question_chars)
 
-        return self.retriever.search(validate_question(question), k=k)
+    def search(self, question: str, k: int | None = None) -> SearchResult:
+        return self.retriever.search(self.question(question).text, k=k)
 
     def ask(self, question: str, backend: str | None = None) -> Answer:
-        b = self.backend(backend)
-        return self.answerer.answer(question, self.generator(b), b)
+        final = None
+        for item in self.stream(question, backend):
+            final = item
+        assert isinstance(final, Answer)
+        return final
 
     def stream(self, question: str, backend: str | None = None) -> Iterator[str | Answer]:
+        q = self.question(question)
         b = self.backend(backend)
-        yield from self.answerer.stream(question, self.generator(b), b)
+        for item in self.answerer.stream(q.text, self.generator(b), b):
+            if isinstance(item, Answer) and q.removed:
+                item.notes.insert(0, INPUT_NOTES["removed"][item.language].format(n=q.removed))
+            yield item
 
     def show(self, pid: str, context: int = 1) -> tuple[Passage | None, list[Passage], list[Passage]]:
         """A passage, the passages just before and after it in its document, and its twin."""
@@ -107,10 +129,29 @@ class Assistant:
         twin = self.retriever.alternate(p)
         return p, around, [twin] if twin else []
 
+    def why_missing(self, pid: str) -> str:
+        """For a passage id that is not in the index: why, when it names a provision the act does
+        not have ("ai-act/nl/art-999.7": the act has no Article 999, it has ...), in the id's language."""
+        doc, _, rest = str(pid).partition("/")
+        lang, _, suffix = rest.partition("/")
+        if doc != "ai-act" or lang not in ("nl", "en"):
+            return ""
+        try:
+            provision = legal.from_id_suffix(suffix.split("~")[0])
+        except ValueError:
+            return ""
+        return self.answerer.missing_provision(provision, lang)  # type: ignore[arg-type]
+
     def cite(self, query: str, lang: Lang | None = None) -> CiteResult:
-        """Which provisions, recitals, annexes, guideline paragraphs and amendments refer to X."""
-        provision = legal.parse_query_provision(query)
+        """Which provisions, recitals, annexes, guideline paragraphs and amendments refer to X.
+
+        A provision the act does not have ("artikel 999") is NoSuchProvision, in the query's language."""
+        query = self.question(query).text
         lang = lang or detect_language(query)
+        missing = self.answerer.no_such_provision(query, lang)
+        if missing:
+            raise NoSuchProvision(missing, lang)
+        provision = legal.parse_query_provision(query)
         idx = self.index
         if provision is None:  # a phrase: passages that contain it, grouped the same way
             needle = query.strip().lower()

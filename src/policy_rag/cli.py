@@ -14,7 +14,10 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 
-from .errors import PolicyRagError
+from .errors import IndexMismatchError, MissingIndexError, ModelUnavailableError, PolicyRagError
+from .inputs import Line, echo, read_lines, safe_text
+from .lang import detect_language
+from .prompts import INPUT_ERRORS, INPUT_NOTES
 from .settings import Settings, get_settings
 from .types import REFUSAL_REASONS
 
@@ -44,18 +47,76 @@ def _progress_factory(enabled: bool):
     return factory
 
 
-def _questions(arg: str) -> Iterable[str]:
-    if arg == "-":
-        for line in sys.stdin:
-            if line.strip():
-                yield line.rstrip("\n")
-    else:
-        yield arg
+def _questions(arg: str, settings: Settings) -> Iterable[Line]:
+    """The questions to answer: ``arg`` itself, or with ``-`` one per line of stdin, read as bytes
+    (inputs.read_lines: any encoding problem is that line's error, not the batch's)."""
+    if arg != "-":
+        yield Line(0, arg)
+        return
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # an already decoded text stream
+        for n, text in enumerate(sys.stdin, 1):
+            if text.strip():
+                yield Line(n, text.rstrip("\r\n"))
+        return
+    yield from read_lines(raw, settings.max_question_chars)
 
 
 def _print_json(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    """One JSON line on stdout, always valid UTF-8 (text that cannot be encoded is \\u-escaped)."""
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        data = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        data = (json.dumps(obj) + "\n").encode("ascii")
+    out = getattr(sys.stdout, "buffer", None)
     sys.stdout.flush()
+    if out is None:
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        out.write(data)
+        out.flush()
+
+
+# errors that are not about one question: every other line would fail the same way
+_FATAL = (MissingIndexError, IndexMismatchError, ModelUnavailableError)
+
+
+def _batch(cmd: str, args: argparse.Namespace, lines: Iterable[Line], run: Callable[[Line], None],
+           extra: dict | None = None) -> int:
+    """Run ``run`` on every line; a line that fails gets one error (a JSON line with ``--json``,
+    else a message on stderr) and the batch goes on. Exit 1 when every line failed."""
+    ok = failed = 0
+    for line in lines:
+        try:
+            if line.error is not None:
+                raise line.error
+            run(line)
+            ok += 1
+            continue
+        except _FATAL:
+            raise
+        except PolicyRagError as e:
+            kind, message, lang = getattr(e, "kind", "failed"), str(e), getattr(e, "lang", None)
+        except Exception as e:  # a bug must not end the batch: say so, keep the trace for --verbose
+            log.info("line %d failed", line.number, exc_info=True)
+            lang = detect_language(safe_text(line.text[:500]))
+            kind, message = "failed", INPUT_ERRORS["failed"][lang].format(error=type(e).__name__)
+        failed += 1
+        if args.json:
+            rec: dict = {"question": echo(line.text), "error": message, "error_kind": kind, **(extra or {})}
+            if line.number:
+                rec["line"] = line.number
+            if lang:
+                rec["language"] = lang
+            _print_json(rec)
+        else:
+            where = f"line {line.number}: " if line.number else ""
+            print(f"policy-rag {cmd}: {where}{message}", file=sys.stderr)
+    if failed and (ok or failed > 1):
+        print(f"policy-rag {cmd}: {failed} of {ok + failed} questions failed (see their error lines).",
+              file=sys.stderr)
+    return 1 if failed and not ok else 0
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -126,33 +187,38 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from .assistant import Assistant
 
     a = Assistant(settings)
-    for q in _questions(args.question):
-        try:
-            res = a.search(q, k=args.k)
-        except PolicyRagError as e:
-            if args.json:
-                _print_json({"question": q, "error": str(e)})
-                continue
-            raise
+
+    def run(line: Line) -> None:
+        res = a.search(line.text, k=args.k)
         if args.json:
-            _print_json({"question": q, "language": res.lang, "provision": res.provision,
-                         "hits": [h.to_dict() for h in res.hits],
-                         "timings": {k: round(v, 4) for k, v in res.timings.items()}})
-        else:
-            print(f"\n{q}  [{res.lang}]")
-            for h in res.hits:
-                p = h.passage
-                print(f"{h.rank:>2}. {h.score:.4f}  {p.id:<36} {p.label} — {p.title[:50]}")
-                print(f"    {p.text[:160]}…")
-    return 0
+            rec = {"question": res.question, "language": res.lang, "provision": res.provision,
+                   "hits": [h.to_dict() for h in res.hits],
+                   "timings": {k: round(v, 4) for k, v in res.timings.items()}}
+            if line.number:
+                rec["line"] = line.number
+            if line.note:
+                rec["notes"] = [INPUT_NOTES[line.note][res.lang]]
+            _print_json(rec)
+            return
+        print(f"\n{res.question}  [{res.lang}]")
+        for h in res.hits:
+            p = h.passage
+            print(f"{h.rank:>2}. {h.score:.4f}  {p.id:<36} {p.label} — {p.title[:50]}")
+            print(f"    {p.text[:160]}…")
+
+    return _batch("search", args, _questions(args.question, settings), run)
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from .assistant import Assistant
 
-    p, around, twin = Assistant(settings).show(args.id, context=args.context)
+    a = Assistant(settings)
+    p, around, twin = a.show(args.id, context=args.context)
     if p is None:
-        print(f"No passage with id {args.id!r}. Find ids with `policy-rag search`.", file=sys.stderr)
+        why = a.why_missing(args.id)
+        shown = echo(args.id, 100)
+        print(f"policy-rag show: {why}" if why else
+              f"No passage with id {shown!r}. Find ids with `policy-rag search`.", file=sys.stderr)
         return 1
     if args.json:
         _print_json({"passage": p.to_dict(), "context": [q.to_dict() for q in around],
@@ -188,47 +254,55 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     a = Assistant(settings)
     backend = a.backend(args.llm)
-    for q in _questions(args.question):
-        try:
-            if args.json:
-                _print_json(a.ask(q, backend).to_dict())
-                continue
-            final = None
-            for item in a.stream(q, backend):
-                if isinstance(item, str):
-                    if args.stream:
-                        sys.stderr.write(item)
-                        sys.stderr.flush()
-                else:
-                    final = item
-            if args.stream:
-                sys.stderr.write("\n\n")
-            _print_answer(final)
-        except PolicyRagError as e:
-            if args.json:
-                _print_json({"question": q, "error": str(e), "refused": True})
-                continue
-            raise
-    return 0
+
+    def run(line: Line) -> None:
+        if args.json:
+            ans = a.ask(line.text, backend)
+            if line.note:
+                ans.notes.insert(0, INPUT_NOTES[line.note][ans.language])
+            rec = ans.to_dict()
+            if line.number:
+                rec["line"] = line.number
+            _print_json(rec)
+            return
+        final = None
+        for item in a.stream(line.text, backend):
+            if isinstance(item, str):
+                if args.stream:
+                    sys.stderr.write(item)
+                    sys.stderr.flush()
+            else:
+                final = item
+        if args.stream:
+            sys.stderr.write("\n\n")
+        if line.note:
+            final.notes.insert(0, INPUT_NOTES[line.note][final.language])  # type: ignore[union-attr]
+        _print_answer(final)
+
+    return _batch("ask", args, _questions(args.question, settings), run, extra={"refused": True})
 
 
 def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
     from .assistant import Assistant
 
-    res = Assistant(settings).cite(args.query)
-    if args.json:
-        _print_json(res.to_dict())
-        return 0
-    print(f"{args.query} -> {res.provision or 'phrase search'}")
-    for p in res.own:
-        print(f"  {p.label} ({p.lang}): {p.text[:120]}…  {p.url}")
-    total = sum(len(v) for v in res.referring.values())
-    print(f"\nReferred to by {total} passages:")
-    for doc, ps in res.referring.items():
-        print(f"\n{doc} ({len(ps)})")
-        for p in ps:
-            print(f"  {p.label:<36} {p.url}")
-    return 0
+    a = Assistant(settings)
+
+    def run(line: Line) -> None:
+        res = a.cite(line.text)
+        if args.json:
+            _print_json(res.to_dict())
+            return
+        print(f"{res.query} -> {res.provision or 'phrase search'}")
+        for p in res.own:
+            print(f"  {p.label} ({p.lang}): {p.text[:120]}…  {p.url}")
+        total = sum(len(v) for v in res.referring.values())
+        print(f"\nReferred to by {total} passages:")
+        for doc, ps in res.referring.items():
+            print(f"\n{doc} ({len(ps)})")
+            for p in ps:
+                print(f"  {p.label:<36} {p.url}")
+
+    return _batch("cite", args, [Line(0, args.query)], run)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

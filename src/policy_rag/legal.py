@@ -418,10 +418,11 @@ def _expand(a: str, b: str, roman: bool = False) -> list[str]:
 class _Parser:
     """A small recursive-descent reader over the tokens of one text."""
 
-    def __init__(self, text: str, vocab: _Vocab, loose: bool = False) -> None:
+    def __init__(self, text: str, vocab: _Vocab, loose: bool = False, bounded: bool = True) -> None:
         self.text = text
         self.v = vocab
         self.loose = loose
+        self.bounded = bounded  # False: keep numbers beyond the act's ("artikel 999"), to say it has none
         self.toks = _tokenize(text)
         self.i = 0
 
@@ -650,7 +651,7 @@ class _Parser:
         out = []
         for art, path in items:
             base = re.match(r"\d+", art)
-            if base is None or not 1 <= int(base.group(0)) <= MAX_ARTICLE:
+            if base is None or (self.bounded and not 1 <= int(base.group(0)) <= MAX_ARTICLE):
                 continue
             out.append(Provision("article", art, path).canonical)
         return out, end
@@ -667,7 +668,7 @@ class _Parser:
                 t.raw.isupper() or self.loose
             ):
                 break
-            if roman_to_int(t.raw) > MAX_ANNEX:
+            if roman_to_int(t.raw) > MAX_ANNEX and (self.bounded or not t.raw.isupper()):
                 break
             annexes.append(t.raw.upper())
             self.i += 1
@@ -776,7 +777,7 @@ class _Parser:
         if not nums:
             self.i = start
             return None
-        out = [Provision("recital", n).canonical for n in nums if 1 <= int(n) <= MAX_RECITAL]
+        out = [Provision("recital", n).canonical for n in nums if not self.bounded or 1 <= int(n) <= MAX_RECITAL]
         return out, self.toks[self.i - 1].end
 
     def point_first_expr(self) -> tuple[list[str], int] | None:
@@ -911,3 +912,120 @@ def parse_query_provision(q: str) -> str | None:
     "Annex III point 4" -> "Annex III(4)", "overweging 27" -> "Recital 27". None if none named."""
     found = _Parser(q, _ANY, loose=True).run(first_only=True)
     return found[0] if found else None
+
+
+# --------------------------------------------------------------------------- provisions that do not exist
+
+# a number too long for the reference reader ("artikel 99999"): no act has that many
+_HUGE_REF = re.compile(r"\b(artikel|article|art\.?|overweging|recital)\s+(\d{4,})\b", re.IGNORECASE)
+
+
+_HUGE_CANON = re.compile(r"^(Article|Recital) \d{4,}$")
+
+
+def missing_label(provision: str, lang: str = "en") -> str:
+    """How a sentence names a provision the act lacks: "artikel 999" (NL, lower case mid-sentence)."""
+    text = label(provision, lang)
+    if lang == "nl":
+        text = text.replace("Article ", "artikel ").replace("Recital ", "overweging ")
+        text = text[:1].lower() + text[1:]
+    return text
+
+
+def query_references(q: str) -> list[str]:
+    """Every provision a question names, as written, also those beyond the act's numbering:
+    "Wat staat er in artikel 999 lid 7?" -> ["Article 999(7)"] (``parse_query_provision`` drops it)."""
+    found = _Parser(q, _ANY, loose=True, bounded=False).run()
+    for m in _HUGE_REF.finditer(q):
+        kind = "recital" if m.group(1).lower() in ("overweging", "recital") else "article"
+        found.append(Provision(kind, m.group(2)).canonical)  # type: ignore[arg-type]
+    return found
+
+
+def _from_key(key: tuple[str, ...]) -> str:
+    kind, number, *rest = key
+    section = rest.pop(0)[2:] if rest and rest[0].startswith("s:") else ""
+    return Provision(kind, number, tuple(rest), section).canonical  # type: ignore[arg-type]
+
+
+def _point_in_text(point: str, text: str) -> bool:
+    """Whether a passage's text has the point marker "(f)" / "f)" / "(ii)" inside it."""
+    return bool(re.search(rf"(?<![\w(])\(?{re.escape(point)}\)", text))
+
+
+def missing_part(provision: str, act: dict[str, str]) -> str | None:
+    """The outermost part of ``provision`` the act does not have, or None if it has it.
+
+    ``act``: provision -> text of every passage of the act (what the index holds, so the act's
+    size is read, not assumed). "Article 999(7)" -> "Article 999", "Article 5(99)(zz)" ->
+    "Article 5(99)". A point below a passage that is not split further counts as present
+    when the passage's text has its marker ("Article 50(1)(a)" inside "Article 50(1)")."""
+    if _HUGE_CANON.match(provision):
+        return provision
+    p = parse(provision)
+    if p is None or p.kind not in ("article", "annex", "recital"):
+        return None
+    keys: dict[tuple[str, ...], str] = {}
+    for prov, text in act.items():
+        q = parse(prov)
+        if q is not None:
+            keys[q.key()] = text
+    prefixes = {k[:j] for k in keys for j in range(2, len(k) + 1)}
+    want = p.key()
+    for j in range(2, len(want) + 1):
+        if want[:j] in prefixes:
+            continue
+        parent = want[:j - 1]
+        leaf = j > 2 and parent in keys and not any(len(k) > len(parent) and k[:len(parent)] == parent for k in keys)
+        part = want[j - 1]
+        if leaf and not part.isdigit() and _point_in_text(part, keys[parent]):
+            return None  # a point inside a passage that was not split at its points
+        return _from_key(want[:j])
+    return None
+
+
+def _ranges(numbers: list[int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for n in sorted(set(numbers)):
+        if out and n == out[-1][1] + 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return out
+
+
+def what_it_has(missing: str, act: dict[str, str], lang: str = "en") -> str:
+    """One sentence on what the act has instead of ``missing``: its articles, annexes and recitals,
+    or the parts of the provision above it ("Article 5 has paragraphs 1 to 8")."""
+    nl = lang == "nl"
+    parsed = [q for q in (parse(x) for x in act) if q is not None]
+
+    def span(nums: list[int], roman: bool = False) -> str:
+        fmt = int_to_roman if roman else str
+        parts = [fmt(a) if a == b else f"{fmt(a)} {'tot en met' if nl else 'to'} {fmt(b)}" for a, b in _ranges(nums)]
+        return ", ".join(parts)
+
+    above = parent(missing)
+    up = parse(above) if above else None
+    if up is None:
+        arts = [int(re.match(r"\d+", q.number).group(0)) for q in parsed if q.kind == "article"]  # type: ignore[union-attr]
+        anx = [roman_to_int(q.number) for q in parsed if q.kind == "annex"]
+        rct = [int(q.number) for q in parsed if q.kind == "recital"]
+        kinds = [(arts, False, "de artikelen", "Articles"), (anx, True, "de bijlagen", "Annexes"),
+                 (rct, False, "de overwegingen", "Recitals")]
+        parts = [f"{nl_name if nl else en_name} {span(nums, roman)}" for nums, roman, nl_name, en_name in kinds if nums]
+        listed = " en ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else "".join(parts)
+        return f"{'Zij telt' if nl else 'It has'} {listed if nl else listed.replace(' en ', ' and ')}."
+    pk = up.key()
+    children = sorted({q.key()[len(pk)] for q in parsed if len(q.key()) > len(pk) and q.key()[:len(pk)] == pk},
+                      key=lambda c: (not c.isdigit(), int(c) if c.isdigit() else 0, c))
+    head = label(up.canonical, lang)
+    if not children:
+        return f"{head} {'is niet verder onderverdeeld' if nl else 'has no further parts'}."
+    numbered = all(c.isdigit() for c in children)
+    if numbered:
+        what = ("leden" if nl else "paragraphs") if up.kind == "article" and not up.path and up.number != "3" \
+            else ("punten" if nl else "points")
+        return f"{head} {'heeft de' if nl else 'has'} {what} {span([int(c) for c in children])}."
+    shown = ", ".join(f"{c})" if nl else f"({c})" for c in children[:12]) + (" …" if len(children) > 12 else "")
+    return f"{head} {'heeft de punten' if nl else 'has points'} {shown}."

@@ -115,4 +115,26 @@ INPUT_ERRORS: dict[str, dict[Lang, str]] = {
         "nl": "De vraag bevat onleesbare (binaire) tekens. Typ de vraag als gewone tekst.",
         "en": "The question contains unreadable (binary) characters. Please type it as plain text.",
     },
+    "encoding": {
+        "nl": "Deze regel is geen UTF-8-tekst (byte {byte} op positie {pos}). Sla de vragen op als UTF-8.",
+        "en": "This line is not UTF-8 text (byte {byte} at position {pos}). Please save the questions as UTF-8.",
+    },
+    "failed": {
+        "nl": "Deze vraag kon niet worden verwerkt ({error}). De andere vragen worden wel beantwoord.",
+        "en": "This question could not be processed ({error}). The other questions are still answered.",
+    },
+}
+
+# the question read as Windows-1252 or with unreadable characters taken out: the answer says so
+INPUT_NOTES: dict[str, dict[Lang, str]] = {
+    "cp1252": {"nl": "De vraag was geen UTF-8-tekst en is gelezen als Windows-1252 (Latin-1).",
+               "en": "The question was not UTF-8 text and was read as Windows-1252 (Latin-1)."},
+    "removed": {"nl": "{n} onleesbare teken(s) uit de vraag weggelaten.",
+                "en": "{n} unreadable character(s) left out of the question."},
+}
+
+# a provision the question names that the act does not have (its ranges are read from the index)
+NO_SUCH_PROVISION: dict[Lang, str] = {
+    "nl": "De AI-verordening heeft geen {label}. {has}",
+    "en": "The AI Act has no {label}. {has}",
 }

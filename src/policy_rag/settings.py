@@ -75,6 +75,8 @@ class Settings:
     max_source_mb: float = field(default_factory=lambda: _env_number("MAX_SOURCE_MB", "200", 0.001, 100_000))
     keep_builds: int = field(default_factory=lambda: int(_env_number("KEEP_BUILDS", "2", 1, 1000)))
     ingest_lock_wait: float = field(default_factory=lambda: _env_number("INGEST_LOCK_WAIT", "0", 0, 86_400))
+    # --- questions: longer ones are refused with a message (not cut: see inputs.py)
+    max_question_chars: int = field(default_factory=lambda: int(_env_number("MAX_QUESTION_CHARS", "2000", 1, 1_000_000)))
 
     # --- retrieval
     k: int = 10

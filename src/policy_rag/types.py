@@ -162,6 +162,7 @@ REFUSAL_REASONS = {
     "judged-unanswerable": "the LLM, asked first, judged that the sources do not answer it",
     "model-refused": "the LLM wrote that the sources do not answer it",
     "unsupported": "no sentence of the answer is supported by its sources",
+    "no-such-provision": "the question names a provision the AI Act does not have",
 }
 
 

@@ -172,17 +172,26 @@ def parse_page_text(path: Path | str, source: Source) -> Document:
 
 # --- markdown -----------------------------------------------------------------------
 
-# Link text and URLs never hold brackets of their own kind: each match attempt then stops at the
-# next "[" or "(", so cleaning is linear in the text (nested "[[[...](](](" took 43 s for 120 kB).
-_IMAGE = re.compile(r"!\[[^\[\]]*\]\([^()]*\)")
-_PAREN_URL_LINK = re.compile(r"\(\s*\[(?:https?:|mailto:)[^\[\]]*\]\([^()]*\)\s*\)")  # ([url](url))
+# Link text and URLs never contain "[" (nor a URL "("): each match attempt then stops at the next
+# bracket, so cleaning is linear in the text's length (with "[^\]]*" a 120 KB run of nested
+# "[" / "](" took 50 s: every "[" scanned to the end of the text).
+_IMAGE = re.compile(r"!\[[^\[\]]*\]\([^()\[]*\)", re.S)
+_PAREN_URL_LINK = re.compile(r"\(\s*\[(?:https?:|mailto:)[^\[\]]*\]\([^()\[]*\)\s*\)")  # ([url](url))
 _PAREN_ANGLE_URL = re.compile(r"\(\s*<[^<>\s]+>\s*\)")  # (<url>)
-_LINK_WITH_URL_TEXT = re.compile(r"\[([^\[\]]*?)\s*\\\((?:https?:|mailto:)[^\[\]]*?\\\)\s*\]\([^()]*\)")
-_LINK = re.compile(r"\[([^\[\]]*)\]\([^()]*\)")
+_LINK_WITH_URL_TEXT = re.compile(r"\[([^\[\]\\]*?)\s*\\\((?:https?:|mailto:)(?:[^\[\]\\]|\\(?!\)))*\\\)\s*\]\([^()\[]*\)")
+_LINK = re.compile(r"\[([^\[\]]*)\]\([^()\[]*\)")
 _ANGLE_URL = re.compile(r"<(?:https?:|mailto:)[^<>\s]+>")
 _BARE_URL_PAREN = re.compile(r"\(\s*(?:https?:|mailto:)[^()\s]+\s*\)")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|&<>])")
-_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# "## Heading ##": the closing hashes are stripped in code (``_atx_text``); as "(.*?)\s*#*\s*$" the
+# pattern took cubic time on a heading line ending in a long run of spaces
+_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
+
+
+def _atx_text(rest: str) -> str:
+    """A heading's text without its trailing whitespace and closing hashes."""
+    return rest.rstrip().rstrip("#").rstrip()
+
 _ANCHOR_LINK = re.compile(r"\]\(#")  # in-page links: table of contents, "skip to"
 # A list item or numbered item that is nothing but a link: a menu, breadcrumbs, a language menu.
 _LINK_ONLY_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,2}\.)\s+\[[^\]]*\]\([^)]*\)\s*$")
@@ -252,7 +261,7 @@ def parse_page_markdown(path: Path | str, source: Source) -> Document:
 
     for line in text.split("\n"):
         m = _ATX.match(line)
-        heading = _clean_markdown_line(m.group(2)) if m else ""
+        heading = _clean_markdown_line(_atx_text(m.group(2))) if m else ""
         if _is_end(heading if m else _clean_markdown_line(line)) and (sections or buf):
             break
         if m and not heading:
