@@ -39,6 +39,7 @@ class IngestReport:
     problems: list[str] = field(default_factory=list)  # files reported and skipped
     warnings: list[str] = field(default_factory=list)
     passages: int = 0
+    flagged: list[str] = field(default_factory=list)  # ids of passages with text addressed to the assistant
     embedded: int = 0  # newly embedded (not from cache)
     unchanged: bool = False  # the index already held exactly these passages
     timings: dict[str, float] = field(default_factory=dict)
@@ -76,6 +77,10 @@ def collect_passages(settings: Settings, report: IngestReport, progress: Progres
         for p in ps:
             p.order = len(passages)
             passages.append(p)
+            if p.flagged:
+                report.flagged.append(p.id)
+                log.warning("%s: text addressed to the assistant, left out of answers: %r", p.id,
+                            " ".join(p.text[s:e] for s, e in p.flagged)[:200])
         advance(1)
     report.timings["parse+chunk"] = time.perf_counter() - t
     return passages
