@@ -142,14 +142,19 @@ _UNIT_END = re.compile(r"[.!?;]+(?=\s|$)|\n|<\|[a-z_]{1,20}\|>", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
 
-def _normalise(text: str) -> str:
-    """Same length as ``text``: compatibility forms folded (full-width letters), invisible
-    characters made spaces, so that offsets stay those of the passage."""
-    out = []
-    for c in text:
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """``text`` with compatibility forms folded (full-width letters) and invisible characters
+    (zero-width spaces, soft hyphens, direction marks) removed, and for each character of the
+    result its offset in ``text``."""
+    out: list[str] = []
+    pos: list[int] = []
+    for i, c in enumerate(text):
+        if _INVISIBLE.match(c):
+            continue
         n = unicodedata.normalize("NFKC", c)
         out.append(n if len(n) == 1 else c)
-    return _INVISIBLE.sub(" ", "".join(out))
+        pos.append(i)
+    return "".join(out), pos
 
 
 def _quoted(text: str) -> list[Span]:
@@ -224,7 +229,9 @@ def find_injections(text: str) -> list[Span]:
     """Character spans of ``text`` that address the assistant (merged, sorted); [] for legal text."""
     if not text:
         return []
-    norm = _normalise(text[:MAX_SCAN_CHARS])
+    norm, pos = _normalise(text[:MAX_SCAN_CHARS])
+    if not norm:
+        return []
     us = units(norm)
     marked = [_marked(norm[s:e]) for s, e in us]
     for i in range(len(us)):  # what a marked sentence announces or wraps is part of it
@@ -250,7 +257,7 @@ def find_injections(text: str) -> list[Span]:
             spans[-1] = (spans[-1][0], e)
         else:
             spans.append((s, e))
-    return spans
+    return [(pos[s], pos[e - 1] + 1) for s, e in spans]  # offsets in ``text``
 
 
 def flagged_spans(p: Passage) -> list[Span]:
