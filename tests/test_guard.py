@@ -177,7 +177,7 @@ def test_ingest_flags_and_reports_the_injected_passage(settings, tmp_path: Path)
     path = settings.corpus_dir / "nl" / "page.md"
     path.parent.mkdir(parents=True)
     path.write_bytes(data)
-    write_manifest(settings, [manifest_row("page-ai-office-nl", "nl/page.md", data, fmt="page-text")])
+    write_manifest(settings, [manifest_row("page-ai-office-nl", "nl/page.md", data, fmt="page-markdown")])
     report = IngestReport()
     ps = collect_passages(settings, report)
     flagged = [p for p in ps if p.flagged]
