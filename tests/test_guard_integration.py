@@ -8,6 +8,7 @@ One ingest per wording, all sharing one vector cache: only the changed passage i
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from policy_rag.assistant import Assistant
 from policy_rag.embed import get_embedder
 from policy_rag.ingest import ingest
 from policy_rag.settings import REPO_ROOT, Settings, get_settings
-from policy_rag.sources import load_manifest, sha256_file
+from policy_rag.sources import load_manifest
 from policy_rag.types import Answer
 from test_guard import INJECTIONS
 
@@ -58,7 +59,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Settings]:
         path.parent.mkdir(parents=True)
         path.write_text(page.replace(ANCHOR, f"{ANCHOR} {text}"), encoding="utf-8")
         s = SETTINGS.with_(corpus_dir=corpus, index_dir=root / name / "index", mirror="", cache=root / "cache")
-        write_manifest(s, [asdict(replace(row, sha256=sha256_file(path)))])
+        write_manifest(s, [asdict(replace(row, sha256=hashlib.sha256(path.read_bytes()).hexdigest()))])
         report = ingest(s, emb)
         assert report.documents and not report.problems, report.problems
         assert len(report.flagged) == 1, (name, report.flagged)  # the injected passage, and only it
