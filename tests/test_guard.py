@@ -286,3 +286,23 @@ def test_asdict_of_a_scanned_passage_is_json() -> None:
                      binding=False)
     guard.flagged_spans(p)
     assert json.loads(json.dumps(asdict(p)))["flagged"] == [list(s) for s in p.flagged]
+
+
+def test_each_checked_sentence_is_shown_before_the_model_has_finished(answerer: Answerer) -> None:
+    class Counting(FakeGenerator):
+        emitted = 0
+
+        def stream(self, messages, **kw):  # noqa: ANN001, ANN003, ANN201
+            for piece in super().stream(messages, **kw):
+                Counting.emitted += 1
+                yield piece
+
+    first = "Het AI Office rekruteert talenten voor juridisch werk en administratieve ondersteuning [1]. "
+    second = "U kunt uw interesse in werkmogelijkheden binnen het AI-bureau kenbaar maken [1]."
+    gen = Counting().enqueue(first + second)
+    total = len((first + second).split(" "))
+    seen = []
+    for item in answerer.stream(QUESTION, gen, "local"):
+        if isinstance(item, str):
+            seen.append((item, Counting.emitted))
+    assert len(seen) == 2 and "rekruteert" in seen[0][0] and seen[0][1] < total, seen

@@ -136,7 +136,7 @@ def lacks_amount(question: str, passages: Sequence[Passage]) -> bool:
 
 
 _SENT = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)", re.MULTILINE)
-_ENDS = re.compile(r"[.!?;\n]")  # a streamed piece that may complete a sentence
+_ENDS = re.compile(r"[.!?;\n]")  # streamed text that may hold a complete sentence
 _CITE = re.compile(r"\[(\d{1,2})\]")
 
 
@@ -481,7 +481,7 @@ class Answerer:
                     if not pieces:
                         timings["first_token"] = time.perf_counter() - t0
                     pieces.append(piece)
-                    if not _ENDS.search(piece):
+                    if not piece.strip() or (done == 0 and not _ENDS.search("".join(pieces))):
                         continue
                     text = "".join(pieces).replace("\n", " ")
                     if model_refused(text, lang):
