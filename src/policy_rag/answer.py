@@ -24,6 +24,7 @@ how the thresholds were calibrated.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -189,6 +190,17 @@ def usable_spans(p: Passage) -> list[tuple[int, int]]:
     return [sp for sp in sentence_spans(p.text) if not guard.overlaps(sp, flags)]
 
 
+@functools.lru_cache(maxsize=4096)
+def _clean_context(context: str) -> str:
+    return guard.visible(context, guard.find_injections(context))
+
+
+def usable_context(p: Passage) -> str:
+    """The passage's lead-in (a list's chapeau, shared by its points) without text addressed to
+    the assistant."""
+    return _clean_context(p.context) if p.context else ""
+
+
 def usable_text(p: Passage) -> str:
     """The passage's text without what is addressed to the assistant."""
     if not guard.flagged_spans(p):
@@ -236,7 +248,7 @@ def numbers(text: str) -> set[str]:
 def numbered_text(p: Passage) -> str:
     """What a sentence citing ``p`` may take its numbers from: the text, its lead-in and the
     provision's own number ("Article 2(10) states that ..." citing Article 2(10))."""
-    return f"{p.label} {p.provision} {p.context} {usable_text(p)}"
+    return f"{p.label} {p.provision} {usable_context(p)} {usable_text(p)}"
 
 
 def numbers_supported(sentence: str, passage_text: str) -> bool:
@@ -347,7 +359,7 @@ class Answerer:
     def messages(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
         sources = "\n\n".join(
             SOURCE_TEMPLATE.format(n=i, label=p.label,
-                                   text=" ".join(f"{p.context} {focus(p, question, lang)}".split()))
+                                   text=" ".join(f"{usable_context(p)} {focus(p, question, lang)}".split()))
             for i, p in enumerate(passages, 1)
         )
         shots = [{"role": role, "content": text}
@@ -388,7 +400,7 @@ class Answerer:
         for pi, p in enumerate(passages):
             if pi not in cache:
                 spans = usable_spans(p)
-                texts = [f"{p.context} {p.text[slice(*sp)]}".strip() for sp in spans]  # with the lead-in
+                texts = [f"{usable_context(p)} {p.text[slice(*sp)]}".strip() for sp in spans]  # with the lead-in
                 cache[pi] = (spans, emb.embed_queries(texts) if spans else np.zeros((0, 1)))
         q = emb.embed_queries([sentence])[0]
         best: dict[int, tuple[float, tuple[int, int]]] = {}
@@ -421,7 +433,7 @@ class Answerer:
             best = max(spans, key=lambda sp: (len(_content(p.text[slice(*sp)], p.lang) & q), -sp[0]))
             quote = p.text[slice(*best)]
             citations.append(Citation(n=len(citations) + 1, passage=p, quote=quote))
-            lead = f"{p.context} " if p.context else ""  # "De volgende AI-praktijken zijn verboden:"
+            lead = f"{usable_context(p)} " if usable_context(p) else ""  # "De volgende AI-praktijken zijn verboden:"
             lines.append(f"- {p.label}: {lead}“{quote}” [{len(citations)}]")
         if not citations:
             return Checked.refusal(lang, "unsupported")
@@ -572,7 +584,7 @@ class SentenceChecker:
         inj = max((lexical_support(bare, lang, t, pl) for pl, t in self.flagged), default=0.0)
         if inj < INJECTED_OVERLAP:
             return False
-        clean = max((lexical_support(bare, lang, f"{p.context}\n{usable_text(p)}", p.lang) for p in self.passages),
+        clean = max((lexical_support(bare, lang, f"{usable_context(p)}\n{usable_text(p)}", p.lang) for p in self.passages),
                     default=0.0)
         return inj > clean
 
@@ -613,7 +625,7 @@ class SentenceChecker:
                 supports.clear()
                 break
             # the lead-in ("The following AI practices shall be prohibited:") is part of what a point says
-            whole = lexical_support(bare, lang, f"{p.context}\n{usable_text(p)}", p.lang)
+            whole = lexical_support(bare, lang, f"{usable_context(p)}\n{usable_text(p)}", p.lang)
             best_score = max(best_score, whole)
             if whole >= LEXICAL_SUPPORT:
                 _, sp = max((lexical_support(bare, lang, p.text[slice(*sp)], p.lang), sp) for sp in spans)

@@ -17,6 +17,7 @@ from . import index as index_mod
 from .chunk import chunk_document
 from .embed import Embedder, VectorCache, embed_passages
 from .errors import MissingIndexError, PolicyRagError
+from .guard import find_injections
 from .parse import parse_source
 from .settings import Settings
 from .sources import available_sources
@@ -77,10 +78,10 @@ def collect_passages(settings: Settings, report: IngestReport, progress: Progres
         for p in ps:
             p.order = len(passages)
             passages.append(p)
-            if p.flagged:
+            if p.flagged or find_injections(p.context):
                 report.flagged.append(p.id)
                 log.warning("%s: text addressed to the assistant, left out of answers: %r", p.id,
-                            " ".join(p.text[s:e] for s, e in p.flagged)[:200])
+                            " ".join(p.text[s:e] for s, e in p.flagged or [])[:200] or p.context[:200])
         advance(1)
     report.timings["parse+chunk"] = time.perf_counter() - t
     return passages
