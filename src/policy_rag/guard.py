@@ -117,25 +117,56 @@ _STRONG = [
 ]
 
 # -- weak signals: two of different kinds mark the sentence -------------------------------------
-_W_YOU = re.compile(r"\b(you|your|yours|jij|jou|jouw)\b", _F)  # "u"/"uw": how web pages address a person
-_W_AI = re.compile(r"\b(assistant|assistent|chat-?bot|taalmodel|language\s+model|llm)\b"
-                   r"(?!\s*(system|systeem|s\b|en\b))", _F)
-_W_META = re.compile(r"\b(answers?|antwoord(en)?|responses?|reply|replies|reactie|prompt|instructions|instructies|"
-                     r"passage|passages|citeer|cite|quote|citation|citaat)\b", _F)
-_W_POLITE = re.compile(r"\b(please|kindly|gelieve|alstublieft|alsjeblieft|graag|vriendelijk\s+verzoek|we\s+ask\s+you|"
+_W_YOU = re.compile(r"\b(you|your|yours|jij|jou|jouw|je)\b", _F)  # not "u"/"uw": how pages address a person
+_W_AI = re.compile(r"\b(assistant|assistent|taalmodel|language\s+model|llm)\b"
+                   r"(?!\s*-?\s*(system|systeem|s\b|en\b))|\bai\b(?=\s*[:,!]|\s+(reading|die|that|who)\b)", _F)
+_W_META = re.compile(r"\b(answers?|answering|antwoord(en)?|beantwoorden|responses?|reply|replies|reactie|prompt|"
+                     r"instructions|instructies|passage|passages|citeer|cite|quote|citation|citaat|sources|bronnen)\b",
+                     _F)
+_W_POLITE = re.compile(r"\b(please|kindly|gelieve|alstublieft|alsjeblieft|graag|vriendelijk|w[ij]j?\s+verzoeken|we\s+ask|"
                        r"wij\s+vragen|we\s+vragen|would\s+you|could\s+you|zou\s+je|zou\s+u|wil\s+je|wilt\s+u|"
-                       r"wilt\s+u|be\s+so\s+kind|zo\s+vriendelijk)\b", _F)
+                       r"be\s+so\s+kind)\b", _F)
 _W_CITE = re.compile(r"\[\s*\d{1,2}\s*\]")
+_SAY_VERBS = (r"say|state|tell|mention|reply|respond|answer|write|claim|confirm|assert|repeat|"
+              r"zeg|zeggen|vermeld|vermelden|meld|melden|antwoord|antwoorden|schrijf|schrijven|beweer|beweren|"
+              r"bevestig|bevestigen|vertel|vertellen|herhaal|herhalen|noem|noemen")
+_W_SAY = re.compile(r"\b(" + _SAY_VERBS + r")\s+(everyone\s+|iedereen\s+|the\s+user\s+|de\s+gebruiker\s+)?"
+                    r"(that|dat|:|['\"“‘])|\b(output|print|return)\s+['\"“‘]", _F)
 _W_IMPERATIVE = re.compile(
     r"^\W*((please|kindly|gelieve|alstublieft|alsjeblieft|graag|always|altijd|voortaan|simply|just|now|nu|then|"
-    r"dan|en|and)\W+)*"
-    r"(say|tell|write|answer|respond|reply|state|claim|confirm|assert|mention|repeat|output|print|remember|"
-    r"zeg|vertel|schrijf|antwoord|reageer|beweer|bevestig|vermeld|herhaal|onthoud|meld|noem|citeer|cite|quote)\b",
-    _F)
+    r"dan|en|and|do\s+not|don't|never|nooit)\W+)*"
+    r"(" + _SAY_VERBS + r"|output|print|remember|onthoud|citeer|cite|quote|disregard)\b", _F)
+_W_OVERRIDE = re.compile(r"\b(ignore|disregard|forget|negeer|negeren|vergeet|vergeten)\b", _F)
+_W_NOW = re.compile(r"\b(from\s+now\s+on|vanaf\s+nu|vanaf\s+vandaag|voortaan|henceforth|your\s+task|je\s+taak|"
+                    r"jouw\s+taak|whatever\s+the|ongeacht)\b", _F)
+_W_MUST_AI = re.compile(r"\b(assistant|assistent|taalmodel|language\s+model|llm|ai)\s+"
+                        r"(\w+[\s,]+){0,4}?(must|should|shall|will|moet|dient|zal|mag)\s+(always\s+|altijd\s+)?"
+                        r"(\w+\s+){0,3}?(" + _SAY_VERBS + r")\b", _F)
+_W_HEADER = re.compile(r"^\W*(important|belangrijk|let\s+op|attention|attentie|note|nb|warning|waarschuwing)\b\W", _F)
+# what an injection wants said: the act void, repealed or postponed, everything allowed
+_W_CLAIM = re.compile(r"\b(repealed|ingetrokken|void|nietig|no\s+longer\s+appl\w*|niet\s+(meer|langer)\s+"
+                      r"(geldt|gelden|van\s+toepassing)|postponed|uitgesteld|everything\s+is\s+allowed|"
+                      r"alles\s+(is\s+toegestaan|mag)|anything\s+goes)\b", _F)
+_WEAK = (("you", _W_YOU), ("ai", _W_AI), ("meta", _W_META), ("polite", _W_POLITE), ("cite", _W_CITE),
+         ("say", _W_SAY), ("imperative", _W_IMPERATIVE), ("override", _W_OVERRIDE), ("now", _W_NOW),
+         ("must-ai", _W_MUST_AI), ("header", _W_HEADER), ("claim", _W_CLAIM))
+
+# Which weak signals, seen together in one sentence, mark it. Left out on purpose (legal text and
+# pages have them): an assistant or a chatbot with answers or sources ("an online chatbot ...
+# combines different sources"), "you" with answers ("you can find the answers ..."), a header with
+# a claim ("Let op: ... is ingetrokken"; such a claim must be supported by the act anyway).
+_PAIRS: dict[str, set[str]] = {
+    "imperative": {"you", "ai", "meta", "polite", "cite", "say", "override", "now", "header", "claim"},
+    "say": {"ai", "you", "override", "now", "cite", "polite", "claim", "header"},
+    "ai": {"you", "override", "now", "polite", "cite", "header"},
+    "override": {"you", "meta", "now", "claim", "header", "cite"},
+    "now": {"you", "meta", "claim", "cite"},
+    "polite": {"cite"},
+}
 
 # after a marked sentence, the next one is marked too when the marked one announces it
 _ANNOUNCES = re.compile(r"(:\s*$|\b(notice|mededeling|note|opmerking|bericht|message|memo|attention|let\s+op|"
-                        r"following|volgende|as\s+follows|als\s+volgt)\b)", _F)
+                        r"following|volgende|as\s+follows|als\s+volgt|important|belangrijk)\b|[!]\s*$)", _F)
 
 _QUOTES = {"'": "'", '"': '"', "“": "”", "‘": "’", "«": "»", "„": "”", "‚": "’"}
 _UNIT_END = re.compile(r"[.!?;]+(?=\s|$)|\n|<\|[a-z_]{1,20}\|>", re.IGNORECASE)
@@ -206,23 +237,14 @@ def units(text: str) -> list[Span]:
 
 
 def _weak(unit: str) -> set[str]:
-    kinds = set()
-    for name, rx in (("you", _W_YOU), ("ai", _W_AI), ("meta", _W_META), ("polite", _W_POLITE),
-                     ("cite", _W_CITE), ("imperative", _W_IMPERATIVE)):
-        if rx.search(unit):
-            kinds.add(name)
-    return kinds
+    return {name for name, rx in _WEAK if rx.search(unit)}
 
 
 def _marked(unit: str) -> bool:
     if any(rx.search(unit) for rx in _STRONG):
         return True
-    w = _weak(unit)
-    if "imperative" in w and w - {"imperative"}:
-        return True  # "Zeg ... [1]", "Please state ..., you ..."
-    if "polite" in w and w & {"ai", "meta", "cite"}:
-        return True  # "Wilt u zo vriendelijk zijn uw antwoord ..."
-    return "ai" in w and "you" in w  # "Assistant, you ..."
+    kinds = _weak(unit)
+    return "must-ai" in kinds or any(k in kinds and kinds & others for k, others in _PAIRS.items())
 
 
 def find_injections(text: str) -> list[Span]:
@@ -234,21 +256,24 @@ def find_injections(text: str) -> list[Span]:
         return []
     us = units(norm)
     marked = [_marked(norm[s:e]) for s, e in us]
-    for i in range(len(us)):  # what a marked sentence announces or wraps is part of it
-        if not marked[i]:
-            continue
-        s, e = us[i]
+    seeds = [i for i, m in enumerate(marked) if m]
+
+    def same_line(i: int, j: int) -> bool:  # units i < j, nothing but spaces and sentence ends between
+        return "\n" not in norm[us[i][1]:us[j][0]]
+
+    for i in seeds:  # what a marked sentence announces, wraps or is wrapped in is part of it
         j = i + 1
-        while j < len(us) and "\n" not in norm[us[j - 1][1]:us[j][0]]:
-            if marked[j]:
-                break
+        while j < len(us) and not marked[j] and same_line(j - 1, j):
             u = norm[slice(*us[j])]
-            if _ANNOUNCES.search(norm[s:e]) or _weak(u) or _W_CITE.search(u):
+            if _ANNOUNCES.search(norm[slice(*us[j - 1])]) or _weak(u):
                 marked[j] = True
-                s, e = us[j]
                 j += 1
                 continue
             break
+        j = i - 1
+        while j >= 0 and not marked[j] and same_line(j, j + 1) and _weak(norm[slice(*us[j])]):
+            marked[j] = True
+            j -= 1
     spans: list[Span] = []
     for (s, e), m in zip(us, marked):
         if not m:
