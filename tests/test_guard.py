@@ -206,7 +206,8 @@ def test_claims_about_the_laws_validity() -> None:
               "Artikel 5 is sinds 2025 van toepassing met ingang van 2 februari"):
         assert guard.claims_validity(s), s
     for s in ("Aanbieders moeten maatregelen nemen voor AI-geletterdheid", "The AI Office recruits lawyers",
-              "Het AI-bureau werd in 2024 opgericht binnen de Commissie"):
+              "Het AI-bureau werd in 2024 opgericht binnen de Commissie",
+              "Article 5 of Regulation (EU) 2024/1689 prohibits social scoring"):
         assert not guard.claims_validity(s), s
 
 

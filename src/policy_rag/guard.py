@@ -322,9 +322,11 @@ _VALIDITY = re.compile(
     r"(does|do)\s+not\s+(yet\s+)?apply|no\s+longer\s+appl\w*|niet\s+langer|repeal\w*|ingetrokken|intrekking|"
     r"vervalt|vervallen|expires?|expired|null\s+and\s+void|nietig|ongeldig|invalid|suspended|opgeschort|"
     r"uitgesteld|postponed|delayed|abolished|afgeschaft|withdrawn)\b", _F)
-_DATE = re.compile(
-    r"\b(\d{1,2}\s+(januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
-    r"january|february|march|may|june|july|august|october)\b|(19|20)\d\d\b)", _F)
+_MONTH = (r"(januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
+          r"january|february|march|may|june|july|august|october)")
+# a day and month, or a year after a word of time ("in 2035", "vanaf 2026"); not "Regulation (EU) 2024/1689"
+_DATE = re.compile(r"\b\d{1,2}\s+" + _MONTH + r"\b|\b(in|from|since|until|till|by|before|after|as\s+of|vanaf|sinds|"
+                   r"tot|per|voor|na|uiterlijk|begin|eind|end)\s+(" + _MONTH + r"\s+)?(19|20)\d\d\b(?!/)", _F)
 _LAW = re.compile(r"\b(ai-?verordening|verordening|ai\s+act|regulation|wet|act|artikel\w*|article\w*|verbod\w*|"
                   r"prohibitions?|regels|rules|verplichtingen|obligations|bepaling\w*|provisions?)\b", _F)
 
