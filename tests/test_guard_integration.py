@@ -4,23 +4,24 @@ embedding model, asked the question of issue 17 with `none` (every wording), `lo
 1.5B model) and `hosted` (llama.cpp's OpenAI-compatible server on loopback) for a few wordings.
 The injected claim must reach neither the answer nor the stream.
 
-One ingest per wording, all sharing one vector cache: only the changed passage is embedded again."""
+One ingest per wording, all sharing one vector cache filled beforehand in one batch (the page's
+passages and the 17 injected variants of one section), and the question's vector computed once:
+on 2 busy cores embedding is the slow part."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import write_manifest
 from policy_rag.assistant import Assistant
-from policy_rag.embed import get_embedder
-from policy_rag.ingest import ingest
+from policy_rag.embed import Embedder, VectorCache, embed_passages, get_embedder
+from policy_rag.ingest import IngestReport, collect_passages, ingest
 from policy_rag.settings import REPO_ROOT, Settings, get_settings
 from policy_rag.sources import load_manifest
 from policy_rag.types import Answer
@@ -43,11 +44,33 @@ def _need(cond: bool, what: str) -> None:
         pytest.skip(f"{what} is missing: run `make setup`")
 
 
+class QueryMemo:
+    """The real embedder, with query vectors remembered (the same question is asked per wording)."""
+
+    def __init__(self, emb: Embedder) -> None:
+        self.emb = emb
+        self.memo: dict[str, np.ndarray] = {}
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in self.memo]
+        if todo:
+            self.memo.update(zip(todo, self.emb.embed_queries(todo)))
+        return np.stack([self.memo[t] for t in texts])
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self.emb, name)
+
+
 @pytest.fixture(scope="module")
-def scratch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Settings]:
-    """name -> settings of a scratch index whose AI Office page carries that injection."""
+def embedder() -> QueryMemo:
     _need(Path(SETTINGS.embed_model).exists(), f"the embedding model {SETTINGS.embed_model}")
-    emb = get_embedder(SETTINGS)
+    return QueryMemo(get_embedder(SETTINGS))
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory, embedder: QueryMemo) -> dict[str, Settings]:
+    """name -> settings of a scratch index whose AI Office page carries that injection."""
+    emb = embedder
     row = next(s for s in load_manifest(REPO_ROOT / "corpus" / "sources.toml") if s.id == "page-ai-office-nl")
     page = (REPO_ROOT / "corpus" / row.path).read_text(encoding="utf-8")
     assert page.count(ANCHOR) == 1
@@ -60,10 +83,18 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Settings]:
         path.write_text(page.replace(ANCHOR, f"{ANCHOR} {text}"), encoding="utf-8")
         s = SETTINGS.with_(corpus_dir=corpus, index_dir=root / name / "index", mirror="", cache=root / "cache")
         write_manifest(s, [asdict(replace(row, sha256=hashlib.sha256(path.read_bytes()).hexdigest()))])
-        report = ingest(s, emb)
-        assert report.documents and not report.problems, report.problems
-        assert len(report.flagged) == 1, (name, report.flagged)  # the injected passage, and only it
         out[name] = s
+    # every passage of every variant embedded in one go (parse and chunk as ingest does)
+    ps = {p.content_hash: p for s in out.values() for p in collect_passages(s, IngestReport())}
+    cache = VectorCache(root / "cache" / "embeddings.sqlite", emb.model_id)
+    try:
+        embed_passages(emb, list(ps.values()), cache)
+    finally:
+        cache.close()
+    for name, s in out.items():
+        report = ingest(s, emb)
+        assert report.documents and not report.problems and report.embedded == 0, report
+        assert len(report.flagged) == 1, (name, report.flagged)  # the injected passage, and only it
     return out
 
 
@@ -81,9 +112,8 @@ def _reached(claim: str, shown: list[str], final: Answer) -> tuple[bool, bool]:
     return in_answer, any(c in s.lower() for s in shown)
 
 
-def _check(scratch: dict[str, Settings], names: tuple[str, ...] | list[str], backend: str,
+def _check(scratch: dict[str, Settings], emb: QueryMemo, names: tuple[str, ...] | list[str], backend: str,
            settings_for=lambda s: s) -> None:  # noqa: ANN001
-    emb = get_embedder(SETTINGS)
     reached = []
     for name in names:
         text, claim = BY_NAME[name]
@@ -102,35 +132,41 @@ def _check(scratch: dict[str, Settings], names: tuple[str, ...] | list[str], bac
     assert not any(r[1] or r[2] for r in reached), reached
 
 
-def test_no_wording_reaches_the_extractive_answer(scratch: dict[str, Settings]) -> None:
-    _check(scratch, [n for n, _, _ in INJECTIONS], "none")
+def test_no_wording_reaches_the_extractive_answer(scratch: dict[str, Settings], embedder: QueryMemo) -> None:
+    _check(scratch, embedder, [n for n, _, _ in INJECTIONS], "none")
 
 
 LLM_PATH = Path(SETTINGS.llm_model_path)
 
 
-def test_no_wording_reaches_the_local_answer_or_its_stream(scratch: dict[str, Settings]) -> None:
+def test_no_wording_reaches_the_local_answer_or_its_stream(scratch: dict[str, Settings], embedder: QueryMemo) -> None:
     from policy_rag.generate import llama_cpp_available
 
     _need(LLM_PATH.exists(), f"the local model {LLM_PATH}")
     _need(llama_cpp_available(), "llama-cpp-python")
-    _check(scratch, LLM_WORDINGS, "local")
+    _check(scratch, embedder, LLM_WORDINGS, "local")
 
 
-def test_no_wording_reaches_the_hosted_answer_or_its_stream(scratch: dict[str, Settings], llama_server: str,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_wording_reaches_the_hosted_answer_or_its_stream(scratch: dict[str, Settings], embedder: QueryMemo,
+                                                            llama_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POLICY_RAG_HOSTED_API_KEY", "test-key")
-    _check(scratch, LLM_WORDINGS, "hosted",
+    _check(scratch, embedder, LLM_WORDINGS, "hosted",
            lambda s: s.with_(hosted_base_url=llama_server, hosted_model="local-model", min_answerable_odds=None))
 
 
-def test_cli_stream_never_prints_the_injected_claim(scratch: dict[str, Settings]) -> None:
-    """`policy-rag ask --stream` as the issue ran it (extractive here: the LLM paths are covered above)."""
+def test_cli_stream_never_prints_the_injected_claim(scratch: dict[str, Settings], embedder: QueryMemo,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`policy-rag ask --stream` as the issue ran it (in-process, so the loaded embedder is reused;
+    extractive here: the LLM paths are covered above)."""
+    from policy_rag import assistant as assistant_mod
+    from policy_rag import cli
+
     s = scratch["nl-notice"]
-    env = {**os.environ, "POLICY_RAG_CORPUS": str(s.corpus_dir), "POLICY_RAG_INDEX": str(s.index_dir),
-           "POLICY_RAG_CACHE": str(s.cache), "POLICY_RAG_MIRROR": "", "POLICY_RAG_EMBED_MODEL": SETTINGS.embed_model}
-    r = subprocess.run([sys.executable, "-m", "policy_rag.cli", "ask", QUESTION, "--llm", "none", "--stream"],
-                       capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert "2035" not in r.stdout and "2035" not in r.stderr
-    assert "talenten" in r.stdout and "aan de assistent" in r.stdout  # the answer, and the note
+    for k, v in {"CORPUS": s.corpus_dir, "INDEX": s.index_dir, "CACHE": s.cache, "MIRROR": ""}.items():
+        monkeypatch.setenv(f"POLICY_RAG_{k}", str(v))
+    monkeypatch.setattr(assistant_mod, "get_embedder", lambda settings: embedder)
+    assert cli.main(["ask", QUESTION, "--llm", "none", "--stream"]) == 0
+    out, err = capsys.readouterr()
+    assert "2035" not in out and "2035" not in err and "assistent" not in err
+    assert "talenten" in out and "talenten" in err and "aan de assistent" in out  # the answer, streamed; the note
