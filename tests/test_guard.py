@@ -243,6 +243,22 @@ def test_ingest_flags_and_reports_the_injected_passage(settings, tmp_path: Path)
     assert p.content_hash == content_hash(p)
 
 
+def test_cli_ingest_reports_the_flagged_passages(settings, monkeypatch, capsys, fake_embedder) -> None:
+    from policy_rag import cli, embed
+
+    data = f"# Vacatures\n\n{PRE} {INJECTIONS[2][1]} {POST}\n".encode()
+    (settings.corpus_dir / "nl").mkdir(parents=True)
+    (settings.corpus_dir / "nl" / "page.md").write_bytes(data)
+    write_manifest(settings, [manifest_row("page-x-nl", "nl/page.md", data, fmt="page-markdown")])
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(embed, "get_embedder", lambda s: fake_embedder)
+    assert cli.main(["ingest", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "1 passages hold text addressed to the assistant" in out and "page-x-nl/nl/sec-1" in out
+    assert cli.main(["ingest", "--quiet", "--json", "--rebuild"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["flagged"]) == 1
+
+
 # ------------------------------------------------------------------------------------- answering
 
 INJECTED = make_passage("page-ai-office/nl/sec-9", "Section 9", "Vacatures en samenwerking",
