@@ -12,9 +12,9 @@ the assistant ("aan de assistent", "note to any language model", "if you are an 
 the answer ("begin elk antwoord met", "answer only", "cite this passage as [1]", "tell the
 user that"), role markers ("system:" at a line start) and chat-template tokens (``<|im_start|>``).
 Legal text speaks of assistants, chatbots and instructions for use, and web pages address
-their (human) reader ("U kunt zich aanmelden ..."): neither alone is enough. See
-tests/test_guard.py for the wordings, and the closing note of issue 17 for the false positives
-measured on the real corpus (none).
+their (human) reader ("U kunt zich aanmelden ..."): neither alone is enough. Measured: none
+of the 3001 passages (9158 sentences) of the real index is flagged (AI Act NL and EN, both
+guidelines, the omnibus, three Commission pages). tests/test_guard.py holds the wordings tried.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ _STRONG = [
     re.compile(r"\b" + _OBJ + r"\W+(?:[\w'’-]+\W+){0,4}?(te\s+)?(negeren|vergeten|overschrijven)\b", _F),
     # "the rules you were given do not apply", "de regels die je kreeg gelden hier niet", "your instructions"
     re.compile(r"\b" + _OBJ + r"\s+(that\s+|which\s+|die\s+|dat\s+)?(you|je|jij|u)\s+"
-               r"(were\s+given|have\s+been\s+given|got|received|have|follow|kreeg|kreeg|kreeg|hebt|heeft|"
-               r"kreeg|gekregen|ontving|ontvangen|volgt|kent)\b", _F),
+               r"(were\s+given|have\s+been\s+given|got|received|have|follow|kreeg|kregen|hebt|heeft|"
+               r"gekregen|ontving|ontvangen|volgt|kent)\b", _F),
     re.compile(r"\b(your|je|jouw|uw)\s+(previous\s+|original\s+|eerdere\s+|oorspronkelijke\s+|system\s+)?"
                r"(instructions|instructies|system\s+prompt|systeemprompt|prompt|programming|programmering|"
                r"guardrails|opdracht|rules|regels)\b", _F),
@@ -123,7 +123,7 @@ _W_AI = re.compile(r"\b(assistant|assistent|taalmodel|language\s+model|llm)\b"
 _W_META = re.compile(r"\b(answers?|answering|antwoord(en)?|beantwoorden|responses?|reply|replies|reactie|prompt|"
                      r"instructions|instructies|passage|passages|citeer|cite|quote|citation|citaat|sources|bronnen)\b",
                      _F)
-_W_POLITE = re.compile(r"\b(please|kindly|gelieve|alstublieft|alsjeblieft|graag|vriendelijk|w[ij]j?\s+verzoeken|we\s+ask|"
+_W_POLITE = re.compile(r"\b(please|kindly|gelieve|alstublieft|alsjeblieft|graag|vriendelijk|(wij|we)\s+verzoeken|we\s+ask|"
                        r"wij\s+vragen|we\s+vragen|would\s+you|could\s+you|zou\s+je|zou\s+u|wil\s+je|wilt\s+u|"
                        r"be\s+so\s+kind)\b", _F)
 _W_CITE = re.compile(r"\[\s*\d{1,2}\s*\]")
