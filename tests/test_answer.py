@@ -65,11 +65,15 @@ def test_hostile_passage_kept_out_of_prompt(answerer, small_index, fake_generato
     assert "GEHACKT" not in ans.text and ans.notes
 
 
-def test_stream_yields_pieces_then_checked_answer(answerer, fake_generator):
-    fake_generator.enqueue("Het gebruik van AI-systemen om emoties op de werkplek af te leiden is verboden [1].")
+def test_stream_yields_checked_sentences_then_checked_answer(answerer, fake_generator):
+    fake_generator.enqueue("Het gebruik van AI-systemen om emoties op de werkplek af te leiden is verboden [1]. "
+                           "Op dinsdag mag u nooit koffie drinken op de werkplek [1]. "
+                           "Er is een uitzondering om medische of veiligheidsredenen [1].")
     items = list(answerer.stream("Is emotieherkenning op de werkplek verboden?", fake_generator, "local"))
-    assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 2
+    assert all(isinstance(i, str) for i in items[:-1]) and len(items) >= 3
     ans = items[-1]
+    # only checked sentences are streamed, and they make up the final text
+    assert "".join(items[:-1]) == ans.text and "koffie" not in ans.text
     assert ans.language == "nl" and not ans.refused and ans.citations
     assert all(c.quote in c.passage.text for c in ans.citations)
     assert ans.timings["total"] >= ans.timings["retrieval"]

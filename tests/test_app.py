@@ -155,7 +155,7 @@ def test_highlight_and_safe_url() -> None:
 # ------------------------------------------------------------------------------------ chat
 
 
-def test_chat_streams_raw_text_then_the_checked_answer_with_cards(assistant: Assistant, monkeypatch) -> None:  # noqa: ANN001
+def test_chat_streams_checked_sentences_then_the_answer_with_cards(assistant: Assistant, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(appmod, "STREAM_EVERY", 0.0)
     gen = FakeGenerator().enqueue(
         "Emotieherkenning op de werkplek is verboden, behalve om medische of veiligheidsredenen [1]. "
@@ -167,9 +167,10 @@ def test_chat_streams_raw_text_then_the_checked_answer_with_cards(assistant: Ass
         demo.close()
     history, panel = steps[-1][0], steps[-1][1]
     streamed = [s[0][-1]["content"] for s in steps[1:-1]]
-    assert streamed and any("koffie" in s for s in streamed)  # the raw text streamed in ...
+    # only checked sentences stream in: the unsupported one is never shown, not even while streaming
+    assert streamed and any("verboden" in s for s in streamed) and not any("koffie" in s for s in streamed)
     final = history[-1]["content"]
-    assert "koffie" not in final and "verboden" in final  # ... and was replaced by the checked answer
+    assert "koffie" not in final and "verboden" in final
     assert 'data-backend="local"' in panel and "lokaal model" in panel
     assert "pr-card" in panel and "<mark>" in panel and "Artikel 5, lid 1, punt f)" in panel
     assert "Dezelfde bepaling in het Engels" in panel

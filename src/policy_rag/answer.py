@@ -11,7 +11,11 @@ nothing it writes is trusted:
   cannot record (events since, office holders) or for an amount no passage found names, or
   the model, asked first, judges that the sources do not answer the question, or it says so
   in its answer, or no supported sentence remains, the answer is the shared refusal sentence;
-* passages are data: text that tries to instruct the assistant is kept out of the prompt.
+* passages are data: text in them addressed to the assistant (``guard.py``, flagged at
+  ingest) is left out of the prompt and never quoted, an answer sentence that repeats it is
+  dropped, and a claim about when the law applies (or that it does not) must be supported by
+  the act itself, not by a web page or guideline;
+* streamed, the answer is yielded sentence by sentence, each only once it has been checked.
 
 Support is decided by stemmed content-word overlap, and across languages (a Dutch
 sentence, an English guideline) by EmbeddingGemma similarity. See eval/README.md for
@@ -20,6 +24,7 @@ how the thresholds were calibrated.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -28,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import legal
+from . import guard, legal
 from .generate import Generator
 from .index import tokenize
 from .inputs import MAX_QUESTION_CHARS, InvalidQuestion, validate_question  # noqa: F401  (re-exported)
@@ -38,6 +43,7 @@ from .prompts import (
     EXAMPLES,
     EXTRACTIVE_INTRO,
     FALLBACK_NOTE,
+    INJECTED_NOTE,
     NO_SUCH_PROVISION,
     QUARANTINE_NOTE,
     REFUSAL,
@@ -45,6 +51,7 @@ from .prompts import (
     SYSTEM_PROMPT,
     UNSUPPORTED_NOTE,
     USER_PROMPT,
+    VALIDITY_NOTE,
 )
 from .retrieve import Retriever, SearchResult
 from .settings import Settings
@@ -60,13 +67,7 @@ LEXICAL_SUPPORT = 0.6  # share of a sentence's content words found in the passag
 SEMANTIC_SUPPORT = 0.62  # cosine (EmbeddingGemma, query prompt both sides) to a passage sentence
 SEMANTIC_SUPPORT_CITED = 0.52  # for the passage the sentence itself cites (calibration optimum)
 MIN_CONTENT_WORDS = 3  # a "sentence" with fewer content words cannot be checked, so is not kept
-
-_INJECTION = re.compile(
-    r"(ignore|disregard|forget)\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|earlier|your)\s+(instructions|prompts?|rules)"
-    r"|(negeer|vergeet)\s+(alle\s+)?(de\s+)?(vorige|eerdere|voorgaande|bovenstaande)\s+(instructies|opdrachten|regels)"
-    r"|\bsystem prompt\b|\byou are now\b|\bje bent nu\b|\bnew instructions\b|\bnieuwe instructies\b",
-    re.IGNORECASE,
-)
+INJECTED_OVERLAP = 0.5  # share of a sentence's content words found in text flagged by the guard
 # The sources are legal texts and policy pages as of their date: they do not record what has
 # happened since (fines imposed, sandboxes opened, companies signed up) or who holds a post.
 # A question that asks for that cannot be answered from them, however close the passages
@@ -138,6 +139,7 @@ def lacks_amount(question: str, passages: Sequence[Passage]) -> bool:
 _OTHER_DOCUMENT = re.compile(r"\b(omnibus|2026/1744|richtsnoer\w*|guidelines?)\b", re.IGNORECASE)
 
 _SENT = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)", re.MULTILINE)
+_ENDS = re.compile(r"[.!?;\n]")  # streamed text that may hold a complete sentence
 _CITE = re.compile(r"\[(\d{1,2})\]")
 _WORDISH = re.compile(r"[^\W\d_]{2}")
 
@@ -157,7 +159,33 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def is_hostile(p: Passage) -> bool:
-    return bool(_INJECTION.search(p.text))
+    """Whether the passage holds text addressed to the assistant (guard.py)."""
+    return bool(guard.flagged_spans(p))
+
+
+def usable_spans(p: Passage) -> list[tuple[int, int]]:
+    """The passage's sentences the model may read and an answer may quote: none that touches
+    text addressed to the assistant."""
+    flags = guard.flagged_spans(p)
+    return [sp for sp in sentence_spans(p.text) if not guard.overlaps(sp, flags)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _clean_context(context: str) -> str:
+    return guard.visible(context, guard.find_injections(context))
+
+
+def usable_context(p: Passage) -> str:
+    """The passage's lead-in (a list's chapeau, shared by its points) without text addressed to
+    the assistant."""
+    return _clean_context(p.context) if p.context else ""
+
+
+def usable_text(p: Passage) -> str:
+    """The passage's text without what is addressed to the assistant."""
+    if not guard.flagged_spans(p):
+        return p.text
+    return " ".join(p.text[slice(*sp)] for sp in usable_spans(p))
 
 
 def _content(text: str, lang: str) -> set[str]:
@@ -200,7 +228,7 @@ def numbers(text: str) -> set[str]:
 def numbered_text(p: Passage) -> str:
     """What a sentence citing ``p`` may take its numbers from: the text, its lead-in and the
     provision's own number ("Article 2(10) states that ..." citing Article 2(10))."""
-    return f"{p.label} {p.provision} {p.context} {p.text}"
+    return f"{p.label} {p.provision} {usable_context(p)} {usable_text(p)}"
 
 
 def numbers_supported(sentence: str, passage_text: str) -> bool:
@@ -222,11 +250,17 @@ def lexical_support(sentence: str, s_lang: str, passage_text: str, p_lang: str) 
 
 
 def focus(p: Passage, question: str, lang: str, max_words: int = CONTEXT_WORDS) -> str:
-    """The passage cut to its sentences most relevant to the question, in their order."""
-    if len(p.text.split()) <= max_words:
+    """The passage cut to its sentences most relevant to the question, in their order (text
+    addressed to the assistant left out)."""
+    flagged = bool(guard.flagged_spans(p))
+    if not flagged and len(p.text.split()) <= max_words:
         return p.text
+    spans = usable_spans(p)
+    if not spans:
+        return ""
+    if flagged and sum(len(p.text[slice(*sp)].split()) for sp in spans) <= max_words:
+        return " ".join(p.text[slice(*sp)] for sp in spans)
     q = _content(question, lang) | _content(question, p.lang)
-    spans = sentence_spans(p.text)
     scored = sorted(range(len(spans)), key=lambda i: -len(_content(p.text[slice(*spans[i])], p.lang) & q))
     keep: set[int] = {0}
     n = len(p.text[slice(*spans[0])].split())
@@ -247,6 +281,8 @@ class Checked:
     refused: bool = False
     support: list[float] = field(default_factory=list)
     reason: str = ""  # why refused: one of types.REFUSAL_REASONS
+    injected: int = 0  # sentences dropped because they repeat text addressed to the assistant
+    unbound: int = 0  # claims about the law's dates or validity that no passage of the act supports
 
     @classmethod
     def refusal(cls, lang: Lang, reason: str, dropped: int = 0, support: list[float] | None = None) -> Checked:
@@ -324,9 +360,10 @@ class Answerer:
         return ""
 
     def context(self, result: SearchResult) -> tuple[list[Passage], list[str]]:
-        """The passages given to the model (hostile ones left out), and the ids left out."""
+        """The passages given to the model, and the ids of those holding text addressed to the
+        assistant (that text is left out; a passage with nothing else is left out whole)."""
         quarantined = [h.passage.id for h in result.hits if is_hostile(h.passage)]
-        safe = [h.passage for h in result.hits if h.passage.id not in quarantined]
+        safe = [h.passage for h in result.hits if usable_spans(h.passage)]
         # the law first (the guidelines explain it, they do not replace it), in rank order; but
         # only law that ranks near the top: a distant article must not push out the page or
         # guideline paragraph that answers ("how much does the EU invest in AI?")
@@ -337,7 +374,7 @@ class Answerer:
     def messages(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
         sources = "\n\n".join(
             SOURCE_TEMPLATE.format(n=i, label=p.label,
-                                   text=" ".join(f"{p.context} {focus(p, question, lang)}".split()))
+                                   text=" ".join(f"{usable_context(p)} {focus(p, question, lang)}".split()))
             for i, p in enumerate(passages, 1)
         )
         shots = [{"role": role, "content": text}
@@ -377,8 +414,8 @@ class Answerer:
         emb = self.retriever.embedder
         for pi, p in enumerate(passages):
             if pi not in cache:
-                spans = sentence_spans(p.text)
-                texts = [f"{p.context} {p.text[slice(*sp)]}".strip() for sp in spans]  # with the lead-in
+                spans = usable_spans(p)
+                texts = [f"{usable_context(p)} {p.text[slice(*sp)]}".strip() for sp in spans]  # with the lead-in
                 cache[pi] = (spans, emb.embed_queries(texts) if spans else np.zeros((0, 1)))
         q = emb.embed_queries([sentence])[0]
         best: dict[int, tuple[float, tuple[int, int]]] = {}
@@ -391,81 +428,13 @@ class Answerer:
 
     def check(self, raw: str, lang: Lang, passages: Sequence[Passage]) -> Checked:
         """Keep the sentences a given passage supports; quote that passage; renumber."""
-        if REFUSAL[lang].rstrip(".").lower() in raw.lower() or REFUSAL["en"].rstrip(".").lower() in raw.lower():
+        if model_refused(raw, lang):
             return Checked.refusal(lang, "model-refused")
-        kept: list[tuple[str, list[tuple[int, str]]]] = []  # sentence, [(passage index, quote)]
-        vec_cache: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
-        dropped = 0
-        support: list[float] = []
-        for s, e in sentence_spans(raw.replace("\n", " ")):
-            sent = raw.replace("\n", " ")[s:e]
-            cited = [int(n) - 1 for n in _CITE.findall(sent)]
-            bare = re.sub(r"\s+([,.;:!?])", r"\1", _CITE.sub("", sent))
-            bare = re.sub(r"([,;:])(?:\s*[,;:.])+", r"\1", bare).strip().rstrip(",;: ")
-            if any(bare.rstrip(" .") == k for k, _ in kept):
-                continue  # the small model sometimes repeats itself
-            if len(_content(bare, lang)) < MIN_CONTENT_WORDS:
-                if bare and not cited and kept:  # a trailing fragment: ignore silently
-                    continue
-                if bare:
-                    dropped += 1
-                continue
-            supports: list[tuple[int, str]] = []
-            best_score = 0.0
-            # the passages it cites first, then the others (a sentence citing the wrong one is
-            # re-attributed); each lexically (stemmed words, numbers), then by meaning
-            cited_ok = [i for i in dict.fromkeys(cited) if 0 <= i < len(passages)]
-            order = cited_ok + [i for i in range(len(passages)) if i not in cited_ok]
-            sem: dict[int, tuple[float, tuple[int, int]]] | None = None
-            for pi in order:
-                p = passages[pi]
-                spans = sentence_spans(p.text)
-                if not spans or not numbers_supported(bare, numbered_text(p)):
-                    continue
-                if contradicts_prohibition(bare, p):
-                    supports.clear()
-                    break
-                # the lead-in ("The following AI practices shall be prohibited:") is part of what a point says
-                whole = lexical_support(bare, lang, f"{p.context}\n{p.text}", p.lang)
-                best_score = max(best_score, whole)
-                if whole >= LEXICAL_SUPPORT:
-                    _, sp = max((lexical_support(bare, lang, p.text[slice(*sp)], p.lang), sp) for sp in spans)
-                    supports.append((pi, p.text[slice(*sp)]))
-                    break
-                if pi in cited_ok or pi == order[-1]:
-                    if sem is None:
-                        sem = self._semantic(bare, passages, vec_cache)
-                    sim, sp = sem.get(pi, (0.0, spans[0]))
-                    best_score = max(best_score, sim)
-                    if sim >= (SEMANTIC_SUPPORT_CITED if pi in cited_ok else SEMANTIC_SUPPORT):
-                        supports.append((pi, p.text[slice(*sp)]))
-                        break
-            if not supports and sem is not None and not any(contradicts_prohibition(bare, p) for p in passages):
-                # by meaning, any passage (a Dutch sentence, an English guideline)
-                for pi, (sim, sp) in sorted(sem.items(), key=lambda kv: -kv[1][0]):
-                    if sim >= SEMANTIC_SUPPORT and numbers_supported(bare, numbered_text(passages[pi])):
-                        supports.append((pi, passages[pi].text[slice(*sp)]))
-                    break
-            support.append(best_score)
-            if supports:
-                kept.append((bare.rstrip(" ."), supports))
-            else:
-                dropped += 1
-        if not kept:
-            return Checked.refusal(lang, "unsupported", dropped=dropped, support=support)
-        # renumber in order of first use
-        numbers: dict[int, int] = {}
-        citations: list[Citation] = []
-        out: list[str] = []
-        for sent, sups in kept:
-            marks = []
-            for pi, quote in sups:
-                if pi not in numbers:
-                    numbers[pi] = len(numbers) + 1
-                    citations.append(Citation(n=numbers[pi], passage=passages[pi], quote=quote))
-                marks.append(f"[{numbers[pi]}]")
-            out.append(f"{sent}. {''.join(dict.fromkeys(marks))}")
-        return Checked(" ".join(out), citations, dropped=dropped, support=support)
+        checker = SentenceChecker(self, lang, passages)
+        text = raw.replace("\n", " ")
+        for s, e in sentence_spans(text):
+            checker.add(text[s:e])
+        return checker.result()
 
     # -- the extractive backend ("none") ---------------------------------------------------
     def extractive(self, question: str, lang: Lang, passages: Sequence[Passage]) -> Checked:
@@ -473,13 +442,13 @@ class Answerer:
         lines: list[str] = []
         citations: list[Citation] = []
         for p in passages[:3]:
-            spans = sentence_spans(p.text)
+            spans = usable_spans(p)  # never text addressed to the assistant
             if not spans:
                 continue
             best = max(spans, key=lambda sp: (len(_content(p.text[slice(*sp)], p.lang) & q), -sp[0]))
             quote = p.text[slice(*best)]
             citations.append(Citation(n=len(citations) + 1, passage=p, quote=quote))
-            lead = f"{p.context} " if p.context else ""  # "De volgende AI-praktijken zijn verboden:"
+            lead = f"{usable_context(p)} " if usable_context(p) else ""  # "De volgende AI-praktijken zijn verboden:"
             lines.append(f"- {p.label}: {lead}“{quote}” [{len(citations)}]")
         if not citations:
             return Checked.refusal(lang, "unsupported")
@@ -501,7 +470,9 @@ class Answerer:
 
     # -- the whole job ---------------------------------------------------------------------
     def stream(self, question: str, generator: Generator | None, backend: str) -> Iterator[str | Answer]:
-        """Yield raw text pieces as the model writes them, then the checked Answer."""
+        """Yield the answer's text sentence by sentence, each once it has been checked (never the
+        model's raw text), then the checked Answer (whose text is the pieces joined, unless the
+        model refused or nothing was supported: then the refusal or the extractive fallback)."""
         t0 = time.perf_counter()
         q = validate_question(question, self.settings.max_question_chars)
         result = self.retriever.search(q)
@@ -531,16 +502,45 @@ class Answerer:
             else:
                 t = time.perf_counter()
                 pieces: list[str] = []
+                checker = SentenceChecker(self, lang, passages)
+                done = 0  # sentences of the raw text checked so far
+                shown = 0
                 for piece in generator.stream(msgs, max_tokens=self.settings.max_tokens,
                                               temperature=self.settings.temperature):
                     if not pieces:
                         timings["first_token"] = time.perf_counter() - t0
                     pieces.append(piece)
-                    yield piece
+                    if not piece.strip() or (done == 0 and not _ENDS.search("".join(pieces))):
+                        continue
+                    text = "".join(pieces).replace("\n", " ")
+                    if model_refused(text, lang):
+                        continue  # the answer will be the refusal: show nothing more
+                    spans = sentence_spans(text)
+                    for sp in spans[done:-1]:  # every sentence but the last is complete
+                        checked_text = checker.add(text[slice(*sp)])
+                        if checked_text:
+                            yield (" " if shown else "") + checked_text
+                            shown += 1
+                    done = max(done, len(spans) - 1)
                 timings["generation"] = time.perf_counter() - t
-                checked = self.check("".join(pieces), lang, passages)
+                raw = "".join(pieces)
+                if model_refused(raw, lang):
+                    checked = Checked.refusal(lang, "model-refused")
+                else:
+                    text = raw.replace("\n", " ")
+                    for sp in sentence_spans(text)[done:]:
+                        checked_text = checker.add(text[slice(*sp)])
+                        if checked_text:
+                            yield (" " if shown else "") + checked_text
+                            shown += 1
+                    checked = checker.result()
+                timings["checked"] = time.perf_counter() - t0
                 if checked.dropped and not checked.refused:
                     notes.append(UNSUPPORTED_NOTE[lang].format(n=checked.dropped))
+                if checked.injected:
+                    notes.append(INJECTED_NOTE[lang].format(n=checked.injected))
+                if checked.unbound:
+                    notes.append(VALIDITY_NOTE[lang].format(n=checked.unbound))
                 if checked.refused and checked.reason == "unsupported" and self.settings.extractive_fallback:
                     # the sources were judged to answer, but the small model's text could not be
                     # verified: show the sources themselves rather than refuse
@@ -563,3 +563,129 @@ class Answerer:
         assert isinstance(final, Answer)
         return final
 
+
+def model_refused(raw: str, lang: Lang) -> bool:
+    """The model wrote the refusal sentence (in either language)."""
+    return REFUSAL[lang].rstrip(".").lower() in raw.lower() or REFUSAL["en"].rstrip(".").lower() in raw.lower()
+
+
+class SentenceChecker:
+    """Checks the sentences of one answer, one at a time, in order (so a streamed answer can
+    be shown sentence by sentence, each once checked); ``result`` is the whole checked answer.
+
+    A sentence is kept when a passage supports it; the passage sentence that supports it best
+    becomes the quote. Text flagged by the guard neither supports nor is quoted, and a sentence
+    that repeats it is dropped. A claim about when the law applies (or that it does not) is
+    kept only when a binding passage (the act, the amending act) supports it."""
+
+    def __init__(self, answerer: Answerer, lang: Lang, passages: Sequence[Passage]) -> None:
+        self.answerer = answerer
+        self.lang = lang
+        self.passages = list(passages)
+        self.kept: list[tuple[str, list[tuple[int, str]]]] = []  # sentence, [(passage index, quote)]
+        self.vec_cache: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
+        self.dropped = 0
+        self.injected = 0
+        self.unbound = 0
+        self.support: list[float] = []
+        self.numbers: dict[int, int] = {}  # passage index -> number in the answer (order of first use)
+        self.citations: list[Citation] = []
+        self.out: list[str] = []
+        self.flagged = [(p.lang, guard.hidden(p.text, guard.flagged_spans(p)))
+                        for p in self.passages if guard.flagged_spans(p)]
+
+    def repeats_flagged(self, bare: str) -> bool:
+        """The sentence says what text addressed to the assistant says, rather than what the
+        passages' own text says (word overlap)."""
+        lang = self.lang
+        inj = max((lexical_support(bare, lang, t, pl) for pl, t in self.flagged), default=0.0)
+        if inj < INJECTED_OVERLAP:
+            return False
+        clean = max((lexical_support(bare, lang, f"{usable_context(p)}\n{usable_text(p)}", p.lang) for p in self.passages),
+                    default=0.0)
+        return inj > clean
+
+    def add(self, sent: str) -> str | None:
+        """Check one sentence of the answer: its checked text (with renumbered citations) if it
+        is kept, else None."""
+        lang, passages = self.lang, self.passages
+        cited = [int(n) - 1 for n in _CITE.findall(sent)]
+        bare = re.sub(r"\s+([,.;:!?])", r"\1", _CITE.sub("", sent))
+        bare = re.sub(r"([,;:])(?:\s*[,;:.])+", r"\1", bare).strip().rstrip(",;: ")
+        if any(bare.rstrip(" .") == k for k, _ in self.kept):
+            return None  # the small model sometimes repeats itself
+        if len(_content(bare, lang)) < MIN_CONTENT_WORDS:
+            if bare and not cited and self.kept:  # a trailing fragment: ignore silently
+                return None
+            if bare:
+                self.dropped += 1
+            return None
+        if self.flagged and self.repeats_flagged(bare):
+            self.injected += 1
+            return None
+        validity = guard.claims_validity(bare)
+        supports: list[tuple[int, str]] = []
+        best_score = 0.0
+        # the passages it cites first, then the others (a sentence citing the wrong one is
+        # re-attributed); each lexically (stemmed words, numbers), then by meaning. A claim
+        # about the law's dates or validity: only the act itself.
+        allowed = [i for i in range(len(passages)) if not validity or passages[i].binding]
+        cited_ok = [i for i in dict.fromkeys(cited) if i in allowed]
+        order = cited_ok + [i for i in allowed if i not in cited_ok]
+        sem: dict[int, tuple[float, tuple[int, int]]] | None = None
+        for pi in order:
+            p = passages[pi]
+            spans = usable_spans(p)
+            if not spans or not numbers_supported(bare, numbered_text(p)):
+                continue
+            if contradicts_prohibition(bare, p):
+                supports.clear()
+                break
+            # the lead-in ("The following AI practices shall be prohibited:") is part of what a point says
+            whole = lexical_support(bare, lang, f"{usable_context(p)}\n{usable_text(p)}", p.lang)
+            best_score = max(best_score, whole)
+            if whole >= LEXICAL_SUPPORT:
+                _, sp = max((lexical_support(bare, lang, p.text[slice(*sp)], p.lang), sp) for sp in spans)
+                supports.append((pi, p.text[slice(*sp)]))
+                break
+            if pi in cited_ok or pi == order[-1]:
+                if sem is None:
+                    sem = self.answerer._semantic(bare, passages, self.vec_cache)
+                sim, sp = sem.get(pi, (0.0, spans[0]))
+                best_score = max(best_score, sim)
+                if sim >= (SEMANTIC_SUPPORT_CITED if pi in cited_ok else SEMANTIC_SUPPORT):
+                    supports.append((pi, p.text[slice(*sp)]))
+                    break
+        if not supports and sem is not None and not any(contradicts_prohibition(bare, p) for p in passages):
+            # by meaning, any passage (a Dutch sentence, an English guideline)
+            for pi, (sim, sp) in sorted(sem.items(), key=lambda kv: -kv[1][0]):
+                if pi not in allowed:
+                    continue
+                if sim >= SEMANTIC_SUPPORT and numbers_supported(bare, numbered_text(passages[pi])):
+                    supports.append((pi, passages[pi].text[slice(*sp)]))
+                break
+        self.support.append(best_score)
+        if not supports:
+            if validity:
+                self.unbound += 1  # perhaps a page or guideline says so; the act does not
+            else:
+                self.dropped += 1
+            return None
+        sent = bare.rstrip(" .")
+        self.kept.append((sent, supports))
+        marks = []
+        for pi, quote in supports:
+            if pi not in self.numbers:
+                self.numbers[pi] = len(self.numbers) + 1
+                self.citations.append(Citation(n=self.numbers[pi], passage=passages[pi], quote=quote))
+            marks.append(f"[{self.numbers[pi]}]")
+        self.out.append(f"{sent}. {''.join(dict.fromkeys(marks))}")
+        return self.out[-1]
+
+    def result(self) -> Checked:
+        if not self.kept:
+            c = Checked.refusal(self.lang, "unsupported", dropped=self.dropped, support=self.support)
+        else:
+            c = Checked(" ".join(self.out), self.citations, dropped=self.dropped, support=self.support)
+        c.injected, c.unbound = self.injected, self.unbound
+        return c

@@ -13,6 +13,7 @@ import hashlib
 import re
 
 from . import legal
+from .guard import find_injections
 from .types import Document, Passage
 
 _SENT_END = re.compile(r"(?<=[.;:])\s+(?=[(\"'A-Z0-9])")
@@ -93,6 +94,7 @@ def chunk_document(doc: Document, max_words: int = 220) -> list[Passage]:
                 context=block.context,
                 order=len(passages),
             )
+            p.flagged = find_injections(part)  # text addressed to the assistant (guard.py)
             p.content_hash = content_hash(p)
             passages.append(p)
     return passages

@@ -175,6 +175,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     langs = ", ".join(f"{k}: {v}" for k, v in sorted(report.by_lang().items()))
     print(f"{len(report.documents)} documents, {report.passages} passages ({langs}); "
           f"{report.embedded} embedded, {report.passages - report.embedded} from the cache.")
+    if report.flagged:
+        print(f"{len(report.flagged)} passages hold text addressed to the assistant (left out of answers): "
+              + ", ".join(report.flagged[:10]) + (" …" if len(report.flagged) > 10 else ""))
     print("time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items()))
     if report.unchanged:
         print(f"Nothing changed: the index {report.index_path} is up to date.")
@@ -369,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--llm", choices=["auto", "local", "hosted", "none"], default=None)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--stream", action="store_true", help="show the model's raw text as it is written (stderr)")
+    p.add_argument("--stream", action="store_true", help="show the answer sentence by sentence as each is checked (stderr)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("cite", help="where a provision is referred to ('Artikel 6 lid 2', 'Article 6(2)', 'bijlage III')")

@@ -19,6 +19,7 @@ from . import index as index_mod
 from .chunk import chunk_document
 from .embed import Embedder, VectorCache, embed_passages
 from .errors import MissingIndexError, ParseError, PolicyRagError
+from .guard import find_injections
 from .index import pause_point
 from .parse import parse_source
 from .settings import Settings
@@ -44,6 +45,7 @@ class IngestReport:
     recovered: list[str] = field(default_factory=list)  # what an interrupted ingest left and was cleaned
     warnings: list[str] = field(default_factory=list)
     passages: int = 0
+    flagged: list[str] = field(default_factory=list)  # ids of passages with text addressed to the assistant
     embedded: int = 0  # newly embedded (not from cache)
     unchanged: bool = False  # the index already held exactly these passages
     timings: dict[str, float] = field(default_factory=dict)
@@ -121,6 +123,10 @@ def collect_passages(settings: Settings, report: IngestReport, progress: Progres
         for p in ps:
             p.order = len(passages)
             passages.append(p)
+            if p.flagged or find_injections(p.context):
+                report.flagged.append(p.id)
+                log.warning("%s: text addressed to the assistant, left out of answers: %r", p.id,
+                            " ".join(p.text[s:e] for s, e in p.flagged or [])[:200] or p.context[:200])
         advance(1)
     report.timings["parse+chunk"] = time.perf_counter() - t
     return passages

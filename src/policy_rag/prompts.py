@@ -101,8 +101,20 @@ UNSUPPORTED_NOTE: dict[Lang, str] = {
 }
 
 QUARANTINE_NOTE: dict[Lang, str] = {
-    "nl": "Een passage met instructies aan de assistent is genegeerd ({ids}).",
-    "en": "A passage containing instructions to the assistant was ignored ({ids}).",
+    "nl": "Tekst gericht aan de assistent (instructies in een bron) is weggelaten uit: {ids}.",
+    "en": "Text addressed to the assistant (instructions in a source) was left out of: {ids}.",
+}
+
+INJECTED_NOTE: dict[Lang, str] = {
+    "nl": "{n} zin(nen) van het model weggelaten omdat ze tekst herhalen die aan de assistent gericht is.",
+    "en": "{n} sentence(s) from the model left out because they repeat text addressed to the assistant.",
+}
+
+VALIDITY_NOTE: dict[Lang, str] = {
+    "nl": "{n} zin(nen) over wanneer of of de wet geldt weggelaten: de wettekst zelf staaft ze niet "
+          "(een webpagina of richtsnoer is daarvoor niet genoeg).",
+    "en": "{n} sentence(s) about when or whether the law applies left out: the act itself does not support them "
+          "(a web page or guideline is not enough for that).",
 }
 
 INPUT_ERRORS: dict[str, dict[Lang, str]] = {

@@ -95,13 +95,20 @@ class Passage:
     context: str = ""
     order: int = 0  # position in its document, for "show with context"
     content_hash: str = ""  # sha256 of what is embedded: re-ingest skips unchanged ones
+    # character spans of ``text`` addressed to the assistant, not to a reader (guard.py): left
+    # out of what the model reads and never quoted. Set at ingest; None: not scanned (an
+    # index from before), then found when the passage is used.
+    flagged: list[tuple[int, int]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Passage:
-        return cls(**d)
+        p = cls(**d)
+        if p.flagged is not None:  # JSON gives lists
+            p.flagged = [(int(s), int(e)) for s, e in p.flagged]
+        return p
 
     def embed_text(self) -> str:
         """The text given to the embedding model and to BM25."""
