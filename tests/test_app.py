@@ -450,7 +450,9 @@ def test_hostile_markdown_from_user_and_model_is_inert_in_chat(assistant: Assist
     finally:
         demo.close()
     contents = [str(m["content"]) for s in steps for m in s[0]]
-    assert any("m.png" in c for c in contents) and any("q.png" in c for c in contents)
+    # the question is shown (escaped); the model's sentence may be dropped by the checker (it is
+    # not what the passage says), and where any of it is shown it is inert too
+    assert any("q.png" in c for c in contents)
     for c in contents:
         assert "](" not in c and "://" not in c and "<img" not in c, c
 
