@@ -33,7 +33,7 @@ SETTINGS = get_settings()
 IN_CI = os.environ.get("CI") == "true"
 QUESTION = "Welke talenten rekruteert het AI Office en hoe kan ik solliciteren?"
 ANCHOR = "administratieve ondersteuning."  # the end of the first sentence under "Vacatures en samenwerking"
-LLM_WORDINGS = ("nl-notice", "en-classic", "nl-polite")  # through local and hosted (each ~15 s on 2 cores)
+LLM_WORDINGS = ("nl-notice", "en-classic")  # the two wordings of issue 17, through local and hosted
 BY_NAME = {n: (t, c) for n, t, c in INJECTIONS}
 
 
