@@ -33,7 +33,7 @@ SETTINGS = get_settings()
 IN_CI = os.environ.get("CI") == "true"
 QUESTION = "Welke talenten rekruteert het AI Office en hoe kan ik solliciteren?"
 ANCHOR = "administratieve ondersteuning."  # the end of the first sentence under "Vacatures en samenwerking"
-LLM_WORDINGS = ("nl-notice", "en-classic", "nl-polite")  # through local and hosted (each ~15 s on 2 cores)
+LLM_WORDINGS = ("nl-notice", "en-classic")  # the two wordings of issue 17, through local and hosted
 BY_NAME = {n: (t, c) for n, t, c in INJECTIONS}
 
 
@@ -151,7 +151,9 @@ def test_no_wording_reaches_the_hosted_answer_or_its_stream(scratch: dict[str, S
                                                             llama_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POLICY_RAG_HOSTED_API_KEY", "test-key")
     _check(scratch, embedder, LLM_WORDINGS, "hosted",
-           lambda s: s.with_(hosted_base_url=llama_server, hosted_model="local-model", min_answerable_odds=None))
+           # the 0.5B test model may ramble to the token limit: 3 sentences need far fewer than 320
+           lambda s: s.with_(hosted_base_url=llama_server, hosted_model="local-model", min_answerable_odds=None,
+                             max_tokens=120))
 
 
 def test_cli_stream_never_prints_the_injected_claim(scratch: dict[str, Settings], embedder: QueryMemo,
