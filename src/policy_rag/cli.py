@@ -1,4 +1,4 @@
-"""policy-rag fetch | ingest | search | show | ask | cite | serve | eval | models
+"""policy-rag fetch | ingest | search | show | ask | cite | serve | mcp | eval | models
 
 The entry point decides what a person sees: progress bars on long work, a clear
 message and exit code 1 (no stack trace) on errors the user can act on.
@@ -109,7 +109,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from .assistant import Assistant
+    from .assistant import Assistant, search_dict
 
     a = Assistant(settings)
     for q in _questions(args.question):
@@ -121,9 +121,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
                 continue
             raise
         if args.json:
-            _print_json({"question": q, "language": res.lang, "provision": res.provision,
-                         "hits": [h.to_dict() for h in res.hits],
-                         "timings": {k: round(v, 4) for k, v in res.timings.items()}})
+            _print_json(search_dict(q, res))
         else:
             print(f"\n{q}  [{res.lang}]")
             for h in res.hits:
@@ -134,15 +132,14 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    from .assistant import Assistant
+    from .assistant import Assistant, show_dict
 
     p, around, twin = Assistant(settings).show(args.id, context=args.context)
     if p is None:
         print(f"No passage with id {args.id!r}. Find ids with `policy-rag search`.", file=sys.stderr)
         return 1
     if args.json:
-        _print_json({"passage": p.to_dict(), "context": [q.to_dict() for q in around],
-                     "other_language": [t.to_dict() for t in twin]})
+        _print_json(show_dict(p, around, twin))
         return 0
     for q in around:
         mark = ">>" if q.id == p.id else "  "
@@ -170,7 +167,7 @@ def _print_answer(ans) -> None:  # noqa: ANN001
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from .assistant import Assistant
+    from .assistant import Assistant, error_dict
 
     a = Assistant(settings)
     backend = a.backend(args.llm)
@@ -192,7 +189,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             _print_answer(final)
         except PolicyRagError as e:
             if args.json:
-                _print_json({"question": q, "error": str(e), "refused": True})
+                _print_json(error_dict(q, e))
                 continue
             raise
     return 0
@@ -219,17 +216,15 @@ def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    import importlib.util
-    from pathlib import Path
+    from .server import serve
 
-    app_path = Path(__file__).resolve().parents[2] / "app.py"
-    spec = importlib.util.spec_from_file_location("policy_rag_app", app_path)
-    if spec is None or spec.loader is None:
-        raise PolicyRagError(f"The app {app_path} was not found.")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.main(host=args.host, port=args.port, settings=settings)
-    return 0
+    return serve(host=args.host, port=args.port, workers=args.workers, settings=settings)
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from .server import serve_mcp_stdio
+
+    return serve_mcp_stdio(settings)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -289,10 +284,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_cite)
 
-    p = sub.add_parser("serve", help="the Gradio app")
+    p = sub.add_parser("serve", help="the Gradio app, the HTTP API (/v1) and the MCP server (/mcp)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes on the one port (each loads the index and the embedding model)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="the MCP server over stdio (tools: search, ask, cite, show)")
+    p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", help="score retrieval and answers on the evaluation set")
     p.add_argument("--limit", type=int, default=None)
