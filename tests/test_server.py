@@ -206,6 +206,36 @@ def test_gradio_is_mounted_and_gradio_client_works(served: Served) -> None:
     assert r["provision"] == "Article 5(1)(f)"
 
 
+def test_the_front_process_forwards_the_api_to_the_workers(tmp_path: Path) -> None:
+    """serve --workers N: the UI process forwards /v1 and /mcp to the pool (here: one in-process
+    stand-in); answers, streams and errors come through unchanged; a pool that is down is a 503."""
+    from gradio_client import Client
+
+    pool_app = create_app(fake_assistant(tmp_path / "pool"), ui=False)
+    with Served(pool_app) as pool:
+        front = create_app(fake_assistant(tmp_path / "front"), proxy_to=pool.url)
+        with Served(front) as s:
+            r = httpx.post(f"{s.url}/v1/ask", json={"question": QUESTION, "backend": "none"}, timeout=30)
+            assert r.status_code == 200 and r.json()["citations"]
+            r = httpx.post(f"{s.url}/v1/ask", json={"question": ""})
+            assert r.status_code == 400 and r.json()["error_kind"] == "empty"
+            with httpx.stream("POST", f"{s.url}/v1/ask", json={"question": QUESTION, "backend": "none",
+                                                                "stream": True}, timeout=30) as st:
+                text = st.read().decode()
+            assert st.headers["content-type"].startswith("text/event-stream") and "event: answer" in text
+            r = httpx.get(f"{s.url}/v1/passages/ai-act/en/art-4", params={"context": 0})
+            assert r.status_code == 200 and [p["id"] for p in r.json()["context"]] == ["ai-act/en/art-4"]
+            r = httpx.post(f"{s.url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                           headers={"Accept": "application/json, text/event-stream",
+                                    "MCP-Protocol-Version": "2025-06-18"})
+            assert r.status_code == 200 and {t["name"] for t in r.json()["result"]["tools"]} >= {"search", "ask"}
+            c = Client(f"{s.url}/", verbose=False)  # the UI is the front process's own
+            assert c.predict(QUESTION, "none", api_name="/answer")["citations"]
+    with Served(create_app(fake_assistant(tmp_path / "f2"), ui=False, proxy_to=pool.url)) as s:
+        r = httpx.post(f"{s.url}/v1/search", json={"question": QUESTION})  # the pool has stopped
+        assert r.status_code == 503 and "not answering" in r.json()["error"]
+
+
 # ---------------------------------------------------------------------------------------- concurrency
 
 
