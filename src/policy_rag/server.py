@@ -38,7 +38,7 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from collections.abc import AsyncIterator, Callable, Iterator  # noqa: E402
+from collections.abc import AsyncIterator, Callable, Generator, Iterator  # noqa: E402
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 from types import ModuleType  # noqa: E402
@@ -222,7 +222,7 @@ class Api:
     def _sse(self, req: AskRequest, backend: str, generates: bool) -> AsyncIterator[bytes]:
         a = self.assistant
 
-        def events() -> Iterator[bytes]:
+        def events() -> Generator[bytes, None, None]:
             if generates and a.slots.position() >= a.slots.n:
                 yield _event("queued", {"ahead": a.slots.position() - a.slots.n + 1})
             try:
@@ -242,7 +242,7 @@ class Api:
         async def agen() -> AsyncIterator[bytes]:
             it = events()
             limiter = self.generating if generates else self.cheap
-            done = object()
+            done = b""  # the events are never empty
             try:
                 while True:
                     chunk = await anyio.to_thread.run_sync(next, it, done, limiter=limiter)
