@@ -518,8 +518,11 @@ class _Proxy:
         import httpx
 
         self.base = base.rstrip("/")
+        # idle connections are dropped here (2 s) well before the workers drop them (30 s), so a
+        # request is never sent on a connection the worker is closing
         self.client = httpx.AsyncClient(base_url=self.base, timeout=httpx.Timeout(600.0, connect=10.0),
-                                        limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+                                        limits=httpx.Limits(max_connections=256, max_keepalive_connections=64,
+                                                            keepalive_expiry=2.0))
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -532,7 +535,10 @@ class _Proxy:
         req = self.client.build_request(request.method, request.url.path, params=request.url.query or None,
                                         headers=headers, content=await request.body())
         try:
-            resp = await self.client.send(req, stream=True)
+            try:
+                resp = await self.client.send(req, stream=True)
+            except (httpx.RemoteProtocolError, httpx.ReadError):  # a connection closed under us: once more
+                resp = await self.client.send(req, stream=True)  # (every /v1 and /mcp call only reads)
         except httpx.HTTPError as e:
             log.warning("the API workers at %s did not answer: %s", self.base, e)
             return JSONResponse({"error": "The API workers are not answering (starting or stopped); try again "
@@ -571,7 +577,8 @@ def start_pool(workers: int, host: str, env: dict[str, str] | None = None) -> tu
     port = _free_port()
     cmd = [sys.executable, "-m", "uvicorn", "policy_rag.server:api_from_env", "--factory",
            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-           "--timeout-graceful-shutdown", "5", "--log-level", "warning", "--no-access-log"]
+           "--timeout-graceful-shutdown", "5", "--timeout-keep-alive", "30", "--log-level", "warning",
+           "--no-access-log"]
     penv = {**os.environ, **(env or {}), ENV_HOST: host}
     src = str(Path(__file__).resolve().parents[1])  # the workers import this very package
     penv["PYTHONPATH"] = os.pathsep.join(x for x in (src, penv.get("PYTHONPATH", "")) if x)
