@@ -540,7 +540,7 @@ class _Proxy:
             except (httpx.RemoteProtocolError, httpx.ReadError):  # a connection closed under us: once more
                 resp = await self.client.send(req, stream=True)  # (every /v1 and /mcp call only reads)
         except httpx.HTTPError as e:
-            log.warning("the API workers at %s did not answer: %s", self.base, e)
+            log.warning("the API workers at %s did not answer: %s %s", self.base, type(e).__name__, e)
             return JSONResponse({"error": "The API workers are not answering (starting or stopped); try again "
                                           "shortly.", "error_kind": "unavailable"}, status_code=503)
         out = {k: v for k, v in resp.headers.items() if k.lower() not in self.HOP}
