@@ -630,3 +630,22 @@ def _alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and ") Z" not in stat.read_text()
+
+
+def test_serve_one_worker_builds_the_whole_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`policy-rag serve` (one process): warm first, then uvicorn with the UI, /v1 and /mcp."""
+    import uvicorn
+
+    from policy_rag import cli, server
+
+    fake = fake_assistant(tmp_path)
+    ran: dict[str, Any] = {}
+    monkeypatch.setattr(server, "Assistant", lambda settings=None: fake)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: ran.update(app=app, **kw))
+    assert cli.main(["serve", "--port", "7999"]) == 0
+    paths = {getattr(r, "path", "") for r in ran["app"].routes} | set(ran["app"].openapi()["paths"])
+    assert {"/v1/ask", "/v1/search", "/mcp", "/v1/docs"} <= paths and ran["port"] == 7999
+    assert ran["app"].state.demo is not None  # the Gradio app is mounted
+    assert ran["host"] == "127.0.0.1" and fake._retriever is not None  # warmed before listening
+    assert cli.main(["serve", "--workers", "0"]) == 1  # a clear message, no traceback
+    assert cli.build_parser().parse_args(["mcp"]).func is cli.cmd_mcp
