@@ -225,14 +225,17 @@ def part_llm(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"model": Path(args.llm_model).name, "users": args.llm_users}
     common = {"POLICY_RAG_LLM": "none", "POLICY_RAG_LLM_MODEL": args.llm_model,
               "POLICY_RAG_LLM_THREADS": str(args.llm_threads)}
+    configs = args.llm_configs.split(",")
     lctx, lbase = llm_server(args.llm_model, args.llm_threads)
     with lctx:
-        for workers in (2, 1):
+        for workers in [int(c) for c in configs if c.isdigit()]:
             env = {**common, "POLICY_RAG_HOSTED_BASE_URL": lbase, "POLICY_RAG_LLM_SLOTS": "1"}
             ctx, base = serve(workers, env)
             with ctx:
                 out[f"llm_server_{workers}_workers"] = asyncio.run(
                     streamed_users(base, args.llm_users, "hosted", args.llm_timeout))
+    if "inproc" not in configs:
+        return out
     ctx, base = serve(1, {**common, "POLICY_RAG_LLM_SLOTS": "1"})
     with ctx:
         httpx.post(f"{base}/v1/ask", json={"question": QUESTIONS[0], "backend": "local"}, timeout=600)  # load
@@ -251,6 +254,8 @@ def main() -> int:
     ap.add_argument("--llm-users", type=int, default=8)
     ap.add_argument("--llm-threads", type=int, default=2)
     ap.add_argument("--llm-timeout", type=float, default=900)
+    ap.add_argument("--llm-configs", default="2,1,inproc",
+                    help="which set-ups: N workers via the LLM server, 'inproc' one process generating itself")
     ap.add_argument("--out", default=None, help="JSON report (default eval/reports/load-<stamp>.json)")
     args = ap.parse_args()
     report: dict[str, Any] = {"cpu": cpu_model(), "cores": os.cpu_count(), "loadavg_start": loadavg(),
