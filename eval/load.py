@@ -13,6 +13,10 @@ token = first `token` event): (a) 2 workers -> llama_cpp.server (backend hosted)
 -> llama_cpp.server, (c) one process generating in-process with one slot (backend local):
 today's single queue. Errors, p50/p95 of first token and total.
 
+Part "fake-llm": the same 8 users against an OpenAI-compatible stand-in with 2 parallel slots
+and a fixed token rate (the app's queueing apart from the model): 2 workers with one slot each,
+against one process with one slot (today's single queue).
+
 Every server is started here on a free loopback port and stopped at the end; each phase and
 each request has a time limit. The load generator runs on the same machine (its CPU counts).
 """
@@ -243,10 +247,56 @@ def part_llm(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def fake_llm_app(slots: int, tps: float, tokens: int) -> Any:
+    """An OpenAI-compatible stand-in for an LLM server with ``slots`` parallel slots writing
+    ``tps`` tokens a second: the app's queueing measured apart from the model's speed."""
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+
+    app = FastAPI()
+    sem = asyncio.Semaphore(slots)
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        return {"data": [{"id": "local-model"}]}
+
+    @app.post("/v1/chat/completions")
+    async def chat(body: dict[str, Any]) -> Any:
+        async def gen() -> Any:
+            async with sem:
+                for i in range(min(tokens, int(body.get("max_tokens") or tokens))):
+                    await asyncio.sleep(1 / tps)
+                    word = "Ja" if i == 0 else " woord"
+                    yield f"data: {json.dumps({'choices': [{'delta': {'content': word}}]})}\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(gen(), media_type="text/event-stream")
+
+    return app
+
+
+def part_fake_llm(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {"stand_in": f"OpenAI-compatible stand-in, {args.fake_slots} slots, "
+                                       f"{args.fake_tps:g} tokens/s, {args.fake_tokens} tokens per answer",
+                           "users": args.llm_users}
+    port = free_port()
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-fake-llm", str(port)] + [
+        f"--fake-{k}={getattr(args, 'fake_' + k)}" for k in ("slots", "tps", "tokens")]
+    lctx = server(cmd, dict(os.environ), f"http://127.0.0.1:{port}/v1/models", 120)
+    with lctx:
+        for name, workers, slots in (("2_workers_1_slot_each", 2, 1), ("1_process_single_queue", 1, 1)):
+            env = {"POLICY_RAG_LLM": "none", "POLICY_RAG_HOSTED_BASE_URL": f"http://127.0.0.1:{port}/v1",
+                   "POLICY_RAG_LLM_SLOTS": str(slots)}
+            ctx, base = serve(workers, env)
+            with ctx:
+                out[name] = asyncio.run(streamed_users(base, args.llm_users, "hosted", args.llm_timeout))
+    return out
+
+
 def main() -> int:
     default_llm = os.path.expanduser("~/.cache/policy-rag/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--part", choices=["api", "llm", "all"], default="all")
+    ap.add_argument("--part", choices=["api", "llm", "fake-llm", "all"], default="all")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
@@ -256,8 +306,18 @@ def main() -> int:
     ap.add_argument("--llm-timeout", type=float, default=900)
     ap.add_argument("--llm-configs", default="2,1,inproc",
                     help="which set-ups: N workers via the LLM server, 'inproc' one process generating itself")
+    ap.add_argument("--fake-slots", type=int, default=2)
+    ap.add_argument("--fake-tps", type=float, default=20)
+    ap.add_argument("--fake-tokens", type=int, default=100)
+    ap.add_argument("--serve-fake-llm", type=int, default=None, metavar="PORT", help=argparse.SUPPRESS)
     ap.add_argument("--out", default=None, help="JSON report (default eval/reports/load-<stamp>.json)")
     args = ap.parse_args()
+    if args.serve_fake_llm:
+        import uvicorn
+
+        uvicorn.run(fake_llm_app(args.fake_slots, args.fake_tps, args.fake_tokens), host="127.0.0.1",
+                    port=args.serve_fake_llm, log_level="warning")
+        return 0
     report: dict[str, Any] = {"cpu": cpu_model(), "cores": os.cpu_count(), "loadavg_start": loadavg(),
                               "started": datetime.now(UTC).isoformat(timespec="seconds")}
     print(f"CPU: {report['cpu']} ({report['cores']} cores); load average {report['loadavg_start']}", flush=True)
@@ -267,6 +327,9 @@ def main() -> int:
     if args.part in ("llm", "all"):
         report["llm"] = part_llm(args)
         print(json.dumps(report["llm"], indent=1), flush=True)
+    if args.part == "fake-llm":
+        report["fake_llm"] = part_fake_llm(args)
+        print(json.dumps(report["fake_llm"], indent=1), flush=True)
     report["loadavg_end"] = loadavg()
     out = Path(args.out or ROOT / "eval" / "reports" / f"load-{datetime.now(UTC):%Y%m%dT%H%M%S}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
