@@ -10,8 +10,11 @@ any number of worker processes can serve it. Gradio's queue is not: it keeps eac
 events in the process that took them, and a browser (and ``gradio_client``) joins the queue
 and reads its results on two different connections, which a pool of workers hands to two
 different processes. So with ``--workers N`` (N > 1) the UI runs in one front process that
-also forwards /v1 and /mcp to a pool of N uvicorn workers on an internal loopback port; the
-pool stops when the front process stops, however it stops.
+also forwards /v1 and /mcp to N uvicorn worker processes, each on its own loopback port: the
+front sends each request to the worker with the fewest requests in flight (the kernel's
+share-out of connections among workers on one port was uneven under load, so one worker's
+generation slot queued most answers). The workers stop when the front process stops, however
+it stops.
 
 Concurrency: search, cite, show and extractive answers run side by side in threads
 (``settings.api_concurrency`` at a time per process); generations wait for one of
@@ -452,13 +455,13 @@ def load_app_module() -> ModuleType:
 
 
 def create_app(assistant: Assistant | None = None, *, settings: Settings | None = None, host: str = "127.0.0.1",
-               port: int = 7860, ui: bool = True, api: bool = True, proxy_to: str | None = None,
+               port: int = 7860, ui: bool = True, api: bool = True, proxy_to: str | list[str] | None = None,
                marks_path: str | Path | None = None) -> FastAPI:
     """The ASGI app. ``ui``: the Gradio app at /; ``api``: /v1 and /mcp served here; ``proxy_to``:
-    /v1 and /mcp forwarded to that base URL (a worker pool) instead."""
+    /v1 and /mcp forwarded to that base URL, or those (the workers), instead."""
     assistant = assistant or Assistant(settings)
     mcp = build_mcp(assistant) if api and not proxy_to else None
-    proxy = _Proxy(proxy_to) if proxy_to else None
+    proxy = _Proxy([proxy_to] if isinstance(proxy_to, str) else proxy_to) if proxy_to else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -509,43 +512,61 @@ def create_app(assistant: Assistant | None = None, *, settings: Settings | None 
 
 
 class _Proxy:
-    """Forwards /v1 and /mcp requests to the worker pool (streamed both ways)."""
+    """Forwards /v1 and /mcp requests to the workers (streamed both ways), each request to the
+    worker with the fewest requests in flight."""
 
     HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization",
            "proxy-authenticate", "content-length"}
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, bases: list[str]) -> None:
         import httpx
 
-        self.base = base.rstrip("/")
+        self.bases = [b.rstrip("/") for b in bases]
         # idle connections are dropped here (2 s) well before the workers drop them (30 s), so a
         # request is never sent on a connection the worker is closing
-        self.client = httpx.AsyncClient(base_url=self.base, timeout=httpx.Timeout(600.0, connect=10.0),
-                                        limits=httpx.Limits(max_connections=256, max_keepalive_connections=64,
-                                                            keepalive_expiry=2.0))
+        self.clients = [httpx.AsyncClient(base_url=b, timeout=httpx.Timeout(600.0, connect=10.0),
+                                          limits=httpx.Limits(max_connections=256, max_keepalive_connections=64,
+                                                              keepalive_expiry=2.0)) for b in self.bases]
+        self.inflight = [0] * len(self.bases)
+        self.turn = 0
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        for c in self.clients:
+            await c.aclose()
+
+    def pick(self) -> int:
+        self.turn += 1
+        n = len(self.bases)
+        return min(range(n), key=lambda i: (self.inflight[i], (i - self.turn) % n))
 
     async def handle(self, request: Request) -> Any:
         import httpx
         from starlette.background import BackgroundTask
 
+        i = self.pick()
+        client = self.clients[i]
         headers = [(k, v) for k, v in request.headers.raw if k.decode("latin-1").lower() not in self.HOP]
-        req = self.client.build_request(request.method, request.url.path, params=request.url.query or None,
-                                        headers=headers, content=await request.body())
+        req = client.build_request(request.method, request.url.path, params=request.url.query or None,
+                                   headers=headers, content=await request.body())
+        self.inflight[i] += 1
         try:
             try:
-                resp = await self.client.send(req, stream=True)
+                resp = await client.send(req, stream=True)
             except (httpx.RemoteProtocolError, httpx.ReadError):  # a connection closed under us: once more
-                resp = await self.client.send(req, stream=True)  # (every /v1 and /mcp call only reads)
+                resp = await client.send(req, stream=True)  # (every /v1 and /mcp call only reads)
         except httpx.HTTPError as e:
-            log.warning("the API workers at %s did not answer: %s %s", self.base, type(e).__name__, e)
+            self.inflight[i] -= 1
+            log.warning("the API worker at %s did not answer: %s %s", self.bases[i], type(e).__name__, e)
             return JSONResponse({"error": "The API workers are not answering (starting or stopped); try again "
                                           "shortly.", "error_kind": "unavailable"}, status_code=503)
+
+        async def done() -> None:
+            self.inflight[i] -= 1
+            await resp.aclose()
+
         out = {k: v for k, v in resp.headers.items() if k.lower() not in self.HOP}
         return StreamingResponse(resp.aiter_raw(), status_code=resp.status_code, headers=out,
-                                 background=BackgroundTask(resp.aclose))
+                                 background=BackgroundTask(done))
 
 
 def api_from_env() -> FastAPI:
@@ -572,18 +593,20 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def start_pool(workers: int, host: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """N uvicorn workers serving /v1 and /mcp on a free loopback port; returns (process, base URL)."""
-    port = _free_port()
-    cmd = [sys.executable, "-m", "uvicorn", "policy_rag.server:api_from_env", "--factory",
-           "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-           "--timeout-graceful-shutdown", "5", "--timeout-keep-alive", "30", "--log-level", "warning",
-           "--no-access-log"]
+def start_pool(workers: int, host: str, env: dict[str, str] | None = None) -> list[tuple[subprocess.Popen, str]]:
+    """N uvicorn processes serving /v1 and /mcp, each on a free loopback port: [(process, base URL)]."""
     penv = {**os.environ, **(env or {}), ENV_HOST: host}
     src = str(Path(__file__).resolve().parents[1])  # the workers import this very package
     penv["PYTHONPATH"] = os.pathsep.join(x for x in (src, penv.get("PYTHONPATH", "")) if x)
-    proc = subprocess.Popen(cmd, env=penv, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-    return proc, f"http://127.0.0.1:{port}"
+    pool = []
+    for _ in range(workers):
+        port = _free_port()
+        cmd = [sys.executable, "-m", "uvicorn", "policy_rag.server:api_from_env", "--factory",
+               "--host", "127.0.0.1", "--port", str(port), "--timeout-graceful-shutdown", "5",
+               "--timeout-keep-alive", "30", "--log-level", "warning", "--no-access-log"]
+        proc = subprocess.Popen(cmd, env=penv, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        pool.append((proc, f"http://127.0.0.1:{port}"))
+    return pool
 
 
 def wait_ready(base: str, proc: subprocess.Popen | None = None, timeout: float = 600.0) -> None:
@@ -605,31 +628,35 @@ def serve(host: str = "127.0.0.1", port: int = 7860, workers: int = 1, settings:
           marks_path: str | Path | None = None) -> int:
     """``policy-rag serve``: the UI, /v1 and /mcp on ``host:port`` until interrupted.
 
-    ``workers`` > 1: /v1 and /mcp are served by a pool of that many uvicorn workers (each loads
-    the index and the embedding model), the UI by this process in front of it."""
+    ``workers`` > 1: /v1 and /mcp are served by that many uvicorn processes (each loads the index
+    and the embedding model), the UI by this process in front of them."""
     import uvicorn
 
     if workers < 1:
         raise PolicyRagError(f"--workers must be 1 or more, not {workers}.")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     assistant = Assistant(settings)
-    pool: subprocess.Popen | None = None
+    pool: list[tuple[subprocess.Popen, str]] = []
     try:
-        proxy_to = None
         if workers > 1:
-            pool, proxy_to = start_pool(workers, host)
+            pool = start_pool(workers, host)
         t0 = time.perf_counter()
         assistant.warm()  # a missing index is a clear error before anything listens
         log.info("index and embedding model ready in %.1f s", time.perf_counter() - t0)
-        if pool is not None and proxy_to is not None:
-            wait_ready(proxy_to, pool)
-            log.info("%d API workers ready behind %s", workers, proxy_to)
-        app = create_app(assistant, host=host, port=port, proxy_to=proxy_to, marks_path=marks_path)
+        for proc, base in pool:
+            wait_ready(base, proc)
+        if pool:
+            log.info("%d API workers ready: %s", workers, ", ".join(b for _, b in pool))
+        app = create_app(assistant, host=host, port=port, proxy_to=[b for _, b in pool] or None,
+                         marks_path=marks_path)
         log.info("serving on http://%s:%d (UI /, API %s, docs %s/docs, MCP %s)", host, port, API, API, MCP_PATH)
         uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
     finally:
-        if pool is not None:
-            _stop(pool)
+        for proc, _ in pool:
+            with contextlib.suppress(Exception):
+                proc.send_signal(signal.SIGINT)
+        for proc, _ in pool:
+            _stop(proc)
     return 0
 
 
