@@ -11,9 +11,9 @@ events in the process that took them, and a browser (and ``gradio_client``) join
 and reads its results on two different connections, which a pool of workers hands to two
 different processes. So with ``--workers N`` (N > 1) the UI runs in one front process that
 also forwards /v1 and /mcp to N uvicorn worker processes, each on its own loopback port: the
-front sends each request to the worker with the fewest requests in flight (the kernel's
-share-out of connections among workers on one port was uneven under load, so one worker's
-generation slot queued most answers). The workers stop when the front process stops, however
+front sends each request to the worker with the fewest requests in flight (on one shared port
+the kernel decides which worker takes a connection, and under load one worker's generation slot
+evidently queued most answers: eval/load.py, 144 s against 86 s for 8 answers). The workers stop when the front process stops, however
 it stops.
 
 Concurrency: search, cite, show and extractive answers run side by side in threads
