@@ -330,21 +330,34 @@ def default_eval_runner(assistant: Assistant, questions_path: Path = DEFAULT_QUE
 
 class MarksStore:
     """The evaluator's faithfulness marks, kept in a JSON file (written atomically) so they
-    survive a restart. A mark belongs to one question answered by one backend."""
+    survive a restart. A mark belongs to one question answered by one backend.
+
+    Several worker processes may share the file (``policy-rag serve --workers N``): a mark is
+    written under an exclusive lock on ``<file>.lock``, merged into what is on disk at that
+    moment, and every read picks up what the other workers wrote since."""
 
     def __init__(self, path: Path | str = DEFAULT_MARKS) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._seen: tuple[int, ...] | None = None  # (inode, mtime_ns, size) of the file last read
         self.marks: dict[str, dict[str, Any]] = self._load()
 
     @staticmethod
     def key(qid: str, backend: str) -> str:
         return f"{qid}@{backend}"
 
+    def _stamp(self) -> tuple[int, ...] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
     def _load(self) -> dict[str, dict[str, Any]]:
         if not self.path.is_file():
             return {}
         try:
+            self._seen = self._stamp()
             data = json.loads(self.path.read_text(encoding="utf-8"))
             marks = data.get("marks", {}) if isinstance(data, dict) else {}
             return {k: v for k, v in marks.items() if isinstance(v, dict)}
@@ -357,28 +370,41 @@ class MarksStore:
                 pass
             return {}
 
+    def _refresh(self) -> None:
+        """Re-read the file if another process changed it since."""
+        if self._stamp() != self._seen:
+            self.marks = self._load()
+
     def get(self, qid: str, backend: str) -> dict[str, Any] | None:
-        return self.marks.get(self.key(qid, backend))
+        with self._lock:
+            self._refresh()
+            return self.marks.get(self.key(qid, backend))
 
     def set(self, qid: str, backend: str, mark: str, comment: str = "", answer: str = "") -> None:
         if mark not in ui.MARKS:
             raise PolicyRagError(f"Unknown mark {mark!r}: choose one of {', '.join(ui.MARKS)}.")
+        import fcntl
+
         with self._lock:
-            self.marks[self.key(qid, backend)] = {
-                "id": qid, "backend": backend, "mark": mark, "comment": comment or "", "answer": answer,
-                "marked_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # a new file of our own in the marks folder (never a name planted there, nor a
-            # symlink followed out of it), then renamed over the marks file
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(json.dumps({"version": 1, "marks": self.marks}, ensure_ascii=False, indent=1))
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with open(self.path.with_name(self.path.name + ".lock"), "a+b") as lockf:
+                fcntl.flock(lockf, fcntl.LOCK_EX)  # released when the file closes
+                self.marks = self._load()  # what the other workers wrote
+                self.marks[self.key(qid, backend)] = {
+                    "id": qid, "backend": backend, "mark": mark, "comment": comment or "", "answer": answer,
+                    "marked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                }
+                # a new file of our own in the marks folder (never a name planted there, nor a
+                # symlink followed out of it), then renamed over the marks file
+                fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+                try:
+                    with os.fdopen(fd, "w", encoding="utf-8") as f:
+                        f.write(json.dumps({"version": 1, "marks": self.marks}, ensure_ascii=False, indent=1))
+                    os.replace(tmp, self.path)
+                except BaseException:
+                    Path(tmp).unlink(missing_ok=True)
+                    raise
+                self._seen = self._stamp()
 
 
 def merge_marks(rows: Sequence[dict[str, Any]], store: MarksStore) -> list[dict[str, Any]]:
@@ -494,7 +520,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
     websec.use_private_gradio_temp()  # Gradio's cache in a per-process folder, removed at exit
     evaluator = websec.evaluator_enabled() if evaluator is None else evaluator
     runner = eval_runner or default_eval_runner(assistant, Path(questions_path or DEFAULT_QUESTIONS))
-    store = MarksStore(marks_path or os.environ.get("POLICY_RAG_MARKS") or DEFAULT_MARKS)
+    store = MarksStore(marks_path or assistant.settings.marks_path)  # POLICY_RAG_MARKS
     export_dir = websec.temp_dir() / "exports"  # made on the first export, removed at exit
     default_backend = assistant.settings.llm if assistant.settings.llm in ("auto", "local", "hosted", "none") \
         else "auto"
@@ -703,10 +729,12 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
             chat, inputs=[question, chatbot, backend, ui_lang], outputs=chat_outputs, api_visibility="private",
             concurrency_id=GENERATE, show_progress="minimal")
         clear.click(lambda: ([], ""), None, [chatbot, panel], api_visibility="private", queue=False)
-        gr.api(answer, api_name="answer", concurrency_id=GENERATE)
-        gr.api(cite, api_name="cite", concurrency_limit=4)
+        # /answer and the lookups run side by side; a generation inside waits for a slot (Assistant.slots)
+        gr.api(answer, api_name="answer", concurrency_limit=assistant.settings.api_concurrency)
+        gr.api(cite, api_name="cite", concurrency_limit=assistant.settings.api_concurrency)
         gr.on([cite_btn.click, cite_q.submit], cite_view, inputs=[cite_q], outputs=[cite_out],
-              api_name="cite_html", api_visibility="undocumented", concurrency_limit=4)
+              api_name="cite_html", api_visibility="undocumented",
+              concurrency_limit=assistant.settings.api_concurrency)
         if evaluator:
             ev_run.click(run_eval, [ev_lang, ev_limit, ev_backend], [rows_state, ev_table, ev_summary, ev_pick],
                          api_name="run_eval", api_visibility="private", concurrency_id=GENERATE)
@@ -716,7 +744,9 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
             ev_csv.click(lambda rows: export(rows, "csv"), [rows_state], [ev_file], api_visibility="private")
             ev_json.click(lambda rows: export(rows, "json"), [rows_state], [ev_file], api_visibility="private")
 
-    demo.queue(default_concurrency_limit=1, max_size=64)
+    # the chat (GENERATE) runs as many at once as the LLM has slots; the others wait in the queue
+    # and see their place in it
+    demo.queue(default_concurrency_limit=assistant.settings.llm_slots, max_size=64)
     # exposed for tests and for embedding: the pure handlers
     demo.handlers = {"chat": chat, "answer": answer, "cite": cite, "cite_view": cite_view,
                      "run_eval": run_eval, "save_mark": save_mark, "export": export, "pick": pick}

@@ -2,21 +2,29 @@
 
 ``Assistant`` holds the settings and loads the heavy parts late and once: the index on
 first search, the embedding model on first query, the LLM on first generated answer.
+
+One Assistant serves many threads at once (the app, the HTTP API, the MCP server): the
+heavy parts load under a lock, once, together with the index's lazy look-up tables, so
+search, cite, show and extractive answers run concurrently; generations are limited to
+``settings.llm_slots`` at a time (:class:`Slots`). The JSON shapes the CLI prints with
+``--json`` are built here, so the HTTP API and the MCP server return the same.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import index as index_mod
 from . import legal
-from .answer import Answerer
+from .answer import Answerer, InvalidQuestion
 from .embed import Embedder, get_embedder
 from .errors import PolicyRagError
-from .generate import Generator, get_generator, resolve_backend
-from .inputs import CleanQuestion, clean_question
+from .generate import Generator, Message, get_generator, resolve_backend
+from .inputs import CleanQuestion, clean_question, echo
 from .lang import detect_language
 from .prompts import INPUT_NOTES
 from .retrieve import Retriever, SearchResult
@@ -52,6 +60,57 @@ class NoSuchProvision(PolicyRagError):
         super().__init__(message)
 
 
+class Slots:
+    """At most ``n`` generations at once (a counting semaphore that knows who waits).
+
+    ``position()`` is how many are generating or waiting: what a new request would queue behind."""
+
+    def __init__(self, n: int = 1) -> None:
+        self.n = max(1, int(n))
+        self._cond = threading.Condition()
+        self.running = 0
+        self.waiting = 0
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._cond:
+            self.waiting += 1
+            try:
+                while self.running >= self.n:
+                    self._cond.wait()
+            finally:
+                self.waiting -= 1
+            self.running += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.running -= 1
+                self._cond.notify()
+
+    def position(self) -> int:
+        with self._cond:
+            return self.running + self.waiting
+
+
+class SlotLimited:
+    """A generator that waits for a free slot before each use (the same interface)."""
+
+    def __init__(self, inner: Generator, slots: Slots) -> None:
+        self.inner = inner
+        self.slots = slots
+        self.name = inner.name
+
+    def stream(self, messages: list[Message], *, max_tokens: int, temperature: float,
+               stop: list[str] | None = None) -> Iterator[str]:
+        with self.slots.hold():
+            yield from self.inner.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop)
+
+    def yes_odds(self, messages: list[Message]) -> float | None:
+        with self.slots.hold():
+            return self.inner.yes_odds(messages)
+
+
 class Assistant:
     def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None,
                  index: index_mod.Index | None = None) -> None:
@@ -60,33 +119,50 @@ class Assistant:
         self._index = index
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
-        self._lock = threading.Lock()
+        # one lock for every lazy part: a thread never sees a half-built one, nothing loads twice
+        self._lock = threading.RLock()
+        self.slots = Slots(self.settings.llm_slots)
 
     # -- heavy parts, late -------------------------------------------------------------------
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = get_embedder(self.settings)
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = get_embedder(self.settings)
         return self._embedder
 
     @property
     def index(self) -> index_mod.Index:
-        with self._lock:
-            if self._index is None:
-                self._index = index_mod.load(self.settings.index_dir, expect={"model_id": self.embedder.model_id})
-            return self._index
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = index_mod.load(self.settings.index_dir,
+                                                 expect={"model_id": self.embedder.model_id})
+        return self._index
 
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            self._retriever = Retriever(self.index, self.embedder, self.settings)
+            with self._lock:
+                if self._retriever is None:
+                    r = Retriever(self.index, self.embedder, self.settings)
+                    _build_tables(r)
+                    self._retriever = r
         return self._retriever
 
     @property
     def answerer(self) -> Answerer:
         if self._answerer is None:
-            self._answerer = Answerer(self.retriever, self.settings)
+            with self._lock:
+                if self._answerer is None:
+                    self._answerer = Answerer(self.retriever, self.settings)
         return self._answerer
+
+    def warm(self) -> None:
+        """Load the index, its look-up tables and the embedding model now (before the first user)."""
+        self.answerer  # noqa: B018
+        self.embedder.embed_queries(["opwarmen"])
 
     def backend(self, requested: str | None = None) -> str:
         return resolve_backend(self.settings, requested or self.settings.llm)
@@ -103,6 +179,10 @@ class Assistant:
     def search(self, question: str, k: int | None = None) -> SearchResult:
         return self.retriever.search(self.question(question).text, k=k)
 
+    def limited(self, gen: Generator | None) -> Generator | None:
+        """``gen`` behind this assistant's generation slots (None stays None: nothing to limit)."""
+        return None if gen is None else SlotLimited(gen, self.slots)
+
     def ask(self, question: str, backend: str | None = None) -> Answer:
         final = None
         for item in self.stream(question, backend):
@@ -113,7 +193,7 @@ class Assistant:
     def stream(self, question: str, backend: str | None = None) -> Iterator[str | Answer]:
         q = self.question(question)
         b = self.backend(backend)
-        for item in self.answerer.stream(q.text, self.generator(b), b):
+        for item in self.answerer.stream(q.text, self.limited(self.generator(b)), b):
             if isinstance(item, Answer) and q.removed:
                 item.notes.insert(0, INPUT_NOTES["removed"][item.language].format(n=q.removed))
             yield item
@@ -176,4 +256,45 @@ def _group(ps: list[Passage]) -> dict[str, list[Passage]]:
     out: dict[str, list[Passage]] = {}
     for p in ps:
         out.setdefault(p.doc, []).append(p)
+    return out
+
+
+def _build_tables(r: Retriever) -> None:
+    """Build the index's and the retriever's lazy look-up tables (FAISS, BM25, compounds,
+    translations, names, defined terms) once, under the assistant's lock: built lazily by two
+    threads at once, a reader could see a half-filled table."""
+    idx = r.index
+    if not idx.passages:
+        return
+    idx.faiss_index  # noqa: B018
+    idx.bm25  # noqa: B018
+    idx.compounds  # noqa: B018
+    idx.translator  # noqa: B018
+    idx.only_in  # noqa: B018
+    r.unknown_terms("Opwarmen")
+    r.defined_terms()
+
+
+# -- the JSON of each job: `policy-rag <job> --json`, the HTTP API and the MCP tools --------------
+
+
+def search_dict(question: str, res: SearchResult) -> dict[str, Any]:
+    return {"question": question, "language": res.lang, "provision": res.provision,
+            "hits": [h.to_dict() for h in res.hits],
+            "timings": {k: round(v, 4) for k, v in res.timings.items()}}
+
+
+def show_dict(p: Passage, around: list[Passage], twin: list[Passage]) -> dict[str, Any]:
+    return {"passage": p.to_dict(), "context": [q.to_dict() for q in around],
+            "other_language": [t.to_dict() for t in twin]}
+
+
+def error_dict(question: object, exc: PolicyRagError) -> dict[str, Any]:
+    """A question that got no answer: the message (in the question's language for bad input),
+    and what kind of problem it is ("empty", "too_long", "binary", ... or "failed")."""
+    out: dict[str, Any] = {"question": echo(question) if isinstance(question, str) else "", "error": str(exc),
+                           "error_kind": exc.kind if isinstance(exc, InvalidQuestion) else "failed",
+                           "refused": True}
+    if isinstance(exc, InvalidQuestion):
+        out["language"] = exc.lang
     return out

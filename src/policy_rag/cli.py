@@ -1,4 +1,4 @@
-"""policy-rag fetch | ingest | search | show | ask | cite | serve | eval | models
+"""policy-rag fetch | ingest | search | show | ask | cite | serve | mcp | eval | models
 
 The entry point decides what a person sees: progress bars on long work, a clear
 message and exit code 1 (no stack trace) on errors the user can act on.
@@ -187,16 +187,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from .assistant import Assistant
+    from .assistant import Assistant, search_dict
 
     a = Assistant(settings)
 
     def run(line: Line) -> None:
         res = a.search(line.text, k=args.k)
         if args.json:
-            rec = {"question": res.question, "language": res.lang, "provision": res.provision,
-                   "hits": [h.to_dict() for h in res.hits],
-                   "timings": {k: round(v, 4) for k, v in res.timings.items()}}
+            rec = search_dict(res.question, res)
             if line.number:
                 rec["line"] = line.number
             if line.note:
@@ -213,7 +211,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    from .assistant import Assistant
+    from .assistant import Assistant, show_dict
 
     a = Assistant(settings)
     p, around, twin = a.show(args.id, context=args.context)
@@ -224,8 +222,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
               f"No passage with id {shown!r}. Find ids with `policy-rag search`.", file=sys.stderr)
         return 1
     if args.json:
-        _print_json({"passage": p.to_dict(), "context": [q.to_dict() for q in around],
-                     "other_language": [t.to_dict() for t in twin]})
+        _print_json(show_dict(p, around, twin))
         return 0
     for q in around:
         mark = ">>" if q.id == p.id else "  "
@@ -310,17 +307,15 @@ def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    import importlib.util
-    from pathlib import Path
+    from .server import serve
 
-    app_path = Path(__file__).resolve().parents[2] / "app.py"
-    spec = importlib.util.spec_from_file_location("policy_rag_app", app_path)
-    if spec is None or spec.loader is None:
-        raise PolicyRagError(f"The app {app_path} was not found.")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.main(host=args.host, port=args.port, settings=settings)
-    return 0
+    return serve(host=args.host, port=args.port, workers=args.workers, settings=settings)
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    from .server import serve_mcp_stdio
+
+    return serve_mcp_stdio(settings)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -380,10 +375,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_cite)
 
-    p = sub.add_parser("serve", help="the Gradio app")
+    p = sub.add_parser("serve", help="the Gradio app, the HTTP API (/v1) and the MCP server (/mcp)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes on the one port (each loads the index and the embedding model)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="the MCP server over stdio (tools: search, ask, cite, show)")
+    p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", help="score retrieval and answers on the evaluation set")
     p.add_argument("--limit", type=int, default=None)

@@ -121,6 +121,17 @@ class Settings:
     hosted_key_env: str = "POLICY_RAG_HOSTED_API_KEY"  # name of the env var holding the key
     hosted_timeout: float = 120.0
 
+    # --- serving (policy-rag serve, the HTTP API, the MCP server)
+    # generations at once in one process: 1 for the in-process llama.cpp model (it serialises
+    # anyway); for a hosted server, its number of parallel slots (llama.cpp's --parallel, vLLM's
+    # batch). Waiting chat users see their place in the Gradio queue.
+    llm_slots: int = field(default_factory=lambda: max(1, int(_env("LLM_SLOTS", "1"))))
+    # requests that do not generate (search, cite, show, extractive answers) served at once per
+    # process (threads; they are cheap and thread-safe)
+    api_concurrency: int = field(default_factory=lambda: max(1, int(_env("API_CONCURRENCY", "16"))))
+    # the evaluator's marks: one JSON file, shared by every worker (written under a file lock)
+    marks_path: Path = field(default_factory=lambda: Path(_env("MARKS", str(REPO_ROOT / "eval" / "marks.json"))))
+
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
