@@ -513,8 +513,10 @@ class _Proxy:
     """Forwards /v1 and /mcp requests to the workers (streamed both ways), each request to the
     worker with the fewest requests in flight."""
 
+    # and the front's own Host and Origin: the front has checked them (websec); a worker checks
+    # the request as one to its own loopback address
     HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization",
-           "proxy-authenticate", "content-length"}
+           "proxy-authenticate", "content-length", "host", "origin", "referer"}
 
     def __init__(self, bases: list[str]) -> None:
         import httpx
