@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .compute import Variant, choose_dtype, cpu_info
 from .errors import ModelUnavailableError
 from .settings import Settings
 from .types import Passage
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
-    model_id: str  # what the vectors depend on: model + dtype + prompts
+    model_id: str  # what the vectors depend on: model + variant (compute.Variant.tag) + prompts
 
     @property
     def dim(self) -> int: ...
@@ -58,13 +59,20 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, settings: Settings) -> None:
         self.model_path = settings.embed_model
-        self.dtype = settings.embed_dtype
+        # "auto": bfloat16 only where the CPU multiplies it natively, else float32 (compute.py)
+        self.cpu = cpu_info()
+        self.dtype, self.dtype_reason = choose_dtype(settings.embed_dtype, self.cpu)
+        self.variant = Variant(backend="torch", dtype=self.dtype)
         self.batch = settings.embed_batch
         self.query_prompt = settings.query_prompt
         name = Path(self.model_path).name if Path(self.model_path).exists() else self.model_path
-        self.model_id = f"{name}|{self.dtype}|q={self.query_prompt}|d=title: <label> | text: "
+        self.model_id = f"{name}|{self.variant.tag}|q={self.query_prompt}|d=title: <label> | text: "
         self._model: Any = None
         self._lock = threading.Lock()
+
+    def describe(self) -> dict:
+        """The variant and why it was chosen, for the index manifest."""
+        return {**self.variant.to_dict(), "chosen": self.dtype_reason, "cpu": self.cpu.to_dict()}
 
     def _load(self):
         with self._lock:
@@ -83,7 +91,8 @@ class SentenceTransformerEmbedder:
             hf_logging.disable_progress_bar()  # the entry points show their own progress
 
             dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}[self.dtype]
-            log.info("loading embedding model %s (%s)", self.model_path, self.dtype)
+            log.info("loading embedding model %s: torch %s (%s; CPU %s)", self.model_path, self.dtype,
+                     self.dtype_reason, self.cpu.describe())
             try:
                 self._model = HuggingFaceEmbedding(
                     model_name=self.model_path,
@@ -139,6 +148,9 @@ class FakeEmbedder:
         self.model_id = f"fake-{dim}"
         self.calls = 0  # how many texts were embedded as documents
 
+    def describe(self) -> dict:
+        return {"backend": "fake", "dtype": "float32", "quantization": None, "chosen": "tests"}
+
     @property
     def dim(self) -> int:
         return self._dim
@@ -168,7 +180,7 @@ _EMBEDDERS: dict[tuple, SentenceTransformerEmbedder] = {}
 
 
 def get_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    """One embedder per model and dtype per process (the model is loaded once, lazily)."""
+    """One embedder per model and dtype setting per process (the model is loaded once, lazily)."""
     key = (settings.embed_model, settings.embed_dtype)
     if key not in _EMBEDDERS:
         _EMBEDDERS[key] = SentenceTransformerEmbedder(settings)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from . import index as index_mod
 from .chunk import chunk_document
+from .compute import compatible
 from .embed import Embedder, VectorCache, embed_passages
 from .errors import MissingIndexError, PolicyRagError
 from .parse import parse_source
@@ -96,7 +97,8 @@ def ingest(settings: Settings, embedder: Embedder, *, progress: ProgressFactory 
         try:
             old = index_mod.load(settings.index_dir)
             # to_dict includes each passage's content hash, so this also compares what was embedded
-            if (old.manifest.get("model_id") == embedder.model_id
+            # a compatible variant (compute.COMPATIBLE) may search the index as it is
+            if (compatible(old.manifest.get("model_id") or "", embedder.model_id)
                     and [p.to_dict() for p in old.passages] == [p.to_dict() for p in passages]):
                 report.unchanged = True
                 report.index_path = str(old.path)
@@ -108,7 +110,12 @@ def ingest(settings: Settings, embedder: Embedder, *, progress: ProgressFactory 
     t = time.perf_counter()
     cache = VectorCache(settings.cache / "embeddings.sqlite", embedder.model_id)
     try:
-        vectors, report.embedded = embed_passages(embedder, passages, cache, progress("embed", len(passages)))
+        # --rebuild: every passage is embedded again (no vector read from the cache); the new
+        # vectors then replace the cached ones
+        vectors, report.embedded = embed_passages(embedder, passages, None if rebuild else cache,
+                                                  progress("embed", len(passages)))
+        if rebuild:
+            cache.put_many([(p.content_hash, v) for p, v in zip(passages, vectors)])
     finally:
         cache.close()
     report.timings["embed"] = time.perf_counter() - t
@@ -120,6 +127,7 @@ def ingest(settings: Settings, embedder: Embedder, *, progress: ProgressFactory 
         counts={"passages": len(passages), "by_lang": report.by_lang(),
                 "by_source": {d["source"]: d["passages"] for d in report.documents}},
         timings={k: round(v, 2) for k, v in report.timings.items()},
+        embedding=describe() if (describe := getattr(embedder, "describe", None)) else None,
     )
     idx = index_mod.Index(passages=passages, vectors=vectors, manifest=manifest)
     report.index_path = str(index_mod.save(idx, settings.index_dir))
