@@ -176,14 +176,26 @@ class FakeEmbedder:
         return _normalise(np.stack([self._vec(t) for t in texts]))
 
 
-_EMBEDDERS: dict[tuple, SentenceTransformerEmbedder] = {}
+_EMBEDDERS: dict[tuple, Embedder] = {}
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")
 
 
-def get_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    """One embedder per model and dtype setting per process (the model is loaded once, lazily)."""
-    key = (settings.embed_model, settings.embed_dtype)
+def get_embedder(settings: Settings) -> Embedder:
+    """One embedder per model, backend and dtype setting per process (the model loads once, lazily)."""
+    key = (settings.embed_model, settings.embed_backend, settings.embed_dtype)
     if key not in _EMBEDDERS:
-        _EMBEDDERS[key] = SentenceTransformerEmbedder(settings)
+        if settings.embed_backend == "torch":
+            _EMBEDDERS[key] = SentenceTransformerEmbedder(settings)
+        elif settings.embed_backend in BACKENDS:
+            from .onnx_backend import OnnxEmbedder
+
+            backend, _, quant = settings.embed_backend.partition("-")
+            _EMBEDDERS[key] = OnnxEmbedder(settings.embed_model, settings.cache, backend=backend,
+                                           quantization=quant, query_prompt=settings.query_prompt,
+                                           batch=settings.embed_batch)
+        else:
+            raise ModelUnavailableError(
+                f"POLICY_RAG_EMBED_BACKEND={settings.embed_backend!r} is not one of {', '.join(BACKENDS)}.")
     return _EMBEDDERS[key]
 
 
