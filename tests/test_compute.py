@@ -112,3 +112,27 @@ def test_other_model_is_refused_with_the_rebuild(tmp_path, small_index):
     _save_with_model_id(tmp_path, small_index, ID.format("bfloat16"))
     with pytest.raises(IndexMismatchError, match="policy-rag ingest --rebuild"):
         index_mod.load(tmp_path / "index", expect={"model_id": ID.format("bfloat16").replace("300m", "1b")})
+
+
+def test_unknown_backend_names_the_setting(settings):
+    from policy_rag.embed import get_embedder
+    from policy_rag.errors import ModelUnavailableError
+
+    with pytest.raises(ModelUnavailableError, match="POLICY_RAG_EMBED_BACKEND"):
+        get_embedder(settings.with_(embed_backend="tensorrt"))
+
+
+def test_onnx_backend_without_its_packages_says_what_to_install(settings, tmp_path, monkeypatch):
+    import sys
+
+    from policy_rag.errors import ModelUnavailableError
+    from policy_rag.onnx_backend import OnnxEmbedder
+
+    (tmp_path / "model").mkdir()
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    e = OnnxEmbedder(str(tmp_path / "model"), tmp_path / "cache", backend="onnx", quantization="int8",
+                     cpu=parse_cpuinfo(EPYC_AVX2))
+    assert split_model_id(e.model_id)[1] == "onnx-float32-int8-dynamic-avx2"
+    with pytest.raises(ModelUnavailableError, match=r"pip install -e '\.\[onnx\]'"):
+        e.embed_queries(["x"])
