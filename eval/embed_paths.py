@@ -39,8 +39,9 @@ def make(path: str, settings):  # noqa: ANN001, ANN201
     from policy_rag.onnx_backend import OnnxEmbedder
 
     backend, _, quant = path.partition("-")
+    threads = int(os.environ["OMP_NUM_THREADS"]) if os.environ.get("OMP_NUM_THREADS") else None
     return OnnxEmbedder(settings.embed_model, settings.cache, backend=backend, quantization=quant,
-                        query_prompt=settings.query_prompt, batch=settings.embed_batch)
+                        query_prompt=settings.query_prompt, batch=settings.embed_batch, threads=threads)
 
 
 def main() -> int:
@@ -58,6 +59,8 @@ def main() -> int:
     ap.add_argument("--speed", type=int, default=64, help="passages timed per run")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--ref", default=None, help="npz of torch float32's vectors: written when float32 is among "
+                    "the paths, read otherwise (to measure the paths in separate runs)")
     args = ap.parse_args()
 
     s = get_settings()
@@ -71,11 +74,15 @@ def main() -> int:
     on = f"[{os.cpu_count()} cores, {cpu.describe()}" + (
         f", ATEN_CPU_CAPABILITY={os.environ['ATEN_CPU_CAPABILITY']}]" if os.environ.get("ATEN_CPU_CAPABILITY") else "]")
     print(f"CPU: {on}", flush=True)
-    report: dict = {"machine": {"cpus": os.cpu_count(), **cpu.to_dict(),
+    report: dict = {"machine": {"cpus": os.cpu_count(), **cpu.to_dict(), "threads": os.environ.get("OMP_NUM_THREADS"),
+                                "load_average": os.getloadavg(),
                                 "aten_cpu_capability": os.environ.get("ATEN_CPU_CAPABILITY", "")},
                     "speed_passages": len(speed_texts), "runs": args.runs,
                     "quality": {"passages": len(qual_texts), "questions": len(queries)}, "paths": {}}
     ref: dict[str, np.ndarray] = {}
+    if args.ref and Path(args.ref).exists() and "torch-float32" not in args.paths.split(","):
+        with np.load(args.ref) as z:
+            ref = {"p": z["p"][: len(qual_texts)], "q": z["q"][: len(queries)]}
     for path in args.paths.split(","):
         e = make(path, s)
         t = time.perf_counter()
@@ -95,6 +102,8 @@ def main() -> int:
             qv = e.embed_queries(queries) if queries else np.zeros((0, 1))
             if path == "torch-float32":
                 ref = {"p": pv, "q": qv}
+                if args.ref:
+                    np.savez(args.ref, p=pv, q=qv)
             if ref:
                 cp = (pv * ref["p"]).sum(1) if len(pv) else np.ones(1)
                 cq = (qv * ref["q"]).sum(1) if len(qv) else np.ones(1)

@@ -136,3 +136,18 @@ def test_onnx_backend_without_its_packages_says_what_to_install(settings, tmp_pa
     assert split_model_id(e.model_id)[1] == "onnx-float32-int8-dynamic-avx2"
     with pytest.raises(ModelUnavailableError, match=r"pip install -e '\.\[onnx\]'"):
         e.embed_queries(["x"])
+
+
+def test_onnx_export_is_cached_by_model_checksum(tmp_path):
+    import json
+
+    from policy_rag.onnx_backend import export_dir
+
+    model = tmp_path / "models" / "embeddinggemma-300m"
+    model.mkdir(parents=True)
+    stamp = model.with_name(model.name + ".sha256")
+    stamp.write_text(json.dumps({"sha256": "a" * 64}))
+    first = export_dir(tmp_path / "cache", model)
+    assert first == export_dir(tmp_path / "cache", model) and first.parent == tmp_path / "cache" / "onnx"
+    stamp.write_text(json.dumps({"sha256": "b" * 64}))  # other weights: another export
+    assert export_dir(tmp_path / "cache", model) != first

@@ -177,7 +177,7 @@ class FakeEmbedder:
 
 
 _EMBEDDERS: dict[tuple, Embedder] = {}
-BACKENDS = ("torch", "onnx", "onnx-int8", "openvino")
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-bf16")
 
 
 def get_embedder(settings: Settings) -> Embedder:

@@ -90,13 +90,15 @@ def export_onnx(model_path: Path, out_dir: Path) -> Path:
     enc = st.tokenize(["title: x | text: a short example passage", "another, somewhat longer example text"])
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     tmp.mkdir(parents=True, exist_ok=True)
+    # torch.export (dynamo): transformers' attention masks are built with vmap, which the older
+    # TorchScript tracer cannot follow
+    batch, seq = torch.export.Dim("batch", min=1, max=4096), torch.export.Dim("seq", min=2, max=MAX_LENGTH)
     with torch.no_grad():
         torch.onnx.export(
-            Pipeline(), (enc["input_ids"], enc["attention_mask"]), str(tmp / "model.onnx"),
+            Pipeline().eval(), (enc["input_ids"], enc["attention_mask"]), str(tmp / "model.onnx"),
             input_names=["input_ids", "attention_mask"], output_names=["sentence_embedding"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                          "sentence_embedding": {0: "batch"}},
-            opset_version=OPSET, dynamo=False)
+            dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
+            opset_version=OPSET, dynamo=True, external_data=True)
     (tmp / "versions.json").write_text(json.dumps(_versions(), indent=1), encoding="utf-8")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     if out_dir.exists():  # another process was faster
@@ -116,10 +118,14 @@ def quantize_int8(src: Path) -> Path:
         return target
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    tmp = src.with_name("model_int8.tmp.onnx")
-    quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+    # written in a folder of its own and moved in: the weights file keeps the name the graph refers to
+    tmp = src.parent / "int8.tmp"
+    tmp.mkdir(exist_ok=True)
+    quantize_dynamic(str(src), str(tmp / target.name), weight_type=QuantType.QInt8, per_channel=True,
                      op_types_to_quantize=["MatMul", "Gemm"], use_external_data_format=True)
-    tmp.rename(target)
+    for f in sorted(tmp.iterdir(), key=lambda f: f.name == target.name):  # the graph last
+        f.rename(src.parent / f.name)
+    tmp.rmdir()
     return target
 
 
@@ -134,8 +140,10 @@ class OnnxEmbedder:
         self.cache = cache
         self.backend = backend
         self.cpu = cpu or cpu_info()
-        quant = f"int8-dynamic-{_isa(self.cpu)}" if quantization == "int8" else quantization
-        self.variant = Variant(backend=backend, dtype="float32", quantization=quant)
+        # openvino-bf16: OpenVINO's own bfloat16 inference (native on AMX / avx512_bf16 CPUs)
+        dtype = "bfloat16" if quantization == "bf16" else "float32"
+        quant = f"int8-dynamic-{_isa(self.cpu)}" if quantization == "int8" else ""
+        self.variant = Variant(backend=backend, dtype=dtype, quantization=quant)
         self.query_prompt = query_prompt
         self.batch = batch
         self.threads = threads
@@ -173,8 +181,12 @@ class OnnxEmbedder:
                 import openvino as ov
 
                 core = ov.Core()
-                # f32: OpenVINO would otherwise run bfloat16 on AMX/avx512_bf16 CPUs by itself
-                compiled = core.compile_model(str(path), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+                # f32 unless asked: OpenVINO would otherwise run bfloat16 on AMX/avx512_bf16 CPUs by itself
+                hint = "bf16" if self.variant.dtype == "bfloat16" else "f32"
+                config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": hint}
+                if self.threads:
+                    config["INFERENCE_NUM_THREADS"] = self.threads
+                compiled = core.compile_model(str(path), "CPU", config)
                 self._run = lambda feed: compiled(feed)[0]
             else:
                 import onnxruntime as ort
