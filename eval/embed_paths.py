@@ -105,8 +105,12 @@ def main() -> int:
                 if args.ref:
                     np.savez(args.ref, p=pv, q=qv)
             if ref:
-                cp = (pv * ref["p"]).sum(1) if len(pv) else np.ones(1)
-                cq = (qv * ref["q"]).sum(1) if len(qv) else np.ones(1)
+                def cos(a, b):  # noqa: ANN001, ANN202 - rows of a and b, normalised here in float64
+                    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+                    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+                cp = cos(pv, ref["p"]) if len(pv) else np.ones(1)
+                cq = cos(qv, ref["q"]) if len(qv) else np.ones(1)
                 row["cosine_to_float32"] = {"passages_min": float(cp.min()), "passages_mean": float(cp.mean()),
                                             "questions_min": float(cq.min()), "questions_mean": float(cq.mean())}
                 line += (f"; cosine to float32: passages min {cp.min():.4f} mean {cp.mean():.4f}, "

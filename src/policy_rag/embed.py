@@ -126,7 +126,9 @@ class SentenceTransformerEmbedder:
             idx = order[start : start + self.batch]
             vecs = m._model.encode([texts[i] for i in idx], batch_size=self.batch, convert_to_numpy=True,
                                    normalize_embeddings=True, show_progress_bar=False)
-            out.append((idx, vecs))
+            # normalised again in float32: in bfloat16 the model's own normalisation leaves norms
+            # up to ~0.5% off 1, and the index's inner products are to be cosines
+            out.append((idx, _normalise(vecs)))
             if progress:
                 progress(len(idx))
         result = np.zeros((len(texts), self.dim if out else 0), dtype=np.float32)
