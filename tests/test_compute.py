@@ -83,6 +83,7 @@ def test_variant_tags():
 
 def test_compatible_variants():
     assert compatible(ID.format("float32"), ID.format("bfloat16"))
+    assert compatible(ID.format("onnx-float32"), ID.format("bfloat16"))
     assert not compatible(ID.format("bfloat16"), ID.format("onnx-float32-int8-dynamic-avx2"))
     assert not compatible(ID.format("float32"), ID.format("float32").replace("embeddinggemma", "other"))
     assert not compatible(ID.format("float32"), ID.format("float32").replace("search result", "qa"))
