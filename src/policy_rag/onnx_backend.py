@@ -161,8 +161,6 @@ class OnnxEmbedder:
                 return
             if not self.model_path.exists():
                 raise ModelUnavailableError(f"Embedding model not found at {self.model_path}. Run `make setup`.")
-            from transformers import AutoTokenizer
-
             try:
                 import onnx  # noqa: F401
                 if self.backend == "openvino":
@@ -173,6 +171,8 @@ class OnnxEmbedder:
                 raise ModelUnavailableError(
                     f"The embedding backend {self.backend} needs a package that is not installed ({e.name}): "
                     "`pip install -e '.[onnx]'`, or set POLICY_RAG_EMBED_BACKEND=torch.") from e
+            from transformers import AutoTokenizer
+
             path = export_onnx(self.model_path, export_dir(self.cache, self.model_path))
             if self.variant.quantization:
                 path = quantize_int8(path)
