@@ -61,7 +61,7 @@ def test_rebuild_embeds_every_passage_again_into_a_new_build(settings, fake_embe
     assert fake_embedder.calls == calls + first.passages
     assert third.index_path != first.index_path
     assert (settings.index_dir / "current").resolve() == Path(third.index_path)
-    assert not Path(first.index_path).exists()  # the old build is pruned after the switch
+    assert Path(first.index_path).exists()  # the previous build is kept (POLICY_RAG_KEEP_BUILDS, 2)
     idx = index_mod.load(settings.index_dir)
     assert idx.manifest["embedding"]["backend"] == "fake" and len(idx.passages) == first.passages
     # the re-embedded vectors are in the cache again: a build from no index takes them from there
