@@ -2,6 +2,7 @@
 the rest is indexed; nothing changed means nothing embedded and no new build."""
 
 import shutil
+from pathlib import Path
 
 from conftest import manifest_row, write_manifest
 from policy_rag import index as index_mod
@@ -45,6 +46,25 @@ def test_reingest_unchanged_embeds_nothing_and_keeps_the_build(settings, fake_em
     second = ingest(settings, fake_embedder)
     assert second.unchanged and second.embedded == 0 and fake_embedder.calls == calls
     assert second.index_path == first.index_path
-    # --rebuild writes a new build but takes every vector from the cache
+    assert first.embedded == first.passages > 0
+
+
+def test_rebuild_embeds_every_passage_again_into_a_new_build(settings, fake_embedder, repo_root):
+    page = (repo_root / PAGE).read_bytes()
+    write_manifest(settings, [manifest_row("good-page", "good.txt", page)])
+    shutil.copyfile(repo_root / PAGE, settings.corpus_dir / "good.txt")
+    first = ingest(settings, fake_embedder)
+    calls = fake_embedder.calls
+    # --rebuild ignores the vector cache (which holds every vector) and the unchanged index
     third = ingest(settings, fake_embedder, rebuild=True)
-    assert third.embedded == 0 and third.index_path != first.index_path and fake_embedder.calls == calls
+    assert not third.unchanged and third.embedded == third.passages == first.passages
+    assert fake_embedder.calls == calls + first.passages
+    assert third.index_path != first.index_path
+    assert (settings.index_dir / "current").resolve() == Path(third.index_path)
+    assert Path(first.index_path).exists()  # the previous build is kept (POLICY_RAG_KEEP_BUILDS, 2)
+    idx = index_mod.load(settings.index_dir)
+    assert idx.manifest["embedding"]["backend"] == "fake" and len(idx.passages) == first.passages
+    # the re-embedded vectors are in the cache again: a build from no index takes them from there
+    shutil.rmtree(settings.index_dir)
+    fourth = ingest(settings, fake_embedder)
+    assert fourth.embedded == 0 and fake_embedder.calls == calls + first.passages

@@ -316,6 +316,15 @@ def test_dangling_current_is_repointed_at_the_newest_complete_build(tmp_path, sm
 # --- the vector cache: corrupt or truncated is ignored, never poisons ---------------------
 
 
+def built_from_cache(settings, emb):  # noqa: ANN001, ANN201
+    """A new build that reads the vector cache: the index is removed first (``--rebuild`` would
+    embed everything again without reading the cache)."""
+    import shutil
+
+    shutil.rmtree(settings.index_dir, ignore_errors=True)
+    return ingest(settings, emb)
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
 def test_corrupt_vector_cache_is_set_aside_and_everything_reembedded(settings, damage):
     corpus(settings, {"good.txt": (PAGE, "page-text", "nl")})
@@ -324,12 +333,12 @@ def test_corrupt_vector_cache_is_set_aside_and_everything_reembedded(settings, d
     data = db.read_bytes()
     db.write_bytes({"garbage": os.urandom(len(data)), "truncated": data[: len(data) // 3], "empty": b""}[damage])
     emb = FakeEmbedder(32)
-    report = ingest(settings, emb, rebuild=True)
+    report = built_from_cache(settings, emb)
     assert report.passages == first.passages
     if damage != "empty":
         assert report.embedded == report.passages and emb.calls == report.passages
     # the cache works again afterwards
-    again = ingest(settings, emb, rebuild=True)
+    again = built_from_cache(settings, emb)
     assert again.embedded == 0
 
 
@@ -345,7 +354,7 @@ def test_a_locked_vector_cache_is_left_alone_not_set_aside(settings):
         real_connect = sqlite3.connect
         embed_mod.sqlite3.connect = lambda p, **k: real_connect(p, timeout=0.1)
         try:
-            report = ingest(settings, FakeEmbedder(32), rebuild=True)
+            report = built_from_cache(settings, FakeEmbedder(32))
         finally:
             embed_mod.sqlite3.connect = real_connect
     finally:
@@ -353,7 +362,7 @@ def test_a_locked_vector_cache_is_left_alone_not_set_aside(settings):
         holder.close()
     assert report.passages == first.passages and report.embedded == report.passages  # without the cache
     assert not list(settings.cache.glob("*.corrupt-*"))  # the shared cache was not moved away
-    assert ingest(settings, FakeEmbedder(32), rebuild=True).embedded == 0
+    assert built_from_cache(settings, FakeEmbedder(32)).embedded == 0
 
 
 def test_cached_vectors_of_the_wrong_size_or_not_finite_are_reembedded(settings):
@@ -369,7 +378,7 @@ def test_cached_vectors_of_the_wrong_size_or_not_finite_are_reembedded(settings)
     db.commit()
     db.close()
     emb = FakeEmbedder(32)
-    report = ingest(settings, emb, rebuild=True)
+    report = built_from_cache(settings, emb)
     assert report.embedded == 3 and emb.calls == 3
     idx = index_mod.load(settings.index_dir)
     assert np.isfinite(idx.vectors).all() and idx.vectors.shape[1] == 32

@@ -346,7 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("ingest", help="build or update the index")
-    p.add_argument("--rebuild", action="store_true", help="write a new index even if nothing changed")
+    p.add_argument("--rebuild", action="store_true",
+                   help="embed every passage again, ignoring the vector cache (after a model or embedding-variant "
+                        "change, or to measure), and write a new index even if nothing changed")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_ingest)

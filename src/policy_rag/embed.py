@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .compute import Variant, choose_dtype, cpu_info
 from .errors import ModelUnavailableError
 from .settings import Settings
 from .types import Passage
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
-    model_id: str  # what the vectors depend on: model + dtype + prompts
+    model_id: str  # what the vectors depend on: model + variant (compute.Variant.tag) + prompts
 
     @property
     def dim(self) -> int: ...
@@ -60,13 +61,20 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, settings: Settings) -> None:
         self.model_path = settings.embed_model
-        self.dtype = settings.embed_dtype
+        # "auto": bfloat16 only where the CPU multiplies it natively, else float32 (compute.py)
+        self.cpu = cpu_info()
+        self.dtype, self.dtype_reason = choose_dtype(settings.embed_dtype, self.cpu)
+        self.variant = Variant(backend="torch", dtype=self.dtype)
         self.batch = settings.embed_batch
         self.query_prompt = settings.query_prompt
         name = Path(self.model_path).name if Path(self.model_path).exists() else self.model_path
-        self.model_id = f"{name}|{self.dtype}|q={self.query_prompt}|d=title: <label> | text: "
+        self.model_id = f"{name}|{self.variant.tag}|q={self.query_prompt}|d=title: <label> | text: "
         self._model: Any = None
         self._lock = threading.Lock()
+
+    def describe(self) -> dict:
+        """The variant and why it was chosen, for the index manifest."""
+        return {**self.variant.to_dict(), "chosen": self.dtype_reason, "cpu": self.cpu.to_dict()}
 
     def _load(self):
         with self._lock:
@@ -85,7 +93,8 @@ class SentenceTransformerEmbedder:
             hf_logging.disable_progress_bar()  # the entry points show their own progress
 
             dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}[self.dtype]
-            log.info("loading embedding model %s (%s)", self.model_path, self.dtype)
+            log.info("loading embedding model %s: torch %s (%s; CPU %s)", self.model_path, self.dtype,
+                     self.dtype_reason, self.cpu.describe())
             try:
                 self._model = HuggingFaceEmbedding(
                     model_name=self.model_path,
@@ -119,7 +128,9 @@ class SentenceTransformerEmbedder:
             idx = order[start : start + self.batch]
             vecs = m._model.encode([texts[i] for i in idx], batch_size=self.batch, convert_to_numpy=True,
                                    normalize_embeddings=True, show_progress_bar=False)
-            out.append((idx, vecs))
+            # normalised again in float32: in bfloat16 the model's own normalisation leaves norms
+            # up to ~0.5% off 1, and the index's inner products are to be cosines
+            out.append((idx, _normalise(vecs)))
             if progress:
                 progress(len(idx))
         result = np.zeros((len(texts), self.dim if out else 0), dtype=np.float32)
@@ -140,6 +151,9 @@ class FakeEmbedder:
         self._dim = dim
         self.model_id = f"fake-{dim}"
         self.calls = 0  # how many texts were embedded as documents
+
+    def describe(self) -> dict:
+        return {"backend": "fake", "dtype": "float32", "quantization": None, "chosen": "tests"}
 
     @property
     def dim(self) -> int:
@@ -166,14 +180,26 @@ class FakeEmbedder:
         return _normalise(np.stack([self._vec(t) for t in texts]))
 
 
-_EMBEDDERS: dict[tuple, SentenceTransformerEmbedder] = {}
+_EMBEDDERS: dict[tuple, Embedder] = {}
+BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-bf16")
 
 
-def get_embedder(settings: Settings) -> SentenceTransformerEmbedder:
-    """One embedder per model and dtype per process (the model is loaded once, lazily)."""
-    key = (settings.embed_model, settings.embed_dtype)
+def get_embedder(settings: Settings) -> Embedder:
+    """One embedder per model, backend and dtype setting per process (the model loads once, lazily)."""
+    key = (settings.embed_model, settings.embed_backend, settings.embed_dtype)
     if key not in _EMBEDDERS:
-        _EMBEDDERS[key] = SentenceTransformerEmbedder(settings)
+        if settings.embed_backend == "torch":
+            _EMBEDDERS[key] = SentenceTransformerEmbedder(settings)
+        elif settings.embed_backend in BACKENDS:
+            from .onnx_backend import OnnxEmbedder
+
+            backend, _, quant = settings.embed_backend.partition("-")
+            _EMBEDDERS[key] = OnnxEmbedder(settings.embed_model, settings.cache, backend=backend,
+                                           quantization=quant, query_prompt=settings.query_prompt,
+                                           batch=settings.embed_batch)
+        else:
+            raise ModelUnavailableError(
+                f"POLICY_RAG_EMBED_BACKEND={settings.embed_backend!r} is not one of {', '.join(BACKENDS)}.")
     return _EMBEDDERS[key]
 
 

@@ -584,7 +584,9 @@ def load(index_dir: Path, *, expect: dict | None = None) -> Index:
             f"reads version {FORMAT_VERSION}. Rebuild it: `policy-rag ingest --rebuild`.")
     for key, want in (expect or {}).items():
         got = manifest.get(key)
-        if got != want:
+        if key == "model_id" and got != want:
+            _check_embedding(index_dir, manifest, want)
+        elif got != want:
             raise IndexMismatchError(
                 f"The index in {index_dir} was built with {key}={got!r}, but the settings ask for {want!r}. "
                 "Rebuild it with `policy-rag ingest` (or point POLICY_RAG_INDEX at a matching index).")
@@ -604,11 +606,33 @@ def load(index_dir: Path, *, expect: dict | None = None) -> Index:
     return idx
 
 
+def _check_embedding(index_dir: Path, manifest: dict, want: str) -> None:
+    """A query embedded as ``want`` may search vectors of the same model in a compatible variant
+    (compute.COMPATIBLE); anything else is refused with the settings to change and the rebuild."""
+    from .compute import compatible, split_model_id
+
+    got = manifest.get("model_id") or ""
+    if compatible(got, want):
+        return
+    (gname, gtag, gprompts), (wname, wtag, wprompts) = split_model_id(got), split_model_id(want)
+    if (gname, gprompts) == (wname, wprompts):
+        raise IndexMismatchError(
+            f"The index in {index_dir} was built with the embedding variant {gtag!r}, whose vectors cannot be "
+            f"compared with the {wtag!r} vectors the settings make. Set POLICY_RAG_EMBED_BACKEND / "
+            f"POLICY_RAG_EMBED_DTYPE to match the index, or rebuild it with this variant: "
+            "`policy-rag ingest --rebuild`.")
+    raise IndexMismatchError(
+        f"The index in {index_dir} was built with model_id={got!r}, but the settings ask for {want!r}. "
+        "Rebuild it with `policy-rag ingest --rebuild` (or point POLICY_RAG_INDEX at a matching index).")
+
+
 def build_manifest(*, model_id: str, dim: int, max_words: int, sources: Sequence[dict],
-                   counts: dict, timings: dict) -> dict:
+                   counts: dict, timings: dict, embedding: dict | None = None) -> dict:
+    """``embedding``: the variant that computed the vectors (backend, dtype, quantization, why, CPU)."""
     return {
         "format_version": FORMAT_VERSION,
         "model_id": model_id,
+        "embedding": embedding or {},
         "dim": dim,
         "chunking": {"max_words": max_words, "unit": "provision (paragraph/point/recital/definition/annex point)"},
         "sources": list(sources),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import index as index_mod
 from .chunk import chunk_document
+from .compute import compatible
 from .embed import Embedder, VectorCache, embed_passages
 from .errors import MissingIndexError, ParseError, PolicyRagError
 from .guard import find_injections
@@ -167,7 +168,8 @@ def _ingest(settings: Settings, embedder: Embedder, report: IngestReport, *, pro
         try:
             old = index_mod.load(settings.index_dir)
             # to_dict includes each passage's content hash, so this also compares what was embedded
-            if (old.manifest.get("model_id") == embedder.model_id
+            # a compatible variant (compute.COMPATIBLE) may search the index as it is
+            if (compatible(old.manifest.get("model_id") or "", embedder.model_id)
                     and [p.to_dict() for p in old.passages] == [p.to_dict() for p in passages]):
                 report.unchanged = True
                 report.index_path = str(old.path)
@@ -179,8 +181,12 @@ def _ingest(settings: Settings, embedder: Embedder, report: IngestReport, *, pro
     t = time.perf_counter()
     cache = VectorCache(settings.cache / "embeddings.sqlite", embedder.model_id)
     try:
-        vectors, report.embedded = embed_passages(embedder, passages, cache,
-                                                    _pausing(progress("embed", len(passages)), "embed"))
+        # --rebuild: every passage is embedded again (no vector read from the cache); the new
+        # vectors then replace the cached ones
+        vectors, report.embedded = embed_passages(embedder, passages, None if rebuild else cache,
+                                                  _pausing(progress("embed", len(passages)), "embed"))
+        if rebuild:
+            cache.put_many([(p.content_hash, v) for p, v in zip(passages, vectors, strict=True)])
     finally:
         cache.close()
     report.timings["embed"] = time.perf_counter() - t
@@ -192,6 +198,7 @@ def _ingest(settings: Settings, embedder: Embedder, report: IngestReport, *, pro
         counts={"passages": len(passages), "by_lang": report.by_lang(),
                 "by_source": {d["source"]: d["passages"] for d in report.documents}},
         timings={k: round(v, 2) for k, v in report.timings.items()},
+        embedding=describe() if (describe := getattr(embedder, "describe", None)) else None,
     )
     idx = index_mod.Index(passages=passages, vectors=vectors, manifest=manifest)
     report.index_path = str(index_mod.save(idx, settings.index_dir, keep=settings.keep_builds))

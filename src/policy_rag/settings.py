@@ -65,7 +65,12 @@ class Settings:
     embed_model: str = field(
         default_factory=lambda: _env("EMBED_MODEL", str(cache_dir() / "models" / "embeddinggemma-300m"))
     )
-    embed_dtype: str = field(default_factory=lambda: _env("EMBED_DTYPE", "bfloat16"))
+    # auto: bfloat16 where the CPU has it natively (avx512_bf16 / amx_bf16), else float32, which is
+    # ~5x faster than emulated bfloat16 on an AVX2-only CPU (compute.py); or float32 | bfloat16
+    embed_dtype: str = field(default_factory=lambda: _env("EMBED_DTYPE", "auto"))
+    # torch (sentence-transformers) | onnx | onnx-int8 | openvino (optional: pip install -e '.[onnx]';
+    # exported once from the model folder into the cache, onnx_backend.py)
+    embed_backend: str = field(default_factory=lambda: _env("EMBED_BACKEND", "torch"))
     embed_batch: int = 16
     query_prompt: str = "task: search result | query: "
     doc_prompt: str = "title: none | text: "
