@@ -663,3 +663,30 @@ def test_the_front_sends_each_request_to_the_least_busy_worker() -> None:
     assert p.pick() == 1
     p.inflight = [0, 0, 0]
     assert sorted(p.pick() for _ in range(3)) == [0, 1, 2]  # ties: in turn
+
+
+def test_hostile_questions_through_the_http_api_get_an_answer_or_a_clear_4xx(served: Served) -> None:
+    """Every question of tests/hostile_inputs.py through /v1/ask, /v1/search and /v1/cite: a JSON
+    answer or a 4xx with a message, never a 5xx or a stack trace; the server keeps serving."""
+    from hostile_inputs import bad_questions
+
+    tried = crashes = unclear = 0
+    with httpx.Client(base_url=served.url, timeout=60) as c:
+        for name, q in bad_questions():
+            q = q.encode("utf-8", "replace").decode("utf-8")  # JSON cannot carry a lone surrogate
+            for r in (c.post("/v1/ask", json={"question": q, "backend": "none"}),
+                      c.post("/v1/search", json={"question": q}),
+                      c.get("/v1/cite", params={"q": q[:10_000]})):
+                tried += 1
+                body = r.text
+                if r.status_code >= 500 or "Traceback" in body:
+                    crashes += 1
+                    print("crash", name, r.status_code, body[:200])
+                elif r.status_code >= 400:
+                    err = r.json().get("error") or r.json().get("detail")
+                    if not err or len(str(err)) < 10:
+                        unclear += 1
+                        print("unclear", name, r.status_code, body[:200])
+        assert c.get("/v1/health").json()["status"] == "ok"
+    print(f"[http api] requests {tried}, crashes {crashes}, unclear {unclear}")
+    assert tried >= 300 and crashes == 0 and unclear == 0
