@@ -27,7 +27,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .errors import PolicyRagError
 from .prompts import INPUT_ERRORS
@@ -180,9 +180,9 @@ def read_lines(stream: BinaryIO, max_chars: int = MAX_QUESTION_CHARS,
     """The non-blank lines of a byte stream, numbered from 1, each decoded or with its error."""
     import io
 
-    if not hasattr(stream, "peek"):
-        stream = io.BufferedReader(stream)  # type: ignore[arg-type]
-    if stream.peek(2)[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):  # type: ignore[attr-defined]
+    buffered: Any = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
+    stream = buffered
+    if buffered.peek(2)[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         yield from _utf16_lines(stream.read(), max_chars)
         return
     for n, (raw, skipped) in enumerate(_raw_lines(stream, max_bytes), 1):

@@ -142,7 +142,7 @@ def use_private_gradio_temp() -> Path:
     for name in ("gradio.routes", "gradio.route_utils", "gradio.mcp", "gradio.screen_recording_utils"):
         mod = sys.modules.get(name)
         if mod is not None and getattr(mod, "DEFAULT_TEMP_DIR", folder) != folder:
-            mod.DEFAULT_TEMP_DIR = folder
+            mod.DEFAULT_TEMP_DIR = folder  # type: ignore[attr-defined]
     return Path(folder)
 
 
@@ -472,7 +472,7 @@ def _find_blocks(app: Any) -> Callable[[], Any]:
         if getattr(app, "blocks", None) is not None:
             return app.blocks
         for r in getattr(app, "routes", []):
-            sub = getattr(r, "app", None)
+            sub: Any = getattr(r, "app", None)
             if getattr(sub, "blocks", None) is not None:
                 return sub.blocks
         return None
