@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -157,21 +158,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def llama_server() -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server on loopback, with the 0.5B model."""
-    from policy_rag.models import llm_path
-    from policy_rag.settings import get_settings
-
-    small = llm_path(get_settings(), "0.5b")
-    if not small.is_file():
-        pytest.skip(f"{small} is missing: run `policy-rag models --llm 0.5b` (or `make setup`)")
+@contextmanager
+def run_llama_server(model: Path, *, n_ctx: int = 2048, extra: Sequence[str] = ()) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on a free loopback port, with ``model``;
+    yields its base URL once it answers and stops it at the end."""
     port = free_port()
     base = f"http://127.0.0.1:{port}/v1"
     cmd = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(small), "--model_alias", "local-model",
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
-        "--chat_format", "chatml",
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "local-model",
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "2",
+        "--chat_format", "chatml", *extra,
     ]  # fmt: skip
     log_path = Path(os.environ.get("PYTEST_LLAMA_SERVER_LOG", "/tmp")) / f"llama-server-{port}.log"
     with open(log_path, "w+b") as log_file:
@@ -199,6 +195,19 @@ def llama_server() -> Iterator[str]:
                 proc.kill()
                 proc.wait(10)
     log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on loopback, with the 0.5B model."""
+    from policy_rag.models import llm_path
+    from policy_rag.settings import get_settings
+
+    small = llm_path(get_settings(), "0.5b")
+    if not small.is_file():
+        pytest.skip(f"{small} is missing: run `policy-rag models --llm 0.5b` (or `make setup`)")
+    with run_llama_server(small) as base:
+        yield base
 
 
 

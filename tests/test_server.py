@@ -11,19 +11,17 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from conftest import FakeGenerator, free_port, make_index, sample_passages
+from conftest import FakeGenerator, free_port, make_index, run_llama_server, sample_passages
 from policy_rag.assistant import Assistant, Slots
 from policy_rag.embed import FakeEmbedder
 from policy_rag.server import create_app, docs_html
@@ -459,38 +457,6 @@ def _small_llm() -> Path | None:
     return p if p.is_file() else None
 
 
-@contextmanager
-def llama_server(model: Path) -> Iterator[str]:
-    """llama_cpp.server on a free loopback port; stops at the end. ``--interrupt_requests False``:
-    its default cuts a streaming answer short as soon as another request arrives."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/v1"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "local-model",
-           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2",
-           "--chat_format", "chatml", "--interrupt_requests", "False"]
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                assert proc.poll() is None, f"llama_cpp.server exited: {_tail(log)}"
-                try:
-                    if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "llama_cpp.server did not answer within 180 s"
-                time.sleep(0.5)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-
-
 @pytest.fixture(scope="module")
 def llm_server_2() -> Iterator[str | None]:
     """llama_cpp.server with the 0.5B model, or None (with the reason printed) when there is no
@@ -502,7 +468,9 @@ def llm_server_2() -> Iterator[str | None]:
         print("no LLM server: the 0.5B model or llama-cpp-python is missing (`make setup`)")
         yield None
         return
-    with llama_server(small) as base:
+    # --interrupt_requests False: the server's default cuts a streaming answer short as soon as
+    # another request arrives
+    with run_llama_server(small, n_ctx=4096, extra=["--interrupt_requests", "False"]) as base:
         try:  # one token: a build for instructions this machine does not run dies here (SIGILL)
             httpx.post(f"{base}/chat/completions", json={"messages": [{"role": "user", "content": "Hi"}],
                                                          "max_tokens": 1}, timeout=120).raise_for_status()
