@@ -99,6 +99,18 @@ class Passage:
     # out of what the model reads and never quoted. Set at ingest; None: not scanned (an
     # index from before), then found when the passage is used.
     flagged: list[tuple[int, int]] | None = None
+    # Versions (the law as amended, on a date). ISO dates "YYYY-MM-DD"; "" = open-ended.
+    # This wording is the law on day d when valid_from <= d < valid_to. A superseded wording
+    # keeps its passage (history, `show`, the date setting); the wording in force carries the
+    # plain id, an earlier one the id + "@" + its valid_from ("ai-act/nl/art-4@2024-08-01").
+    valid_from: str = ""
+    valid_to: str = ""
+    amended_by: list[str] = field(default_factory=list)  # ids of the amending passages
+    # Amending text that applies to this passage but could not be worked into its wording
+    # (an instruction not applied mechanically; an English text whose new wording exists only
+    # in Dutch): answers quote it as the current law, labelled with its source.
+    current_note: str = ""
+    current_note_source: str = ""  # id of the amending passage the note quotes
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,6 +127,20 @@ class Passage:
         head = f"{self.label}. {self.title}".strip(". ")
         body = f"{self.context}\n{self.text}" if self.context else self.text
         return f"{head}\n{body}"
+
+
+@dataclass(frozen=True)
+class ApplicationDate:
+    """One row of the table "from when does X apply" (Article 113 as amended), built at ingest."""
+
+    provisions: tuple[str, ...]  # canonical: ("Article 5(1)(ba)",), ("Chapter III",), ("Annex III",)
+    scope: str  # what the row covers, in the words of the act (Dutch): "AI-systemen ... bijlage III"
+    date: str  # ISO "2027-12-02"
+    source: str  # passage id of the provision that states it ("ai-act/nl/art-113.3.c")
+    set_by: str = ""  # passage id of the amending point that set the date, "" if original
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -186,6 +212,10 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)  # what retrieval returned
     refusal_reason: str = ""  # when refused: one of REFUSAL_REASONS
     answerable_odds: float | None = None  # the LLM's log-odds that the sources answer (None: not asked)
+    on: str = ""  # ISO date whose law was answered ("" before versions existed)
+    # the short answer where the question asks for one: "yes" | "no" | "yes-if" | "no-unless" |
+    # "not-in-sources", or the date/amount/list asked for; "" when none could be derived
+    verdict: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -195,6 +225,8 @@ class Answer:
             "refused": self.refused,
             "refusal_reason": self.refusal_reason or None,
             "answerable_odds": None if self.answerable_odds is None else round(self.answerable_odds, 3),
+            "on": self.on or None,
+            "verdict": self.verdict or None,
             "backend": self.backend,
             "citations": [c.to_dict() for c in self.citations],
             "notes": self.notes,
