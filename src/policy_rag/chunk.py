@@ -66,6 +66,8 @@ def chunk_document(doc: Document, max_words: int = 220) -> list[Passage]:
     seen: dict[str, int] = {}
     for block in doc.blocks:
         base_id = f"{src.doc}/{src.lang}/{legal.id_suffix(block.provision)}"
+        if block.history:  # a superseded wording: the id + "@" + the day it took effect (types.Passage)
+            base_id += f"@{block.valid_from}"
         if base_id in seen:  # a parser gave two blocks one provision: keep both, distinct ids
             seen[base_id] += 1
             base_id = f"{base_id}-{seen[base_id]}"
@@ -83,16 +85,21 @@ def chunk_document(doc: Document, max_words: int = 220) -> list[Passage]:
                 provision=block.provision,
                 label=block.label if len(parts) == 1 else f"{block.label} ({i}/{len(parts)})",
                 title=block.title,
-                url=url_for(src.url, block.anchor),
+                url=block.url or url_for(src.url, block.anchor),
                 text=part,
                 kind=block.kind,
                 binding=src.binding,
-                version=src.version,
+                version=block.version or src.version,
                 source_id=src.id,
                 refs=list(refs),
                 amends=list(block.amends),
                 context=block.context,
                 order=len(passages),
+                valid_from=block.valid_from,
+                valid_to=block.valid_to,
+                amended_by=list(block.amended_by),
+                current_note=block.current_note,
+                current_note_source=block.current_note_source,
             )
             p.flagged = find_injections(part)  # text addressed to the assistant (guard.py)
             p.content_hash = content_hash(p)

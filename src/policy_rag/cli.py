@@ -211,27 +211,82 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
+    from .amend import versions
     from .assistant import Assistant, show_dict
 
     a = Assistant(settings)
     p, around, twin = a.show(args.id, context=args.context)
-    if p is None:
+    # the wordings of the provision (amend.py): an id of an amended article ("ai-act/nl/art-4", now
+    # paragraphs 4(1)-(3)) shows its current text and its history even without a passage of its own
+    ver = versions(a.index.passages, args.id, getattr(args, "on", "") or "") if str(args.id).startswith("ai-act/") \
+        else None
+    if ver is not None and not ver["history"] and not ver["changed_by"] and p is not None:
+        ver = None
+    if p is None and ver is None:
         why = a.why_missing(args.id)
         shown = echo(args.id, 100)
         print(f"policy-rag show: {why}" if why else
               f"No passage with id {shown!r}. Find ids with `policy-rag search`.", file=sys.stderr)
         return 1
     if args.json:
-        _print_json(show_dict(p, around, twin))
+        if p is not None:
+            out = show_dict(p, around, twin)
+        else:
+            first = a.index.get(ver["current"][0]) if ver and ver["current"] else None  # type: ignore[index]
+            out = {"passage": first.to_dict() if first else None, "context": [], "other_language": []}
+        out["versions"] = ver
+        _print_json(out)
         return 0
-    for q in around:
-        mark = ">>" if q.id == p.id else "  "
-        print(f"{mark} {q.id}  {q.label} — {q.title}\n   {q.text}\n")
-    print(f"source: {p.url}\nrefers to: {', '.join(p.refs) or '-'}")
-    if p.amends:
-        print(f"amends: {', '.join(p.amends)}")
-    for t in twin:
-        print(f"other language: {t.id}  {t.label}\n   {t.text[:300]}")
+    if p is not None:
+        for q in around:
+            mark = ">>" if q.id == p.id else "  "
+            print(f"{mark} {q.id}  {q.label} — {q.title}\n   {q.text}\n")
+        print(f"source: {p.url}\nrefers to: {', '.join(p.refs) or '-'}")
+        if p.valid_from or p.valid_to:
+            print(f"valid: {p.valid_from or '…'} – {p.valid_to or '…'}")
+        if p.amends:
+            print(f"amends: {', '.join(p.amends)}")
+        if p.current_note:
+            print(f"current law ({p.current_note_source}):\n   {p.current_note[:1500]}")
+        for t in twin:
+            print(f"other language: {t.id}  {t.label}\n   {t.text[:300]}")
+    if ver is not None:
+        print(f"\n{ver['provision']} in force on {ver['on']}:" if p is None else
+              f"\nVersions of {ver['provision']} (in force on {ver['on']}):")
+        for pid in ver["current"]:
+            q = a.index.get(pid)
+            if q is not None and (p is None or q.id != p.id):
+                print(f"   {q.id}  {q.label} ({q.valid_from or '…'} – {q.valid_to or '…'})\n      {q.text}")
+        for n in ver["notes"]:
+            print(f"   note on {n['id']} ({n['source']}): {n['note'][:600]}")
+        for h in ver["history"]:
+            print(f"\n   wording {h['valid_from'] or '…'} – {h['valid_to'] or '…'}: {', '.join(h['ids'])}\n"
+                  f"      {h['text'][:1200]}")
+        for c in ver["changed_by"]:
+            print(f"\n   changed by {c['id']}: {c['label']}, {c['version']}\n      {c['url']}")
+    return 0
+
+
+def cmd_amendments(args: argparse.Namespace, settings: Settings) -> int:
+    from .amend import load_amendments
+    from .index import load
+
+    idx = load(settings.index_dir)
+    data = load_amendments(idx.path) if idx.path is not None else {"summary": {}, "instructions": []}
+    if args.json:
+        _print_json(data)
+        return 0
+    rows = data.get("instructions", [])
+    if not rows:
+        print("No amendments in this index (no manifest row with `amends`, or an index built before them).")
+        return 0
+    for r in rows:
+        indent = "  " * r["label"].count("(", len(r["point"]))
+        status = r["status"] + (f" — {r['reason']}" if r.get("reason") else "")
+        print(f"{indent}{r['label']:<22} {r['action']:<8} {r['target']:<36} {status}")
+    s = data.get("summary", {})
+    print(f"\n{s.get('applied', 0)} of {s.get('instructions', 0)} amendment points and sub-points applied, "
+          f"{s.get('not_applied', 0)} not applied ({s.get('points', 0)} points).")
     return 0
 
 
@@ -364,6 +419,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--context", type=int, default=1, help="passages before and after")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("amendments", help="every amendment point of the amending acts and whether it was applied")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_amendments)
 
     p = sub.add_parser("ask", help="an answer with checked citations ('-': one question per line on stdin)")
     p.add_argument("question")

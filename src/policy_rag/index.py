@@ -239,6 +239,8 @@ class Index:
     vectors: np.ndarray  # (n, dim), float32, L2-normalised
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
+    # further files of the build, name -> text (amend.py: application_dates.json, amendments.json)
+    extras: dict[str, str] = field(default_factory=dict)
     _faiss: object = None
     _bm25: object = None
     _compounds: Decompounder | None = None
@@ -256,6 +258,13 @@ class Index:
 
     def position(self, pid: str) -> int | None:
         return self._by_id.get(pid)
+
+    @property
+    def application_dates(self) -> list:
+        """The ApplicationDate rows built at ingest (Article 113 as amended); [] for an index without."""
+        from .amend import load_application_dates
+
+        return load_application_dates(self.path) if self.path is not None else []
 
     # -- dense
     @property
@@ -534,7 +543,10 @@ def save(index: Index, index_dir: Path, *, keep: int = 2) -> Path:
             pause_point("write")
             (tmp / "manifest.json").write_text(json.dumps(index.manifest, indent=2, ensure_ascii=False),
                                                encoding="utf-8")
-            for fn in ("passages.jsonl", "index.faiss", "manifest.json"):
+            extras = {n: t for n, t in index.extras.items() if re.fullmatch(r"[a-z_]+\.json", n)}
+            for fn, text in extras.items():
+                (tmp / fn).write_text(text, encoding="utf-8")
+            for fn in ("passages.jsonl", "index.faiss", "manifest.json", *extras):
                 with (tmp / fn).open("rb") as fh:
                     os.fsync(fh.fileno())
             tmp.rename(final)

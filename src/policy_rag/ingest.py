@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import amend
 from . import index as index_mod
 from .chunk import chunk_document
 from .compute import compatible
@@ -51,6 +52,9 @@ class IngestReport:
     unchanged: bool = False  # the index already held exactly these passages
     timings: dict[str, float] = field(default_factory=dict)
     index_path: str = ""
+    # amend.py: what the amending acts changed ({"instructions", "applied", "not_applied", "points"})
+    amendments: dict = field(default_factory=dict)
+    extras: dict[str, str] = field(default_factory=dict)  # files for the index build (amend.index_files)
 
     def by_lang(self) -> dict[str, int]:
         c: Counter[str] = Counter()
@@ -97,6 +101,7 @@ def collect_passages(settings: Settings, report: IngestReport, progress: Progres
     passages: list[Passage] = []
     ids: set[str] = set()
     advance = progress("parse", len(sources))
+    parsed: list[tuple[Source, Path, Document, list[Passage]]] = []
     for source, path in sources:
         try:
             doc, ps = read_source(path, source, settings)
@@ -107,13 +112,16 @@ def collect_passages(settings: Settings, report: IngestReport, progress: Progres
             log.warning("skipping %s: %s", source.id, e)
             advance(1)
             continue
+        parsed.append((source, path, doc, ps))
+        advance(1)
+    parsed = _consolidate(parsed, settings, report)
+    for source, path, doc, ps in parsed:
         clash = next((p.id for p in ps if p.id in ids), None)
         if clash is not None:
             report.problems.append(
                 f"{source.id}: Could not read {path} (source {source.id}): its passage id {clash} is also "
                 "given by another document; give each language version of a work one row (doc + lang) "
                 "in corpus/sources.toml. Skipped.")
-            advance(1)
             continue
         ids.update(p.id for p in ps)
         pause_point("parse")
@@ -128,9 +136,34 @@ def collect_passages(settings: Settings, report: IngestReport, progress: Progres
                 report.flagged.append(p.id)
                 log.warning("%s: text addressed to the assistant, left out of answers: %r", p.id,
                             " ".join(p.text[s:e] for s, e in p.flagged or [])[:200] or p.context[:200])
-        advance(1)
     report.timings["parse+chunk"] = time.perf_counter() - t
     return passages
+
+
+def _consolidate(parsed: list[tuple[Source, Path, Document, list[Passage]]], settings: Settings,
+                 report: IngestReport) -> list[tuple[Source, Path, Document, list[Passage]]]:
+    """Apply the amending acts (manifest rows with `amends`) to the acts they amend (amend.py).
+
+    The amended act's documents are chunked again (unchanged passages keep their ids and
+    content hashes); a failure here is reported and the documents are indexed as parsed.
+    """
+    if not any(s.amends for s, _, _, _ in parsed):
+        return parsed
+    try:
+        res = amend.consolidate([d for _, _, d, _ in parsed])
+    except Exception as e:  # noqa: BLE001 (a bug in applying amendments must not stop the ingest)
+        log.debug("amendments: %s", traceback.format_exc())
+        report.problems.append(f"amendments: applying the amending acts failed ({type(e).__name__}: "
+                               f"{str(e)[:300]}); the acts are indexed as published. `policy-rag -v ingest` "
+                               "shows the traceback.")
+        return parsed
+    report.amendments = res.summary()
+    report.warnings.extend(f"amendments: {w}" for w in res.warnings)
+    report.extras = amend.index_files(res)
+    out = []
+    for (source, path, doc, ps), new in zip(parsed, res.documents, strict=True):
+        out.append((source, path, new, ps if new is doc else chunk_document(new, settings.max_passage_words)))
+    return out
 
 
 def ingest(settings: Settings, embedder: Embedder, *, progress: ProgressFactory = _silent,
@@ -195,12 +228,12 @@ def _ingest(settings: Settings, embedder: Embedder, report: IngestReport, *, pro
     manifest = index_mod.build_manifest(
         model_id=embedder.model_id, dim=int(vectors.shape[1]), max_words=settings.max_passage_words,
         sources=report.sources,
-        counts={"passages": len(passages), "by_lang": report.by_lang(),
+        counts={"passages": len(passages), "by_lang": report.by_lang(), "amendments": report.amendments,
                 "by_source": {d["source"]: d["passages"] for d in report.documents}},
         timings={k: round(v, 2) for k, v in report.timings.items()},
         embedding=describe() if (describe := getattr(embedder, "describe", None)) else None,
     )
-    idx = index_mod.Index(passages=passages, vectors=vectors, manifest=manifest)
+    idx = index_mod.Index(passages=passages, vectors=vectors, manifest=manifest, extras=report.extras)
     report.index_path = str(index_mod.save(idx, settings.index_dir, keep=settings.keep_builds))
     report.timings["index"] = time.perf_counter() - t
     report.timings["total"] = time.perf_counter() - t0

@@ -147,6 +147,34 @@ def _is_letter_point(p: str) -> bool:
     return p.isalpha()
 
 
+# Inserted provisions. Amending acts insert "artikel 4 bis", "lid 1 bis", "punt b ter)": the
+# canonical form appends a letter, as the English text does ("Article 4a", "Article 5(1a)",
+# "Article 5(1)(bb)"): bis = a, ter = b, quater = c, ... A path element of a number or a single
+# letter followed by one letter a-j is an inserted one (roman numerals use only i, v, x, so
+# "ii", "iv", "vi" never look inserted).
+LATIN_SUFFIXES = ("bis", "ter", "quater", "quinquies", "sexies", "septies", "octies", "novies", "decies")
+_SUFFIX_LETTER = {w: chr(ord("a") + i) for i, w in enumerate(LATIN_SUFFIXES)}
+_LETTER_SUFFIX = {v: k for k, v in _SUFFIX_LETTER.items()}
+_INSERTED = re.compile(r"^(\d{1,3}|[a-z])([a-j])$")
+SUFFIX_RE = r"(?:\s+(?:" + "|".join(LATIN_SUFFIXES) + r"))?"
+
+
+def number_from_latin(s: str) -> str:
+    """Dutch/Latin numbering -> canonical: "4 bis" -> "4a", "b ter" -> "bb", "14" -> "14"."""
+    parts = s.split()
+    if len(parts) == 2 and parts[1].lower() in _SUFFIX_LETTER:
+        return parts[0] + _SUFFIX_LETTER[parts[1].lower()]
+    return s.strip()
+
+
+def number_to_latin(n: str) -> str:
+    """Canonical -> Dutch/Latin numbering: "4a" -> "4 bis", "bb" -> "b ter"; others unchanged."""
+    m = _INSERTED.match(n)
+    if not m or (m.group(1).isalpha() and m.group(1) in "ivx" and m.group(2) in "ivx"):
+        return n
+    return f"{m.group(1)} {_LETTER_SUFFIX[m.group(2)]}"
+
+
 def label(provision: str, lang: str = "en") -> str:
     """How a reader of `lang` writes the provision.
 
@@ -170,9 +198,9 @@ def label(provision: str, lang: str = "en") -> str:
         if path and not (p.number == "3" or _is_letter_point(path[0])):
             para = path.pop(0)
         if nl:
-            out = f"Artikel {p.number}" + (f", lid {para}" if para else "")
+            out = f"Artikel {number_to_latin(p.number)}" + (f", lid {number_to_latin(para)}" if para else "")
             if path:
-                out += ", punt " + ", ".join(f"{x})" for x in path)
+                out += ", punt " + ", ".join(f"{number_to_latin(x)})" for x in path)
             return out
         out = f"Article {p.number}" + (f"({para})" if para else "")
         if path:
@@ -187,8 +215,9 @@ def label(provision: str, lang: str = "en") -> str:
         return head
     first, rest = groups[0], groups[1:]
     if nl:
-        point = f"{first})" if first.isalpha() else first
-        return f"{head}, punt {point}" + "".join(f", {x})" for x in rest)
+        first = number_to_latin(first)
+        point = f"{first})" if first[0].isalpha() else first
+        return f"{head}, punt {point}" + "".join(f", {number_to_latin(x)})" for x in rest)
     point = f"({first})" if first.isalpha() else first
     return f"{head}, point {point}" + "".join(f"({x})" for x in rest)
 

@@ -34,6 +34,7 @@ KINDS = ("act", "amending-act", "guidelines", "page")
 ALTERNATE_FORMATS = ("pdf", "formex-zip")  # listed (ingest = false), not parsed
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")  # ids become passage ids and file names
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+_ISO_DATE = re.compile(r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$")
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
 
 
@@ -102,6 +103,14 @@ def _check_row(row: dict) -> dict:
         raise ManifestRowError(f"field `url` must be an http(s) URL, not {row['url'][:80]!r}")
     if not _HEX64.match(row["sha256"]):
         raise ManifestRowError(f"field `sha256` must be 64 hexadecimal digits, not {row['sha256'][:80]!r}")
+    for k in ("published", "amends"):
+        if k in row and not isinstance(row[k], str):
+            raise ManifestRowError(f"field `{k}` must be a string, not {type(row[k]).__name__}")
+    if row.get("published") and not _ISO_DATE.match(row["published"]):
+        raise ManifestRowError(f"field `published` must be an ISO date YYYY-MM-DD (the day of publication in "
+                               f"the Official Journal), not {row['published'][:40]!r}")
+    if row.get("amends") and not _ID.match(row["amends"]):
+        raise ManifestRowError(f"field `amends` must be the doc id of the amended act, not {row['amends'][:40]!r}")
     rel = row["path"]
     pp = PurePosixPath(rel)
     if pp.is_absolute() or rel.startswith("\\") or ":" in pp.parts[0] or ".." in pp.parts or "\\" in rel:

@@ -42,6 +42,11 @@ class Source:
     binding: bool = True  # legally binding text (act) vs guidance/web page
     ingest: bool = True  # False: listed for completeness (alternate formats)
     shipped: bool = False  # True: the file is committed in the repository's corpus/
+    # Versions (amend.py): the day the act was published in the Official Journal (ISO), from
+    # which its entry into force is derived with the act's own "treedt in werking op de ... dag
+    # na die van de bekendmaking"; and, for an amending act, the doc id of the act it amends.
+    published: str = ""
+    amends: str = ""
 
 
 @dataclass
@@ -63,6 +68,17 @@ class Block:
     amends: list[str] = field(default_factory=list)  # AI Act provisions amended (omnibus)
     context: str = ""  # short lead-in that makes the block self-contained, e.g. the
     #                    chapeau of a list ("The following AI practices shall be prohibited:")
+    # Versions, set by amend.py (see Passage): a block with ``history`` is a superseded wording,
+    # its passage id gets "@" + valid_from. ``url``/``version`` override the source's when set
+    # (a wording made by an amending act links to the amending provision).
+    valid_from: str = ""
+    valid_to: str = ""
+    amended_by: list[str] = field(default_factory=list)
+    current_note: str = ""
+    current_note_source: str = ""
+    history: bool = False
+    url: str = ""
+    version: str = ""
 
 
 @dataclass
