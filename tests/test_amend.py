@@ -261,3 +261,18 @@ def test_latin_numbers_round_trip() -> None:
     for latin, canon in (("4 bis", "4a"), ("b ter", "bb"), ("1 quater", "1c"), ("14", "14"), ("ii", "ii")):
         assert legal.number_from_latin(latin) == canon
         assert legal.number_to_latin(canon) == latin
+
+
+def test_manifest_published_and_amends_fields(tmp_path) -> None:  # noqa: ANN001
+    from policy_rag.sources import read_manifest
+
+    row = ('[[source]]\nid = "{id}"\ndoc = "{id}"\ntitle = "t"\nlang = "nl"\nkind = "act"\nformat = "eurlex-html"\n'
+           'version = "v"\nurl = "https://e.org/x"\npath = "{id}.html"\nsha256 = "{sha}"\npublished = "{pub}"\n'
+           'amends = "{am}"\n')
+    m = tmp_path / "sources.toml"
+    m.write_text(row.format(id="good", sha="0" * 64, pub="2026-07-24", am="ai-act")
+                 + row.format(id="bad", sha="0" * 64, pub="24.7.2026", am=""), encoding="utf-8")
+    sources, problems = read_manifest(m)
+    assert [s.id for s in sources] == ["good"] and sources[0].published == "2026-07-24"
+    assert sources[0].amends == "ai-act"
+    assert len(problems) == 1 and "published" in problems[0] and "bad" in problems[0]
