@@ -130,7 +130,7 @@ class Target:
     obj: str = ""  # what is inserted/added: "lid" | "punt" | "artikel" | "bijlage" | "alinea"
 
     def describe(self) -> str:
-        s = self.top or "?"
+        s = self.top or (f"(new {self.obj})" if self.obj else "?")
         if self.section:
             s += f", afdeling {self.section}"
         if self.lid:
@@ -923,6 +923,7 @@ class Applier:
             else:
                 raise NotApplied(f"'{a}' at point {', '.join(t.punt)} without a new point")
         elif t.obj == "punt":
+            added: list[str] = []
             items = _split_items(ins.new_text)
             if not items:
                 raise NotApplied("the new text does not start with a point ('d)', 'b bis)')")
@@ -939,6 +940,7 @@ class Applier:
                 lines[at:at] = item_lines
                 hi += len(item_lines)
                 unit.point_origin[key] = ins.source_id
+                added.append(f"{base}({key})")
         elif t.obj == "alinea":
             if a != "add":
                 raise NotApplied("an inserted subparagraph does not say where it goes")
@@ -956,7 +958,7 @@ class Applier:
         if not lines:
             raise NotApplied(f"{base} would be left empty")
         unit.lines = lines
-        return [unit.key]
+        return [unit.key, *(added if t.obj == "punt" and not t.punt else [])]
 
     def _point_units(self, ins: Instruction, base: str, units: list[Unit]) -> list[str]:
         t, a = ins.target, ins.action
@@ -1141,7 +1143,6 @@ def _consolidate_one(doc: Document, acts: list[Document], dates: dict[str, str],
                 ins.status, ins.reason = "not applied", "the amending act's entry into force is unknown"
             continue
         applier = Applier(act, lang, when)
-        before = {id(u): list(u.blocks) for u in act.units()}
         for ins in instrs:
             applier.apply(ins)
         for ins in instrs:  # a container is applied when all its sub-points are
@@ -1160,7 +1161,7 @@ def _consolidate_one(doc: Document, acts: list[Document], dates: dict[str, str],
             srcs = [s for s in u.changed_by if s in url_of]
             u.url, u.version = url_of[srcs[0]], version
             new_blocks = _emit(u, lang)
-            old = {b.provision: b for b in before.get(id(u), [])}
+            old = {b.provision: b for b in u.blocks}  # the wording before this act (new units: none)
             kept: list[Block] = []
             hist: list[Block] = []
             for nb in new_blocks:

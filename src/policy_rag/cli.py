@@ -283,10 +283,13 @@ def cmd_amendments(args: argparse.Namespace, settings: Settings) -> int:
     for r in rows:
         indent = "  " * r["label"].count("(", len(r["point"]))
         status = r["status"] + (f" — {r['reason']}" if r.get("reason") else "")
-        print(f"{indent}{r['label']:<22} {r['action']:<8} {r['target']:<36} {status}")
+        made = f" -> {', '.join(r['changed'][:4])}{' …' if len(r['changed']) > 4 else ''}" \
+            if r.get("changed") and r["action"] in ("insert", "add") else ""
+        print(f"{indent}{r['label']:<22} {r['action']:<8} {r['target']:<34} {status}{made}")
     s = data.get("summary", {})
-    print(f"\n{s.get('applied', 0)} of {s.get('instructions', 0)} amendment points and sub-points applied, "
-          f"{s.get('not_applied', 0)} not applied ({s.get('points', 0)} points).")
+    n, pts = s.get("instructions", 0), s.get("points", 0)
+    print(f"\n{s.get('applied', 0)} of {n} amendment points and sub-points applied ({pts} points, {n - pts} "
+          f"sub-points), {s.get('not_applied', 0)} not applied.")
     return 0
 
 
