@@ -276,3 +276,49 @@ def test_manifest_published_and_amends_fields(tmp_path) -> None:  # noqa: ANN001
     assert [s.id for s in sources] == ["good"] and sources[0].published == "2026-07-24"
     assert sources[0].amends == "ai-act"
     assert len(problems) == 1 and "published" in problems[0] and "bad" in problems[0]
+
+
+def test_index_build_holds_the_application_dates(tmp_path, small_index) -> None:  # noqa: ANN001
+    from policy_rag import index as index_mod
+
+    res, _ = _run("in artikel 1 wordt lid 3 vervangen door: “3. Nieuw.”;")
+    small_index.extras = amend.index_files(res)
+    index_mod.save(small_index, tmp_path / "index")
+    loaded = index_mod.load(tmp_path / "index")
+    assert loaded.application_dates == res.application_dates and loaded.application_dates
+    assert amend.load_amendments(loaded.path)["summary"]["applied"] == 1
+    small_index.extras = {"../evil.json": "{}"}  # only plain file names are written
+    path = index_mod.save(small_index, tmp_path / "index2")
+    assert not (path.parent / "evil.json").exists() and not (tmp_path / "evil.json").exists()
+
+
+def test_cli_amendments_and_show_history(settings, monkeypatch, capsys, fake_embedder) -> None:  # noqa: ANN001
+    from conftest import make_index
+
+    from policy_rag import cli, embed
+    from policy_rag import index as index_mod
+
+    res, _ = _run("artikel 2 wordt vervangen door: “Artikel 2 Nieuw 1. Eerste lid. 2. Tweede lid.”;",
+                  "in artikel 1, lid 1, wordt na de eerste zin de volgende zin ingevoegd: “Zin.”;")
+    ps = [p for d in res.documents for p in chunk_document(d)]
+    idx = make_index(ps, fake_embedder)
+    idx.extras = amend.index_files(res)
+    index_mod.save(idx, settings.index_dir)
+    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(embed, "get_embedder", lambda s: fake_embedder)
+    assert cli.main(["amendments"]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 2 amendment points and sub-points applied" in out and "not applied — " in out
+    assert cli.main(["amendments", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [i["status"] for i in data["instructions"]] == ["applied", "not applied"]
+    assert cli.main(["show", "toy/nl/art-2"]) == 0  # no passage of its own any more: its versions
+    out = capsys.readouterr().out
+    assert "toy/nl/art-2.1" in out and "wording 2024-08-01 – 2026-07-27: toy/nl/art-2@2024-08-01" in out
+    assert "changed by wijz/nl/art-1.1" in out
+    assert cli.main(["show", "toy/nl/art-2.1", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["passage"]["id"] == "toy/nl/art-2.1" and "context" in d  # the JSON as before, plus versions
+    assert d["versions"]["history"][0]["ids"] == ["toy/nl/art-2@2024-08-01"]
+    assert cli.main(["show", "toy/nl/art-1.1"]) == 0
+    assert "current law (wijz/nl/art-1.2)" in capsys.readouterr().out

@@ -1458,6 +1458,11 @@ def versions(passages: list[Any], pid: str, on: str = "") -> dict[str, Any] | No
             and pp.key()[: len(key)] == key]
     if not mine:
         return None
+    # a wording of an enclosing provision replaced by the same amendment (Article 4 -> Article 4(1))
+    srcs = {s for p in mine for s in p.amended_by}
+    mine += [p for p in passages if p.doc == doc and p.lang == lang and p.valid_to and srcs & set(p.amended_by)
+             and (pp := legal.parse(p.provision)) is not None and len(pp.key()) < len(key)
+             and key[: len(pp.key())] == pp.key()]
     by_id = {p.id: p for p in passages}
     current = [p for p in mine if in_force(p, on)]
     wordings: dict[tuple[str, str], list[Any]] = {}

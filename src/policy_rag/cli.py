@@ -218,8 +218,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     p, around, twin = a.show(args.id, context=args.context)
     # the wordings of the provision (amend.py): an id of an amended article ("ai-act/nl/art-4", now
     # paragraphs 4(1)-(3)) shows its current text and its history even without a passage of its own
-    ver = versions(a.index.passages, args.id, getattr(args, "on", "") or "") if str(args.id).startswith("ai-act/") \
-        else None
+    ver = versions(a.index.passages, str(args.id), getattr(args, "on", "") or "")
     if ver is not None and not ver["history"] and not ver["changed_by"] and p is not None:
         ver = None
     if p is None and ver is None:
