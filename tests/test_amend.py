@@ -294,7 +294,6 @@ def test_index_build_holds_the_application_dates(tmp_path, small_index) -> None:
 
 def test_cli_amendments_and_show_history(settings, monkeypatch, capsys, fake_embedder) -> None:  # noqa: ANN001
     from conftest import make_index
-
     from policy_rag import cli, embed
     from policy_rag import index as index_mod
 
