@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from . import legal
-from .types import ApplicationDate, Block, Document
+from .types import ApplicationDate, Block, BlockKind, Document
 
 log = logging.getLogger(__name__)
 
@@ -544,11 +544,10 @@ def _successors(n: str) -> list[str]:
         base, suf = int(m.group(1)), m.group(2)
         nxt_suf = chr(ord(suf) + 1) if suf else "a"
         return [f"{base + 1}", f"{base}{nxt_suf}"]
-    m = re.match(r"^([a-z])([a-j]?)$", n)
-    if m:
-        base, suf = m.group(1), m.group(2)
-        nxt_suf = chr(ord(suf) + 1) if suf else "a"
-        return [chr(ord(base) + 1), f"{base}{nxt_suf}"]
+    ml = re.match(r"^([a-z])([a-j]?)$", n)
+    if ml:
+        letter, lsuf = ml.group(1), ml.group(2)
+        return [chr(ord(letter) + 1), f"{letter}{chr(ord(lsuf) + 1) if lsuf else 'a'}"]
     return []
 
 
@@ -1006,7 +1005,9 @@ def _emit(unit: Unit, lang: str) -> list[Block]:
     """A unit's blocks, cut as parse/eurlex_html.py cuts them (points split when long, annexes always)."""
     lines = [ln for ln in unit.lines if ln.strip()]
     annex = unit.key.startswith("Annex")
-    kind = unit.kind if unit.kind in ("article", "definition", "annex") else "article"
+    kind: BlockKind = "article"
+    if unit.kind in ("definition", "annex"):
+        kind = "definition" if unit.kind == "definition" else "annex"
     pts: list[tuple[int, int, str]] = []
     for i, r in enumerate(_roles(lines)):
         if r is None:
@@ -1028,7 +1029,7 @@ def _emit(unit: Unit, lang: str) -> list[Block]:
         text = "\n".join(text_lines)
         refs = [r for r in legal.find_refs(text, lang) if r != prov]
         return Block(prov, legal.label(prov, lang), unit.title, text, kind, unit.anchor, refs, [], context,
-                     url=unit.url, version=unit.version)  # type: ignore[arg-type]
+                     url=unit.url, version=unit.version)
 
     if not split:
         return [block(unit.key, lines, unit.extra_context)]
@@ -1290,15 +1291,15 @@ def provisions_nl(text: str) -> list[str]:
         tail = seg[ma.end():]
         tail = re.split(r"\b(?:bijlage|van toepassing|voor wat betreft|die van toepassing)\b", tail, maxsplit=1)[0]
         leden: list[str] = []
-        if m := re.search(r"\bleden\s+(" + _LIST + r")", tail, re.I):
-            leden = _items(m.group(1))
-        elif m := re.search(r"\blid\s+(\d{1,3}" + _SUF + r")", tail, re.I):
-            leden = [legal.number_from_latin(m.group(1))]
+        if ml := re.search(r"\bleden\s+(" + _LIST + r")", tail, re.I):
+            leden = _items(ml.group(1))
+        elif ml := re.search(r"\blid\s+(\d{1,3}" + _SUF + r")", tail, re.I):
+            leden = [legal.number_from_latin(ml.group(1))]
         punten: list[str] = []
-        if m := re.search(r"\bpunten\s+(" + _LIST + r")", tail, re.I):
-            punten = _items(m.group(1))
-        elif m := re.search(r"\bpunt\s+(" + _ITEM + r")\)", tail, re.I):
-            punten = [legal.number_from_latin(m.group(1))]
+        if mp := re.search(r"\bpunten\s+(" + _LIST + r")", tail, re.I):
+            punten = _items(mp.group(1))
+        elif mp := re.search(r"\bpunt\s+(" + _ITEM + r")\)", tail, re.I):
+            punten = [legal.number_from_latin(mp.group(1))]
         for a in arts:
             for ld in leden or [""]:
                 for pt in punten or [""]:

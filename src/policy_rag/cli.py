@@ -231,7 +231,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         if p is not None:
             out = show_dict(p, around, twin)
         else:
-            first = a.index.get(ver["current"][0]) if ver and ver["current"] else None  # type: ignore[index]
+            first = a.index.get(ver["current"][0]) if ver and ver["current"] else None
             out = {"passage": first.to_dict() if first else None, "context": [], "other_language": []}
         out["versions"] = ver
         _print_json(out)
@@ -253,9 +253,9 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         print(f"\n{ver['provision']} in force on {ver['on']}:" if p is None else
               f"\nVersions of {ver['provision']} (in force on {ver['on']}):")
         for pid in ver["current"]:
-            q = a.index.get(pid)
-            if q is not None and (p is None or q.id != p.id):
-                print(f"   {q.id}  {q.label} ({q.valid_from or '…'} – {q.valid_to or '…'})\n      {q.text}")
+            cur = a.index.get(pid)
+            if cur is not None and (p is None or cur.id != p.id):
+                print(f"   {cur.id}  {cur.label} ({cur.valid_from or '…'} – {cur.valid_to or '…'})\n      {cur.text}")
         for n in ver["notes"]:
             print(f"   note on {n['id']} ({n['source']}): {n['note'][:600]}")
         for h in ver["history"]:
