@@ -321,3 +321,24 @@ def test_cli_amendments_and_show_history(settings, monkeypatch, capsys, fake_emb
     assert d["versions"]["history"][0]["ids"] == ["toy/nl/art-2@2024-08-01"]
     assert cli.main(["show", "toy/nl/art-1.1"]) == 0
     assert "current law (wijz/nl/art-1.2)" in capsys.readouterr().out
+
+
+def test_corrigenda_from_a_consolidated_text() -> None:
+    oj = _act("nl")
+    oj.blocks[2] = _b("Article 1(2)", oj.blocks[2].text.replace("b) peren;", "b) peeren;"))  # a misprint
+    oj.blocks[3] = _b("Article 1(3)", "4. Dit is lid drie.")  # a wrong printed number
+    cons = Document(_src("toy-nl-cons", "toy"), [
+        _b("Article 1", "Artikel 1\nTitel\n1.\nDit is lid een.\n2.\nDe volgende dingen zijn verboden:\na)\nappels;\n"
+                        "b)\nperen ( 1 );\nc)\npruimen.\nPunt b) geldt niet op zondag.\n▼C1\n3.\nDit is lid drie."),
+    ])
+    fixed, changed = amend.apply_corrections(oj, cons)
+    assert changed == ["Article 1(2)", "Article 1(3)"]
+    by = {b.provision: b for b in fixed.blocks}
+    assert "b) peren;" in by["Article 1(2)"].text and by["Article 1(3)"].text == "3. Dit is lid drie."
+    assert by["Article 1(1)"] is oj.blocks[1] and by["Recital 1"] is oj.blocks[0]  # unchanged: as parsed
+    res = amend.consolidate([oj, _amending("in artikel 1 wordt lid 1 vervangen door: “1. Nieuw.”;")],
+                            {"toy-nl": cons})
+    assert res.corrected == ["toy-nl: Article 1(2)", "toy-nl: Article 1(3)"]
+    nl = res.documents[0]
+    assert [b.text for b in nl.blocks if b.provision == "Article 1(3)"] == ["3. Dit is lid drie."]
+    assert not any(b.history for b in nl.blocks if b.provision == "Article 1(3)")  # a correction is no version

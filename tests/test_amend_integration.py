@@ -107,3 +107,15 @@ def test_an_unapplied_amendment_carries_a_note(docs: dict[str, Document]) -> Non
     nl = next(d for d in res.documents if d.source.id == "ai-act-nl-html")
     notes = [b for b in nl.blocks if b.provision.startswith("Article 4(") and not b.history]
     assert notes and all(b.current_note == odd and b.current_note_source == "omnibus/nl/art-1.44" for b in notes)
+
+
+def test_corrigenda_article_73(docs: dict[str, Document]) -> None:
+    srcs = {s.id: s for s in load_manifest(REPO / "corpus" / "sources.toml")}
+    from policy_rag.settings import default_mirror
+
+    cons = parse_source(Path(default_mirror()) / srcs["ai-act-nl-consolidated"].path, srcs["ai-act-nl-consolidated"])
+    fixed, changed = amend.apply_corrections(docs["ai-act-nl-html"], cons)
+    assert "Article 73(10)" in changed
+    by = {b.provision: b for b in fixed.blocks}
+    assert by["Article 73(10)"].text.startswith("10. ") and by["Article 73(11)"].text.startswith("11. ")
+    assert sum(b.kind == "recital" for b in fixed.blocks) == 180  # the OJ recitals are kept

@@ -34,6 +34,7 @@ its own parser into blocks of kind "amendment", one per point of its amending ar
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import logging
 import re
@@ -1062,6 +1063,7 @@ class Consolidation:
     unresolved_dates: list[dict[str, Any]] = field(default_factory=list)
     entry_into_force: dict[str, str] = field(default_factory=dict)  # source id -> ISO date
     warnings: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)  # "<source id>: <provision>" taken from a corrected text
 
     def summary(self) -> dict[str, Any]:
         acts = [i for i in self.instructions if i.status != "container"]
@@ -1070,11 +1072,105 @@ class Consolidation:
                 "points": len({(i.act, i.point) for i in self.instructions})}
 
 
+# --------------------------------------------------------------------------- corrigenda
+
+_MARK = re.compile(r"[▼►◄]\s*[A-Z]\d*\b|[▼►◄]")  # EUR-Lex consolidation markers (▼B, ▼C2, ►C1 ... ◄)
+_FOOTNOTE = re.compile(r"\s*\(\s*\*?\s*\d{1,2}\s*\)(?=[\s;:,.]|$)")  # "( 1 )", "( *2 )"
+_BARE_MARKER = re.compile(r"(\d{1,3}\.|\(?[a-z]{1,4}\)|\d{1,3}\)|—|-)")
+
+
+def _clean(s: str) -> str:
+    return re.sub(r"\s+", " ", _FOOTNOTE.sub("", _MARK.sub("", s))).strip()
+
+
+def _norm(s: str) -> str:
+    """Text compared without layout: no leading paragraph number, superscript mark, footnote call."""
+    return _PRINTED_PARA.sub("", _clean(s).replace("^", ""))
+
+
+def _consolidated_lines(text: str) -> list[str]:
+    """Lines of a consolidated text, a lone marker ("1.", "a)") joined to the line after it."""
+    out: list[str] = []
+    for raw in text.split("\n"):
+        ln = _clean(raw)
+        if not ln:
+            continue
+        if out and _BARE_MARKER.fullmatch(out[-1]):
+            out[-1] += " " + ln
+        else:
+            out.append(ln)
+    return out
+
+
+def apply_corrections(doc: Document, corrected: Document) -> tuple[Document, list[str]]:
+    """The text with the corrigenda of ``corrected`` (a consolidated text of the same act and
+    language) worked into its articles: a paragraph (or definition) whose text differs, beyond
+    layout, takes the consolidated wording; one whose printed number differs takes the number
+    (Article 73: the OJ prints 11. for paragraph 10). Corrigenda apply from the start: the
+    passages keep their ids and dates, no history. Returns the document and what was corrected.
+    Recitals are kept (the consolidated text has none); annexes are left as published."""
+    act = Act(doc)
+    changed: list[str] = []
+    for b in corrected.blocks:
+        top = legal.parse(b.provision)
+        if top is None or top.kind != "article" or top.path:
+            continue
+        units = act.of_top(b.provision)
+        if not units:
+            continue
+        lines = _consolidated_lines(b.text)
+        if lines and re.match(r"^Artikel\s+\d", lines[0]):
+            lines = lines[1:]
+        if lines and lines[0] == _clean(units[0].title):
+            lines = lines[1:]
+        pairs: list[tuple[Unit, list[str]]] = []
+        if len(units) == 1 and units[0].key == b.provision:
+            pairs = [(units[0], lines)]
+        else:
+            rx = re.compile(r"^(\d{1,3})\)\s") if top.number == "3" else _PRINTED_PARA
+            starts = [i for i, ln in enumerate(lines) if rx.match(ln)]
+            paras = [lines[s:e] for s, e in zip(starts, [*starts[1:], len(lines)], strict=True)]
+            numbered = [u for u in units if u.key != b.provision]
+            if len(paras) != len(numbered):
+                continue  # the structure differs: left as published
+            pairs = list(zip(numbered, paras, strict=True))
+        for u, para in pairs:
+            if not para or not u.lines:
+                continue
+            a, c = _norm(" ".join(u.lines)), _norm(" ".join(para))
+            if a != c:
+                ops = [(t, i2 - i1) for t, i1, i2, _, _ in
+                       difflib.SequenceMatcher(None, a, c, autojunk=False).get_opcodes() if t != "equal"]
+                if all(t == "delete" and n >= 30 for t, n in ops):  # only an OJ footnote left out: layout
+                    continue
+                u.lines = para
+                changed.append(u.key)
+                continue
+            mine, theirs = _PRINTED_PARA.match(_clean(u.lines[0])), _PRINTED_PARA.match(para[0])
+            if mine and theirs and mine.group(0) != theirs.group(0):
+                u.lines = [_PRINTED_PARA.sub(theirs.group(0), u.lines[0], count=1), *u.lines[1:]]
+                changed.append(u.key)
+    if not changed:
+        return doc, []
+    lang = doc.source.lang
+    for u in act.units():
+        if u.key not in changed:
+            continue
+        old = {ob.provision: ob for ob in u.blocks}
+        u.blocks = [ob if (ob := old.get(nb.provision)) is not None and _same(ob, nb)
+                    else replace(nb, anchor=ob.anchor if ob is not None else nb.anchor)
+                    for nb in _emit(u, lang)]
+    blocks: list[Block] = []
+    for it in act.items:
+        blocks.extend(it.blocks if isinstance(it, Unit) else [it])
+    return replace(doc, blocks=blocks), changed
+
+
 def _passage_id(doc: Document, block: Block) -> str:
     return f"{doc.source.doc}/{doc.source.lang}/{legal.id_suffix(block.provision)}"
 
 
-def consolidate(documents: list[Document]) -> Consolidation:
+def consolidate(documents: list[Document], corrections: dict[str, Document] | None = None) -> Consolidation:
     """Apply every amending act among ``documents`` to the act it amends (same language).
 
     Returns the documents in the same order: the amended acts' blocks versioned, the amending
@@ -1083,6 +1179,12 @@ def consolidate(documents: list[Document]) -> Consolidation:
     act's language. Documents with nothing to do with amendments are returned as they are.
     """
     res = Consolidation(documents=list(documents))
+    if corrections:
+        for k, d in enumerate(res.documents):
+            if d.source.id in corrections:
+                res.documents[k], fixed = apply_corrections(d, corrections[d.source.id])
+                res.corrected.extend(f"{d.source.id}: {p}" for p in fixed)
+        documents = res.documents
     amending = [d for d in documents if d.source.amends]
     if not amending:
         return res
@@ -1405,7 +1507,7 @@ def index_files(res: Consolidation) -> dict[str, str]:
              "entry_into_force": res.entry_into_force}, ensure_ascii=False, indent=1),
         AMENDMENTS_FILE: json.dumps(
             {"summary": res.summary(), "instructions": [i.to_dict() for i in res.instructions],
-             "warnings": res.warnings}, ensure_ascii=False, indent=1),
+             "warnings": res.warnings, "corrected": res.corrected}, ensure_ascii=False, indent=1),
     }
 
 

@@ -25,7 +25,7 @@ from .guard import find_injections
 from .index import pause_point
 from .parse import parse_source
 from .settings import Settings
-from .sources import available_sources
+from .sources import available_sources, load_manifest, locate
 from .types import Document, Passage, Source
 
 log = logging.getLogger(__name__)
@@ -147,17 +147,29 @@ def _consolidate(parsed: list[tuple[Source, Path, Document, list[Passage]]], set
     The amended act's documents are chunked again (unchanged passages keep their ids and
     content hashes); a failure here is reported and the documents are indexed as parsed.
     """
-    if not any(s.amends for s, _, _, _ in parsed):
+    corrections: dict[str, Document] = {}
+    ids = {s.id for s, _, _, _ in parsed}
+    for s in load_manifest(settings.manifest_path, []):  # texts with corrigenda (listed ingest = false)
+        if s.corrects in ids:
+            path, problem = locate(settings, s)
+            if path is None:
+                report.warnings.append(f"corrigenda: {problem}")
+                continue
+            try:
+                corrections[s.corrects] = parse_source(path, s, max_bytes=settings.max_source_bytes)
+            except PolicyRagError as e:
+                report.warnings.append(f"corrigenda: {s.id}: {e}")
+    if not any(s.amends for s, _, _, _ in parsed) and not corrections:
         return parsed
     try:
-        res = amend.consolidate([d for _, _, d, _ in parsed])
+        res = amend.consolidate([d for _, _, d, _ in parsed], corrections)
     except Exception as e:  # noqa: BLE001 (a bug in applying amendments must not stop the ingest)
         log.debug("amendments: %s", traceback.format_exc())
         report.problems.append(f"amendments: applying the amending acts failed ({type(e).__name__}: "
                                f"{str(e)[:300]}); the acts are indexed as published. `policy-rag -v ingest` "
                                "shows the traceback.")
         return parsed
-    report.amendments = res.summary()
+    report.amendments = {**res.summary(), "corrected": len(res.corrected)}
     report.warnings.extend(f"amendments: {w}" for w in res.warnings)
     report.extras = amend.index_files(res)
     out = []

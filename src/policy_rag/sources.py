@@ -103,7 +103,7 @@ def _check_row(row: dict) -> dict:
         raise ManifestRowError(f"field `url` must be an http(s) URL, not {row['url'][:80]!r}")
     if not _HEX64.match(row["sha256"]):
         raise ManifestRowError(f"field `sha256` must be 64 hexadecimal digits, not {row['sha256'][:80]!r}")
-    for k in ("published", "amends"):
+    for k in ("published", "amends", "corrects"):
         if k in row and not isinstance(row[k], str):
             raise ManifestRowError(f"field `{k}` must be a string, not {type(row[k]).__name__}")
     if row.get("published") and not _ISO_DATE.match(row["published"]):
@@ -111,6 +111,9 @@ def _check_row(row: dict) -> dict:
                                f"the Official Journal), not {row['published'][:40]!r}")
     if row.get("amends") and not _ID.match(row["amends"]):
         raise ManifestRowError(f"field `amends` must be the doc id of the amended act, not {row['amends'][:40]!r}")
+    if row.get("corrects") and not _ID.match(row["corrects"]):
+        raise ManifestRowError(f"field `corrects` must be the source id of the corrected text, not "
+                               f"{row['corrects'][:40]!r}")
     rel = row["path"]
     pp = PurePosixPath(rel)
     if pp.is_absolute() or rel.startswith("\\") or ":" in pp.parts[0] or ".." in pp.parts or "\\" in rel:
@@ -363,37 +366,37 @@ def available_sources(settings: Settings) -> tuple[list[tuple[Source, Path]], li
     """
     ok: list[tuple[Source, Path]] = []
     problems: list[str] = []
-    limit = settings.max_source_bytes
     for s in load_manifest(settings.manifest_path, problems):
         if not s.ingest:
             continue
-        try:
-            cands = [local_path(settings, s)]
-            if settings.mirror:
-                cands.append(contained(settings.mirror, s.path, what="mirror folder"))
-        except SourceError as e:
-            problems.append(f"{s.id}: {e} Skipped.")
-            continue
-        found = [p for p in cands if p.exists()]
-        if not found:
-            problems.append(f"{s.id}: {s.path} is missing; run `policy-rag fetch` (or `--mirror DIR`).")
-            continue
-        good = None
-        refused: list[str] = []
-        for p in found:
-            try:
-                if sha256_bounded(p, limit) == s.sha256:
-                    good = p
-                    break
-            except (SourceError, OSError) as e:
-                refused.append(str(e))
-        if good is None:
-            if refused and len(refused) == len(found):
-                problems.append(f"{s.id}: {refused[0]} Skipped.")
-            else:
-                problems.append(f"{s.id}: {found[0]} does not match the manifest's sha256 {s.sha256[:12]}…; "
-                                "run `policy-rag fetch` to get the listed version, or update corpus/sources.toml. "
-                                "Skipped.")
-            continue
-        ok.append((s, good))
+        path, problem = locate(settings, s)
+        if path is not None:
+            ok.append((s, path))
+        elif problem:
+            problems.append(problem)
     return ok, problems
+
+
+def locate(settings: Settings, s: Source) -> tuple[Path | None, str]:
+    """The verified file of one source (corpus/ first, then the mirror), or (None, the problem)."""
+    limit = settings.max_source_bytes
+    try:
+        cands = [local_path(settings, s)]
+        if settings.mirror:
+            cands.append(contained(settings.mirror, s.path, what="mirror folder"))
+    except SourceError as e:
+        return None, f"{s.id}: {e} Skipped."
+    found = [p for p in cands if p.exists()]
+    if not found:
+        return None, f"{s.id}: {s.path} is missing; run `policy-rag fetch` (or `--mirror DIR`)."
+    refused: list[str] = []
+    for p in found:
+        try:
+            if sha256_bounded(p, limit) == s.sha256:
+                return p, ""
+        except (SourceError, OSError) as e:
+            refused.append(str(e))
+    if refused and len(refused) == len(found):
+        return None, f"{s.id}: {refused[0]} Skipped."
+    return None, (f"{s.id}: {found[0]} does not match the manifest's sha256 {s.sha256[:12]}…; "
+                  "run `policy-rag fetch` to get the listed version, or update corpus/sources.toml. Skipped.")

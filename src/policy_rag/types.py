@@ -47,6 +47,9 @@ class Source:
     # na die van de bekendmaking"; and, for an amending act, the doc id of the act it amends.
     published: str = ""
     amends: str = ""
+    # a text with the corrigenda worked in (EUR-Lex consolidated, listed ingest = false): the
+    # source id of the text it corrects; its articles replace the corrected text's where they differ
+    corrects: str = ""
 
 
 @dataclass
