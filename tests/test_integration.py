@@ -67,7 +67,9 @@ def test_index_holds_every_source_in_both_languages(assistant: Assistant) -> Non
     for lang in ("en", "nl"):
         arts = {p.provision.split("(")[0] for p in assistant.index.passages
                 if p.doc == "ai-act" and p.lang == lang and p.provision.startswith("Article ")}
-        assert len(arts) == 113
+        # the 113 articles of the act as published; the Dutch text as amended also has the inserted
+        # ones (Article 4a, 60a, 75a-75d of Regulation (EU) 2026/1744)
+        assert len({a for a in arts if a.removeprefix("Article ").isdigit()}) == 113
         assert f"ai-act/{lang}/art-5.1.f" in ids or f"ai-act/{lang}/art-5.1" in ids
 
 
