@@ -342,3 +342,16 @@ def test_corrigenda_from_a_consolidated_text() -> None:
     nl = res.documents[0]
     assert [b.text for b in nl.blocks if b.provision == "Article 1(3)"] == ["3. Dit is lid drie."]
     assert not any(b.history for b in nl.blocks if b.provision == "Article 1(3)")  # a correction is no version
+
+
+@pytest.mark.parametrize(("text", "refs"), [
+    ("artikel 5, lid 1, eerste alinea, punten b bis) en b ter)", ["Article 5(1)(ba)", "Article 5(1)(bb)"]),
+    ("de leden 1 bis en 1 ter van artikel 5", ["Article 5(1a)", "Article 5(1b)"]),
+    ("artikel 3, punt 14 bis)", ["Article 3(14a)"]),
+    ("artikel 99, lid 4, punt d bis)", ["Article 99(4)(da)"]),
+    ("artikel 75 ter", ["Article 75b"]),
+    ("het is beter zo", []),
+])
+def test_references_to_inserted_provisions(text: str, refs: list[str]) -> None:
+    assert legal.find_refs(text, "nl") == refs
+    assert legal.parse_query_provision(text) == (refs[0] if refs else None)

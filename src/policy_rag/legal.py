@@ -301,7 +301,7 @@ _TOKEN_RE = re.compile(
     (?P<range>\btot\s+en\s+met\b|\bt/m\b|[-\u2013](?=\s*\(?\d))
   | (?P<artabbr>\barts?\.(?=\s*\d))
   | (?P<paren>\(\s*(?:\d{1,3}[a-z]?|[a-z]{1,4})\s*\))
-  | (?P<nlpt>\b(?:\d{1,3}|[a-z]{1,4})\)(?!\w))
+  | (?P<nlpt>\b(?:\d{1,3}[a-j]?|[a-z]{1,4})\)(?!\w))
   | (?P<num>\b\d{1,3}(?:\.\d{1,2})*(?:[a-z](?![a-z]))?\b)
   | (?P<word>[^\W\d_]+)
   | (?P<comma>,)
@@ -932,14 +932,24 @@ def find_refs(text: str, lang: str = "en") -> list[str]:
     Ranges ("Articles 8 to 15", "de artikelen 8 tot en met 15") are expanded up to 30 members.
     """
     vocab = _NL if lang == "nl" else _EN
-    return _Parser(text, vocab).run()
+    return _Parser(_latin_numbers(text), vocab).run()
+
+
+_LATIN_NUMBER = re.compile(r"\b(\d{1,3}|[a-z])\s+(" + "|".join(LATIN_SUFFIXES) + r")\b")
+
+
+def _latin_numbers(text: str) -> str:
+    """ "lid 1 bis" -> "lid 1a", "punt b ter)" -> "punt bb)": inserted numbers in their canonical form."""
+    if "bis" not in text and "ter" not in text and "qu" not in text:
+        return text
+    return _LATIN_NUMBER.sub(lambda m: m.group(1) + _SUFFIX_LETTER[m.group(2)], text)
 
 
 def parse_query_provision(q: str) -> str | None:
     """The provision a question or lookup names, in either language and loosely written:
     "artikel 26 lid 8" -> "Article 26(8)", "art. 5 lid 1 onder f" -> "Article 5(1)(f)",
     "Annex III point 4" -> "Annex III(4)", "overweging 27" -> "Recital 27". None if none named."""
-    found = _Parser(q, _ANY, loose=True).run(first_only=True)
+    found = _Parser(_latin_numbers(q), _ANY, loose=True).run(first_only=True)
     return found[0] if found else None
 
 
