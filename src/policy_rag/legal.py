@@ -31,7 +31,7 @@ ProvisionKind = Literal["article", "recital", "annex", "paragraph", "section"]
 # Sanity bounds of the AI Act: a number outside them is not a reference to it.
 MAX_ARTICLE = 113
 MAX_RECITAL = 180
-MAX_ANNEX = 13
+MAX_ANNEX = 14  # Annex XIV: inserted by Regulation (EU) 2026/1744
 # Annexes whose point numbers restart per section, so that the section is part of the provision
 # ("Annex VIII, Section A(1)"); in the others (Annex I) a section is only a heading.
 SECTIONED_ANNEXES = frozenset({"VIII", "XI"})
