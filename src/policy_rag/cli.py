@@ -158,7 +158,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     report = ingest(settings, get_embedder(settings), progress=_progress_factory(not args.quiet),
                     rebuild=args.rebuild)
     if args.json:
-        _print_json({k: v for k, v in report.__dict__.items() if k != "tracebacks" or args.verbose})
+        _print_json({k: v for k, v in report.__dict__.items()
+                     if k != "extras" and (k != "tracebacks" or args.verbose)})
         return 0
     for p in report.problems:
         print(f"skipped: {p}", file=sys.stderr)
@@ -175,6 +176,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     langs = ", ".join(f"{k}: {v}" for k, v in sorted(report.by_lang().items()))
     print(f"{len(report.documents)} documents, {report.passages} passages ({langs}); "
           f"{report.embedded} embedded, {report.passages - report.embedded} from the cache.")
+    if am := report.amendments:
+        print(f"amendments: {am.get('applied', 0)} of {am.get('instructions', 0)} points and sub-points applied, "
+              f"{am.get('not_applied', 0)} not (`policy-rag amendments`); {am.get('corrected', 0)} provisions "
+              "corrected from the consolidated text.")
     if report.flagged:
         print(f"{len(report.flagged)} passages hold text addressed to the assistant (left out of answers): "
               + ", ".join(report.flagged[:10]) + (" …" if len(report.flagged) > 10 else ""))
