@@ -305,6 +305,7 @@ def test_cli_amendments_and_show_history(settings, monkeypatch, capsys, fake_emb
     index_mod.save(idx, settings.index_dir)
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
     monkeypatch.setattr(embed, "get_embedder", lambda s: fake_embedder)
+    monkeypatch.setattr("policy_rag.assistant.get_embedder", lambda s: fake_embedder)
     assert cli.main(["amendments"]) == 0
     out = capsys.readouterr().out
     assert "1 of 2 amendment points and sub-points applied" in out and "not applied — " in out
