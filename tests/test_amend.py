@@ -356,3 +356,25 @@ def test_corrigenda_from_a_consolidated_text() -> None:
 def test_references_to_inserted_provisions(text: str, refs: list[str]) -> None:
     assert legal.find_refs(text, "nl") == refs
     assert legal.parse_query_provision(text) == (refs[0] if refs else None)
+
+
+def test_chapters_and_dates_for_a_provision(tmp_path) -> None:  # noqa: ANN001
+    from policy_rag.parse.eurlex_html import chapters_of
+
+    html = tmp_path / "act.html"
+    html.write_text('<div id="cpt_I"><div id="art_1"></div><div id="art_2"></div></div><div id="cpt_II">'
+                    '<div id="cpt_II.sct_1"><div id="cpt_II.sct_1.tit_1"></div><div id="art_3"></div></div></div>',
+                    encoding="utf-8")
+    chapters = chapters_of(html)
+    assert chapters == {"Article 1": "Chapter I", "Article 2": "Chapter I", "Article 3": "Chapter II, Section 1"}
+    res = amend.consolidate([_act("nl"), _amending("het volgende artikel wordt ingevoegd: “Artikel 2 bis X 1. Een.”;",
+                                                   "in artikel 3 wordt de derde alinea als volgt gewijzigd:\n"
+                                                   "a) het volgende punt wordt toegevoegd: “c) hoofdstuk II, afdeling 1, "
+                                                   "van toepassing met ingang van 2 december 2027.”;")],
+                            chapters={"toy-nl": chapters})
+    assert res.chapters["Article 2a"] == "Chapter I"  # an inserted article: the chapter of the one before
+    rows = res.application_dates
+    assert [r.date for r in amend.dates_for("Article 1(2)", rows, res.chapters)] == ["2025-02-02"]
+    assert [r.date for r in amend.dates_for("Article 3", rows, res.chapters)] == ["2027-12-02"]
+    assert [r.date for r in amend.dates_for("Article 2", rows, res.chapters)] == ["2027-08-02"]  # its own row
+    assert [r.date for r in amend.dates_for("Annex I", rows, {})] == ["2026-08-02"]  # the general date

@@ -1064,6 +1064,7 @@ class Consolidation:
     entry_into_force: dict[str, str] = field(default_factory=dict)  # source id -> ISO date
     warnings: list[str] = field(default_factory=list)
     corrected: list[str] = field(default_factory=list)  # "<source id>: <provision>" taken from a corrected text
+    chapters: dict[str, str] = field(default_factory=dict)  # "Article 6" -> "Chapter III, Section 1" (as amended)
 
     def summary(self) -> dict[str, Any]:
         acts = [i for i in self.instructions if i.status != "container"]
@@ -1170,7 +1171,8 @@ def _passage_id(doc: Document, block: Block) -> str:
     return f"{doc.source.doc}/{doc.source.lang}/{legal.id_suffix(block.provision)}"
 
 
-def consolidate(documents: list[Document], corrections: dict[str, Document] | None = None) -> Consolidation:
+def consolidate(documents: list[Document], corrections: dict[str, Document] | None = None,
+                chapters: dict[str, dict[str, str]] | None = None) -> Consolidation:
     """Apply every amending act among ``documents`` to the act it amends (same language).
 
     Returns the documents in the same order: the amended acts' blocks versioned, the amending
@@ -1179,6 +1181,11 @@ def consolidate(documents: list[Document], corrections: dict[str, Document] | No
     act's language. Documents with nothing to do with amendments are returned as they are.
     """
     res = Consolidation(documents=list(documents))
+    for d in documents:  # the chapters of the text the application dates are read from
+        if d.source.amends or not chapters or d.source.id not in chapters:
+            continue
+        if any(a.source.amends == d.source.doc and a.source.lang == d.source.lang for a in documents):
+            res.chapters = dict(chapters[d.source.id])
     if corrections:
         for k, d in enumerate(res.documents):
             if d.source.id in corrections:
@@ -1298,6 +1305,15 @@ def _consolidate_one(doc: Document, acts: list[Document], dates: dict[str, str],
     rows, unresolved = application_dates(act, doc, res.instructions, dates)
     res.application_dates.extend(rows)
     res.unresolved_dates.extend(unresolved)
+    if res.chapters:  # an inserted article sits in the chapter of the article it follows
+        last = ""
+        for u in act.units():
+            top = u.top
+            if top.startswith("Article "):
+                if top in res.chapters:
+                    last = res.chapters[top]
+                elif last:
+                    res.chapters[top] = last
     return replace(doc, blocks=blocks)
 
 
@@ -1504,7 +1520,7 @@ def index_files(res: Consolidation) -> dict[str, str]:
     return {
         APPLICATION_DATES_FILE: json.dumps(
             {"rows": [r.to_dict() for r in res.application_dates], "unresolved": res.unresolved_dates,
-             "entry_into_force": res.entry_into_force}, ensure_ascii=False, indent=1),
+             "entry_into_force": res.entry_into_force, "chapters": res.chapters}, ensure_ascii=False, indent=1),
         AMENDMENTS_FILE: json.dumps(
             {"summary": res.summary(), "instructions": [i.to_dict() for i in res.instructions],
              "warnings": res.warnings, "corrected": res.corrected}, ensure_ascii=False, indent=1),
@@ -1519,6 +1535,49 @@ def load_application_dates(folder: Path | str) -> list[ApplicationDate]:
     data = json.loads(path.read_text(encoding="utf-8"))
     return [ApplicationDate(tuple(r["provisions"]), r["scope"], r["date"], r["source"], r.get("set_by", ""))
             for r in data.get("rows", [])]
+
+
+def load_chapters(folder: Path | str) -> dict[str, str]:
+    """Which chapter/section each article of the amended act sits in ({"Article 26": "Chapter III, Section 3"})."""
+    path = Path(folder) / APPLICATION_DATES_FILE
+    if not path.exists():
+        return {}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("chapters", {}))
+
+
+def dates_for(provision: str, rows: list[ApplicationDate], chapters: dict[str, str]) -> list[ApplicationDate]:
+    """The application dates of a provision: the rows that name it or what contains it (its
+    article, its chapter section, its chapter), the most specific first, else the general row
+    ("Regulation"); then the rows for parts of it with a date of their own (exceptions: Article
+    5(1)(ba) under Article 5). "Article 26" -> the two rows of Chapter III, Section 3 (Annex III
+    systems 2027-12-02, Annex I systems 2028-08-02)."""
+    want = legal.parse(provision)
+    if want is None:
+        return []
+    key = want.key()
+    place = chapters.get(legal.article_of(provision), "")
+    chapter = place.split(",")[0]
+    best: list[tuple[int, ApplicationDate]] = []
+    parts: list[ApplicationDate] = []
+    for r in rows:
+        score = -1
+        for p in r.provisions:
+            pp = legal.parse(p)
+            if pp is not None and len(pp.key()) <= len(key) and key[: len(pp.key())] == pp.key():
+                score = max(score, 10 + len(pp.key()))
+            elif pp is not None and len(pp.key()) > len(key) and pp.key()[: len(key)] == key:
+                parts.append(r)
+            elif place and p == place:
+                score = max(score, 5)
+            elif chapter and p == chapter:
+                score = max(score, 4)
+            elif p == "Regulation":
+                score = max(score, 0)
+        if score >= 0:
+            best.append((score, r))
+    top = max((s for s, _ in best), default=-1)
+    out = [r for s, r in best if s == top]
+    return out + [r for r in dict.fromkeys(parts) if r not in out]
 
 
 def load_amendments(folder: Path | str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from .errors import MissingIndexError, ParseError, PolicyRagError
 from .guard import find_injections
 from .index import pause_point
 from .parse import parse_source
+from .parse.eurlex_html import chapters_of
 from .settings import Settings
 from .sources import available_sources, load_manifest, locate
 from .types import Document, Passage, Source
@@ -162,7 +163,9 @@ def _consolidate(parsed: list[tuple[Source, Path, Document, list[Passage]]], set
     if not any(s.amends for s, _, _, _ in parsed) and not corrections:
         return parsed
     try:
-        res = amend.consolidate([d for _, _, d, _ in parsed], corrections)
+        chapters = {s.id: chapters_of(path, settings.max_source_bytes) for s, path, _, _ in parsed
+                    if s.format == "eurlex-html" and s.kind == "act"}
+        res = amend.consolidate([d for _, _, d, _ in parsed], corrections, chapters)
     except Exception as e:  # noqa: BLE001 (a bug in applying amendments must not stop the ingest)
         log.debug("amendments: %s", traceback.format_exc())
         report.problems.append(f"amendments: applying the amending acts failed ({type(e).__name__}: "

@@ -515,3 +515,23 @@ def parse_eurlex_html(path: Path, source: Source, *, max_words: int = MAX_WORDS)
         "eurlex_html: %s: %d blocks, %d warnings", path.name, len(b.blocks), len(b.warnings)
     )
     return Document(source=source, blocks=b.blocks, warnings=b.warnings)
+
+
+# --------------------------------------------------------------------------- chapters
+
+_STRUCT_ID = re.compile(r'\bid="(cpt_([IVXL]+)(?:\.sct_(\d{1,2}))?|art_(\d{1,3}[a-z]?))"')
+
+
+def chapters_of(path: Path | str, max_bytes: int = 50 * 1024 * 1024) -> dict[str, str]:
+    """Which chapter (and section) each article sits in, from the OJ ids in document order:
+    {"Article 6": "Chapter III, Section 1", "Article 4": "Chapter I"}. {} when the file has none."""
+    with open(path, "rb") as f:
+        html = f.read(max_bytes).decode("utf-8", errors="replace")
+    out: dict[str, str] = {}
+    chapter = section = ""
+    for m in _STRUCT_ID.finditer(html):
+        if m.group(2):
+            chapter, section = m.group(2), m.group(3) or ""
+        elif m.group(4) and chapter:
+            out[f"Article {m.group(4)}"] = f"Chapter {chapter}" + (f", Section {section}" if section else "")
+    return out
