@@ -37,7 +37,12 @@ def docs() -> dict[str, Document]:
 
 @pytest.fixture(scope="module")
 def res(docs: dict[str, Document]) -> amend.Consolidation:
-    return amend.consolidate(list(docs.values()))
+    from policy_rag.parse.eurlex_html import chapters_of
+    from policy_rag.settings import default_mirror
+
+    chapters = {sid: chapters_of(Path(default_mirror()) / d.source.path) for sid, d in docs.items()
+                if d.source.format == "eurlex-html"}
+    return amend.consolidate(list(docs.values()), chapters=chapters)
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +91,11 @@ def test_application_dates_table(res: amend.Consolidation, passages: list) -> No
     current = {p.provision for p in passages if p.doc == "ai-act" and p.lang == "nl" and amend.in_force(p, "2026-12-02")}
     assert set(new) <= current
     assert date_of("Chapter I") == {"2025-02-02"}
+    # "from when does Article 26 apply": Chapter III, Section 3, two dates by kind of system
+    art26 = amend.dates_for("Article 26", res.application_dates, res.chapters)
+    assert sorted(r.date for r in art26) == ["2027-12-02", "2028-08-02"]
+    assert [r.date for r in amend.dates_for("Article 5(1)(ba)", res.application_dates, res.chapters)] == ["2026-12-02"]
+    assert res.chapters["Article 4a"] == "Chapter I"
 
 
 def test_unchanged_passages_keep_id_and_hash(docs: dict[str, Document], passages: list) -> None:
