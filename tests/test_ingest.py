@@ -49,6 +49,41 @@ def test_reingest_unchanged_embeds_nothing_and_keeps_the_build(settings, fake_em
     assert first.embedded == first.passages > 0
 
 
+def test_reingest_with_the_same_inputs_does_not_parse_and_a_change_parses_again(
+        settings, fake_embedder, repo_root, monkeypatch):
+    import policy_rag.ingest as ingest_mod
+
+    page = (repo_root / PAGE).read_bytes()
+    write_manifest(settings, [manifest_row("good-page", "good.txt", page)])
+    shutil.copyfile(repo_root / PAGE, settings.corpus_dir / "good.txt")
+    first = ingest(settings, fake_embedder)
+    parsed: list[str] = []
+    real = ingest_mod.parse_source
+
+    def counting(path, source, **kw):  # noqa: ANN001, ANN003, ANN202
+        parsed.append(source.id)
+        return real(path, source, **kw)
+
+    monkeypatch.setattr(ingest_mod, "parse_source", counting)
+    second = ingest(settings, fake_embedder)
+    assert parsed == [] and second.unchanged and second.index_path == first.index_path
+    assert second.passages == first.passages and [d["source"] for d in second.documents] == ["good-page"]
+    assert second.sources == first.sources
+    # a setting that shapes passages changes the inputs: parsed again (the vectors come from the cache)
+    from dataclasses import replace
+
+    third = ingest(replace(settings, max_passage_words=settings.max_passage_words - 1), fake_embedder)
+    assert parsed == ["good-page"] and third.embedded <= third.passages
+    # so does a new version of the code that makes passages
+    monkeypatch.setattr(ingest_mod, "_PACKAGE", repo_root / "tests" / "data")
+    fourth = ingest(settings, fake_embedder)
+    assert parsed == ["good-page", "good-page"]
+    # the passages came out the same: the build is kept and now records these inputs too
+    assert fourth.unchanged and fourth.index_path == third.index_path
+    ingest(settings, fake_embedder)
+    assert parsed == ["good-page", "good-page"]
+
+
 def test_rebuild_embeds_every_passage_again_into_a_new_build(settings, fake_embedder, repo_root):
     page = (repo_root / PAGE).read_bytes()
     write_manifest(settings, [manifest_row("good-page", "good.txt", page)])

@@ -638,10 +638,26 @@ def _check_embedding(index_dir: Path, manifest: dict, want: str) -> None:
         "Rebuild it with `policy-rag ingest --rebuild` (or point POLICY_RAG_INDEX at a matching index).")
 
 
+def note_inputs(path: Path | str, inputs_key: str) -> None:
+    """Record in a build's manifest that it was also made from these inputs (an ingest whose
+    passages came out the same as the build's): written to a temporary file, then renamed."""
+    f = Path(path) / "manifest.json"
+    manifest = json.loads(f.read_text(encoding="utf-8"))
+    manifest["inputs_key"] = inputs_key
+    tmp = f.with_name(f".manifest.json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, f)
+
+
 def build_manifest(*, model_id: str, dim: int, max_words: int, sources: Sequence[dict],
-                   counts: dict, timings: dict, embedding: dict | None = None) -> dict:
-    """``embedding``: the variant that computed the vectors (backend, dtype, quantization, why, CPU)."""
+                   counts: dict, timings: dict, embedding: dict | None = None, inputs_key: str = "",
+                   warnings: Sequence[str] = ()) -> dict:
+    """``embedding``: the variant that computed the vectors (backend, dtype, quantization, why, CPU).
+    ``inputs_key``: ingest.inputs_key of what the passages were made from (a re-ingest with the same
+    key reuses the index without parsing); ``warnings``: the ingest's, shown again by such a re-ingest."""
     return {
+        "inputs_key": inputs_key,
+        "warnings": list(warnings),
         "format_version": FORMAT_VERSION,
         "model_id": model_id,
         "embedding": embedding or {},

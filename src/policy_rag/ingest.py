@@ -2,11 +2,16 @@
 
 A file that cannot be read is reported by name and skipped; the rest is ingested.
 Vectors come from a cache keyed by passage content and model, so re-ingesting with
-nothing changed embeds nothing, and an unchanged index is not rewritten.
+nothing changed embeds nothing, and an unchanged index is not rewritten. Parsing is
+skipped too when nothing it reads has changed: the index manifest records a key of its
+inputs (:func:`inputs_key`: the manifest, the checksums of the files found, the settings
+that shape passages, and the code that makes them), and an ingest whose key equals the
+current index's (and whose embedding model is compatible) stops there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import traceback
@@ -92,11 +97,64 @@ def read_source(path: Path, source: Source, settings: Settings) -> tuple[Documen
         ) from e
 
 
-def collect_passages(settings: Settings, report: IngestReport, progress: ProgressFactory = _silent) -> list[Passage]:
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def inputs_key(settings: Settings, sources: list[tuple[Source, Path]], problems: list[str]) -> str:
+    """What the passages of an ingest depend on, as one hash: the manifest file, the sources found
+    (their checksums were verified), the files left out, the settings that shape passages, and the
+    package's code (any change to a parser, the chunker or the amendments parses again)."""
+    h = hashlib.sha256()
+    try:
+        h.update(Path(settings.manifest_path).read_bytes())
+    except OSError:
+        h.update(b"no manifest")
+    for s, _path in sources:
+        h.update(f"\0{s.id}\0{s.sha256}".encode())
+    for problem in problems:
+        h.update(f"\0problem\0{problem}".encode())
+    h.update(f"\0{settings.max_passage_words}\0{settings.max_source_bytes}".encode())
+    for f in sorted(_PACKAGE.rglob("*.py")):
+        h.update(f"\0{f.relative_to(_PACKAGE).as_posix()}\0".encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _reuse(settings: Settings, embedder: Embedder, key: str, report: IngestReport) -> bool:
+    """True (and ``report`` filled from it) when the current index was built from the same inputs."""
+    try:
+        old = index_mod.load(settings.index_dir)
+    except (MissingIndexError, PolicyRagError, OSError, ValueError):
+        return False
+    m = old.manifest
+    if m.get("inputs_key") != key or not compatible(m.get("model_id") or "", embedder.model_id):
+        return False
+    counts = m.get("counts") or {}
+    by_source = counts.get("by_source") or {}
+    first = {}
+    for p in old.passages:
+        first.setdefault(p.source_id, p)
+        if p.flagged:
+            report.flagged.append(p.id)
+    report.sources = list(m.get("sources") or [])
+    report.documents = [{"source": sid, "doc": first[sid].doc if sid in first else "",
+                         "lang": first[sid].lang if sid in first else "", "blocks": None, "passages": n}
+                        for sid, n in by_source.items()]
+    report.amendments = dict(counts.get("amendments") or {})
+    report.warnings.extend(m.get("warnings") or [])
+    report.passages = len(old.passages)
+    report.unchanged = True
+    report.index_path = str(old.path)
+    return True
+
+
+def collect_passages(settings: Settings, report: IngestReport, progress: ProgressFactory = _silent,
+                     sources: list[tuple[Source, Path]] | None = None) -> list[Passage]:
     t = time.perf_counter()
-    sources, problems = available_sources(settings)
-    report.problems.extend(problems)
-    report.timings["verify"] = time.perf_counter() - t
+    if sources is None:
+        sources, problems = available_sources(settings)
+        report.problems.extend(problems)
+    report.timings["verify"] = report.timings.get("verify", 0.0) + time.perf_counter() - t
 
     t = time.perf_counter()
     passages: list[Passage] = []
@@ -205,7 +263,14 @@ def _pausing(advance: Callable[[int], None], stage: str) -> Callable[[int], None
 def _ingest(settings: Settings, embedder: Embedder, report: IngestReport, *, progress: ProgressFactory,
             rebuild: bool) -> IngestReport:
     t0 = time.perf_counter()
-    passages = collect_passages(settings, report, progress)
+    sources, problems = available_sources(settings)
+    report.problems.extend(problems)
+    key = inputs_key(settings, sources, problems)
+    report.timings["verify"] = time.perf_counter() - t0
+    if not rebuild and _reuse(settings, embedder, key, report):
+        report.timings["total"] = time.perf_counter() - t0
+        return report
+    passages = collect_passages(settings, report, progress, sources)
     if not passages:
         raise PolicyRagError(
             "No passages to index: no source could be read. " + " ".join(report.problems[:3])
@@ -221,6 +286,8 @@ def _ingest(settings: Settings, embedder: Embedder, report: IngestReport, *, pro
                     and [p.to_dict() for p in old.passages] == [p.to_dict() for p in passages]):
                 report.unchanged = True
                 report.index_path = str(old.path)
+                if old.path is not None and old.manifest.get("inputs_key") != key:
+                    index_mod.note_inputs(old.path, key)  # the next ingest need not parse
                 report.timings["total"] = time.perf_counter() - t0
                 return report
         except (MissingIndexError, PolicyRagError, OSError, ValueError):
@@ -247,6 +314,7 @@ def _ingest(settings: Settings, embedder: Embedder, report: IngestReport, *, pro
                 "by_source": {d["source"]: d["passages"] for d in report.documents}},
         timings={k: round(v, 2) for k, v in report.timings.items()},
         embedding=describe() if (describe := getattr(embedder, "describe", None)) else None,
+        inputs_key=key, warnings=report.warnings,
     )
     idx = index_mod.Index(passages=passages, vectors=vectors, manifest=manifest, extras=report.extras)
     report.index_path = str(index_mod.save(idx, settings.index_dir, keep=settings.keep_builds))
