@@ -188,11 +188,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from .assistant import Assistant, search_dict
+    from .inforce import AMENDED_MARK, on_line, status
 
     a = Assistant(settings)
 
     def run(line: Line) -> None:
-        res = a.search(line.text, k=args.k)
+        res = a.search(line.text, k=args.k, on=args.on)
         if args.json:
             rec = search_dict(res.question, res)
             if line.number:
@@ -201,10 +202,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
                 rec["notes"] = [INPUT_NOTES[line.note][res.lang]]
             _print_json(rec)
             return
-        print(f"\n{res.question}  [{res.lang}]")
+        print(f"\n{res.question}  [{res.lang}]  ({on_line(res.on, res.lang)})")
         for h in res.hits:
             p = h.passage
-            print(f"{h.rank:>2}. {h.score:.4f}  {p.id:<36} {p.label} — {p.title[:50]}")
+            mark = f" [{AMENDED_MARK[res.lang]}]" if status(p, res.on) == "amended" else ""
+            print(f"{h.rank:>2}. {h.score:.4f}  {p.id:<36} {p.label}{mark} — {p.title[:50]}")
             print(f"    {p.text[:160]}…")
 
     return _batch("search", args, _questions(args.question, settings), run)
@@ -214,7 +216,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from .assistant import Assistant, show_dict
 
     a = Assistant(settings)
-    p, around, twin = a.show(args.id, context=args.context)
+    p, around, twin = a.show(args.id, context=args.context, on=args.on)
     if p is None:
         why = a.why_missing(args.id)
         shown = echo(args.id, 100)
@@ -222,7 +224,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
               f"No passage with id {shown!r}. Find ids with `policy-rag search`.", file=sys.stderr)
         return 1
     if args.json:
-        _print_json(show_dict(p, around, twin))
+        _print_json(show_dict(p, around, twin, a.index))
         return 0
     for q in around:
         mark = ">>" if q.id == p.id else "  "
@@ -230,13 +232,38 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     print(f"source: {p.url}\nrefers to: {', '.join(p.refs) or '-'}")
     if p.amends:
         print(f"amends: {', '.join(p.amends)}")
+    print_versions(p, a.index)
     for t in twin:
         print(f"other language: {t.id}  {t.label}\n   {t.text[:300]}")
     return 0
 
 
+def print_versions(p, index) -> None:  # noqa: ANN001
+    """The wordings of ``p``'s provision with their dates, and the acts that changed it."""
+    from .inforce import amended_label, amending_refs, period, view
+
+    versions = view(index)
+    lang = "en" if p.lang == "en" else "nl"
+    refs = amending_refs(p, versions, lang)
+    if refs:
+        print(f"current label: {amended_label(p, versions, lang)}")
+        for r in refs:
+            print(f"changed by: {r['label']} ({r['act']}, {r['point']}: {r['kind']}) — {r['url']}")
+    if p.current_note:
+        print(f"amending text not worked into this wording ({p.current_note_source}):\n   {p.current_note[:600]}")
+    hist = [q for q in versions.history(p) if q.valid_from or q.valid_to]
+    if hist:
+        print("versions:")
+        for q in hist:
+            print(f"  {'>>' if q.id == p.id else '  '} {q.id}  {period(q, 'en')}\n       {q.text[:300]}")
+
+
 def _print_answer(ans) -> None:  # noqa: ANN001
+    from .inforce import on_line
+
     print(ans.text)
+    if ans.on:
+        print(f"\n({on_line(ans.on, ans.language)})")
     for n in ans.notes:
         print(f"\n{n}")
     if ans.citations:
@@ -244,6 +271,12 @@ def _print_answer(ans) -> None:  # noqa: ANN001
     for c in ans.citations:
         p = c.passage
         print(f"[{c.n}] {p.label} ({p.doc}, {p.lang}) — {p.url}\n    “{c.quote}”")
+        for r in c.amended_by:
+            print(f"    {r['label']}: {r['url']}")
+        for v in c.versions:
+            if not v["this"]:
+                print(f"    {'tekst' if ans.language == 'nl' else 'wording'} {v['valid_from'] or '…'} – "
+                      f"{v['valid_to'] or '…'}: {v['id']}")
     t = ans.timings
     why = f"; refused: {REFUSAL_REASONS.get(ans.refusal_reason, ans.refusal_reason)}" if ans.refusal_reason else ""
     print(f"\n({'answer by ' + ans.backend}{why}; {t.get('total', 0):.1f}s)", file=sys.stderr)
@@ -257,7 +290,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     def run(line: Line) -> None:
         if args.json:
-            ans = a.ask(line.text, backend)
+            ans = a.ask(line.text, backend, args.on)
             if line.note:
                 ans.notes.insert(0, INPUT_NOTES[line.note][ans.language])
             rec = ans.to_dict()
@@ -266,7 +299,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             _print_json(rec)
             return
         final = None
-        for item in a.stream(line.text, backend):
+        for item in a.stream(line.text, backend, args.on):
             if isinstance(item, str):
                 if args.stream:
                     sys.stderr.write(item)
@@ -288,7 +321,7 @@ def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
     a = Assistant(settings)
 
     def run(line: Line) -> None:
-        res = a.cite(line.text)
+        res = a.cite(line.text, on=args.on)
         if args.json:
             _print_json(res.to_dict())
             return
@@ -333,6 +366,20 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 # --- parser --------------------------------------------------------------------------------
 
 
+def _on_date(value: str) -> str:
+    from .inforce import InvalidDate, parse_on
+
+    try:
+        return parse_on(value, "--on")
+    except InvalidDate as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _on_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--on", type=_on_date, default=None, metavar="YYYY-MM-DD",
+                   help="the law in force on this date (default: POLICY_RAG_ON, else today)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="policy-rag", description="Answers with citations over EU AI policy (NL/EN).")
     ap.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -357,12 +404,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--json", action="store_true")
+    _on_flag(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("show", help="one passage with its context")
     p.add_argument("id")
     p.add_argument("--context", type=int, default=1, help="passages before and after")
     p.add_argument("--json", action="store_true")
+    _on_flag(p)
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("ask", help="an answer with checked citations ('-': one question per line on stdin)")
@@ -370,11 +419,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", choices=["auto", "local", "hosted", "none"], default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--stream", action="store_true", help="show the answer sentence by sentence as each is checked (stderr)")
+    _on_flag(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("cite", help="where a provision is referred to ('Artikel 6 lid 2', 'Article 6(2)', 'bijlage III')")
     p.add_argument("query")
     p.add_argument("--json", action="store_true")
+    _on_flag(p)
     p.set_defaults(func=cmd_cite)
 
     p = sub.add_parser("serve", help="the Gradio app, the HTTP API (/v1) and the MCP server (/mcp)")
