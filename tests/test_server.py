@@ -14,8 +14,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any
 

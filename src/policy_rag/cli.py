@@ -193,7 +193,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     a = Assistant(settings)
 
     def run(line: Line) -> None:
-        res = a.search(line.text, k=args.k, on=args.on)
+        res = a.search(line.text, k=args.k, **_on(args))
         if args.json:
             rec = search_dict(res.question, res)
             if line.number:
@@ -216,7 +216,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from .assistant import Assistant, show_dict
 
     a = Assistant(settings)
-    p, around, twin = a.show(args.id, context=args.context, on=args.on)
+    p, around, twin = a.show(args.id, context=args.context, **_on(args))
     if p is None:
         why = a.why_missing(args.id)
         shown = echo(args.id, 100)
@@ -290,7 +290,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     def run(line: Line) -> None:
         if args.json:
-            ans = a.ask(line.text, backend, args.on)
+            ans = a.ask(line.text, backend, **_on(args))
             if line.note:
                 ans.notes.insert(0, INPUT_NOTES[line.note][ans.language])
             rec = ans.to_dict()
@@ -299,7 +299,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             _print_json(rec)
             return
         final = None
-        for item in a.stream(line.text, backend, args.on):
+        for item in a.stream(line.text, backend, **_on(args)):
             if isinstance(item, str):
                 if args.stream:
                     sys.stderr.write(item)
@@ -321,7 +321,7 @@ def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
     a = Assistant(settings)
 
     def run(line: Line) -> None:
-        res = a.cite(line.text, on=args.on)
+        res = a.cite(line.text, **_on(args))
         if args.json:
             _print_json(res.to_dict())
             return
@@ -373,6 +373,11 @@ def _on_date(value: str) -> str:
         return parse_on(value, "--on")
     except InvalidDate as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _on(args: argparse.Namespace) -> dict[str, str]:
+    """``on=`` for the assistant when ``--on`` was given (else the setting, or today)."""
+    return {"on": args.on} if getattr(args, "on", None) else {}
 
 
 def _on_flag(p: argparse.ArgumentParser) -> None:
