@@ -19,7 +19,7 @@ from .inputs import Line, echo, read_lines, safe_text
 from .lang import detect_language
 from .prompts import INPUT_ERRORS, INPUT_NOTES
 from .settings import Settings, get_settings
-from .types import REFUSAL_REASONS
+from .types import REFUSAL_REASONS, Lang
 
 log = logging.getLogger("policy_rag")
 
@@ -243,7 +243,7 @@ def print_versions(p, index) -> None:  # noqa: ANN001
     from .inforce import amended_label, amending_refs, period, view
 
     versions = view(index)
-    lang = "en" if p.lang == "en" else "nl"
+    lang: Lang = "en" if p.lang == "en" else "nl"
     refs = amending_refs(p, versions, lang)
     if refs:
         print(f"current label: {amended_label(p, versions, lang)}")
@@ -321,7 +321,7 @@ def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
     a = Assistant(settings)
 
     def run(line: Line) -> None:
-        res = a.cite(line.text, **_on(args))
+        res = a.cite(line.text, on=args.on)
         if args.json:
             _print_json(res.to_dict())
             return

@@ -298,9 +298,9 @@ class Retriever:
             fused[i] = fused.get(i, 0.0) + b
         for p in inforce.dated_passages(asked, self.index, on):
             # "from when does X apply": the Article 113 wording (and the amending point) that says so first
-            i = self.index.position(p.id)
-            if i is not None:
-                fused[i] = fused.get(i, 0.0) + DATED_WEIGHT / (s.rrf_k + 1)
+            row = self.index.position(p.id)
+            if row is not None:
+                fused[row] = fused.get(row, 0.0) + DATED_WEIGHT / (s.rrf_k + 1)
         if allowed is not None:
             fused = {i: v for i, v in fused.items() if i in allowed}
         asks_recital = bool(_RECITAL_Q.search(question))
