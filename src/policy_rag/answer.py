@@ -372,8 +372,8 @@ class Answerer:
         chosen = (law + rest)[:CONTEXT_PASSAGES]
         if result.on:  # the law in force on the date (inforce.py)
             versions = inforce.view(self.retriever.index)
-            dated = [p for p in inforce.dated_passages(result.question, self.retriever.index, result.on)
-                     if usable_spans(p)]
+            dated = [p for p in inforce.dated_passages(result.question, self.retriever.index, result.on,
+                                                       fallback=False) if usable_spans(p)]
             if dated:  # "from when": the Article 113 wording and the point that set the date first
                 chosen = (dated + [p for p in chosen if p.id not in {d.id for d in dated}])[:CONTEXT_PASSAGES]
             chosen = [inforce.as_current(p, versions, result.on, result.lang) for p in chosen]

@@ -601,9 +601,10 @@ def dated_answer(question: str, lang: Lang, rows: list[ApplicationDate], version
     return DatedAnswer(" ".join(lines), passages, quotes, used)
 
 
-def dated_passages(question: str, index: Any, on: str) -> list[Passage]:
+def dated_passages(question: str, index: Any, on: str, fallback: bool = True) -> list[Passage]:
     """For a "from when" question: the passages of the table rows it is about (the Article 113
-    passage, the amending point), else the Article 113 wordings in force; [] for other questions."""
+    passage, the amending point), else (``fallback``) the Article 113 wordings shown on ``on``;
+    [] for other questions."""
     if not asks_from_when(question):
         return []
     versions = view(index)
@@ -614,7 +615,9 @@ def dated_passages(question: str, index: Any, on: str) -> list[Passage]:
             p = versions.get(pid) if pid else None
             if p is not None and p not in out:
                 out.append(p)
-    if not out:
-        out = [p for p in index.passages if p.doc == "ai-act" and p.provision.startswith("Article 113")
-               and versions.shown(p, on)]
+    if not out and fallback:
+        # Article 113 as shown on the date, and the amending points that change it
+        out = [p for p in index.passages if versions.shown(p, on) and (
+            (p.doc == "ai-act" and p.provision.startswith("Article 113"))
+            or any(a == "Article 113" or a.startswith("Article 113(") for a in p.amends))]
     return out
