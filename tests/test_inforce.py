@@ -160,6 +160,12 @@ def test_an_english_amended_provision_is_kept_and_marked(retriever: Retriever) -
                            k=20)
     en4 = [h.passage for h in res.hits if h.passage.id == "ai-act/en/art-4"]
     assert en4 and inforce.status(en4[0], "2026-12-15") == "amended"
+    from policy_rag.assistant import search_dict
+
+    d = search_dict(res.question, res)
+    assert d["on"] == "2026-12-15"
+    assert next(h for h in d["hits"] if h["id"] == "ai-act/en/art-4")["status"] == "amended"
+    assert {h["status"] for h in d["hits"] if h["id"] != "ai-act/en/art-4"} == {"in-force"}
     # on a date before the amendment it is simply the law
     assert inforce.status(en4[0], "2025-06-01") == "in-force"
     v = inforce.view(retriever.index)
@@ -291,7 +297,12 @@ def test_cli_ask_prints_the_date(vassistant: Assistant, monkeypatch: pytest.Monk
     assert "Geldende tekst op 2 december 2026" in out and "vervangen bij Verordening (EU) 2026/1744" in out
     assert cli.main(["show", "ai-act/nl/art-4"]) == 0
     out = capsys.readouterr().out
-    assert "ai-act/nl/art-4@2024-08-01" in out and "omnibus/nl/art-1.5" not in out or "Artikel 1, punt 5)" in out
+    assert "current label: Artikel 4 (vervangen bij Verordening (EU) 2026/1744, art. 1, punt 5)" in out
+    assert "changed by: Artikel 1, punt 5)" in out and "from 1 August 2024 to 2 December 2026" in out
+    assert cli.main(["search", "What does Article 4 require about AI literacy?", "--on", "2026-12-15"]) == 0
+    out = capsys.readouterr().out
+    assert "Law in force on 15 December 2026" in out
+    assert "ai-act/en/art-4" in out and "[amended; the text in force exists in Dutch only]" in out
 
 
 # --------------------------------------------------------------------------------- from when

@@ -291,8 +291,13 @@ def _build_tables(r: Retriever) -> None:
 
 
 def search_dict(question: str, res: SearchResult) -> dict[str, Any]:
+    from .inforce import status
+
+    hits = [h.to_dict() for h in res.hits]
+    for d, h in zip(hits, res.hits):  # "in-force", or "amended": an old wording kept, its new text in current_note
+        d["status"] = status(h.passage, res.on) if res.on else "in-force"
     return {"question": question, "language": res.lang, "provision": res.provision, "on": res.on or None,
-            "hits": [h.to_dict() for h in res.hits],
+            "hits": hits,
             "timings": {k: round(v, 4) for k, v in res.timings.items()}}
 
 
