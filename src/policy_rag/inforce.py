@@ -456,9 +456,14 @@ _FROM_WHEN = re.compile(
     re.I | re.S)
 
 
+# the amending act's own entry into force is its own article (omnibus Article 4), not Article 113
+_AMENDING_ACT_IN_FORCE = re.compile(r"\b(omnibus|2026/1744)\b.*\b(in werking|into force)\b|"
+                                    r"\b(in werking|into force)\b.*\b(omnibus|2026/1744)\b", re.I | re.S)
+
+
 def asks_from_when(question: str) -> bool:
     """The question asks from when something applies ("Vanaf wanneer gelden ...", "When does ... apply")."""
-    return bool(_FROM_WHEN.search(question))
+    return bool(_FROM_WHEN.search(question)) and not _AMENDING_ACT_IN_FORCE.search(question)
 
 
 # what a question may name, and how a row of the table shows it: (question pattern, provision
