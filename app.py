@@ -611,10 +611,14 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
             panel = notice(t(lang, "error_title"), t(lang, "error_body", message=msg), "error")
         yield (history, panel, *_ui_updates(lang, backend), lang)
 
-    def answer(question: str, backend: str = "auto", on: str = "") -> dict:
-        """The checked answer to ``question`` as JSON (``Answer.to_dict()``), the law in force on
-        ``on`` (YYYY-MM-DD; empty: today); on bad input ``{"error": message, "error_kind": ...}``
-        with the message in the question's language."""
+    def answer(question: str, backend: str = "auto") -> dict:
+        """The checked answer to ``question`` as JSON (``Answer.to_dict()``), the law in force
+        today; on bad input ``{"error": message, "error_kind": ...}`` with the message in the
+        question's language."""
+        return answer_on(question, backend, "")
+
+    def answer_on(question: str, backend: str = "auto", on: str = "") -> dict:
+        """``answer`` with the law in force on ``on`` (YYYY-MM-DD; empty: today)."""
         try:
             return assistant.ask(question, backend or default_backend, inforce.parse_on(on, "The date") or None).to_dict()
         except InvalidQuestion as e:
@@ -774,6 +778,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
         clear.click(lambda: ([], ""), None, [chatbot, panel], api_visibility="private", queue=False)
         # /answer and the lookups run side by side; a generation inside waits for a slot (Assistant.slots)
         gr.api(answer, api_name="answer", concurrency_limit=assistant.settings.api_concurrency)
+        gr.api(answer_on, api_name="answer_on", concurrency_limit=assistant.settings.api_concurrency)
         gr.api(cite, api_name="cite", concurrency_limit=assistant.settings.api_concurrency)
         gr.on([cite_btn.click, cite_q.submit], cite_view, inputs=[cite_q], outputs=[cite_out],
               api_name="cite_html", api_visibility="undocumented",
@@ -791,7 +796,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
     # and see their place in it
     demo.queue(default_concurrency_limit=assistant.settings.llm_slots, max_size=64)
     # exposed for tests and for embedding: the pure handlers
-    demo.handlers = {"chat": chat, "answer": answer, "cite": cite, "cite_view": cite_view,
+    demo.handlers = {"chat": chat, "answer": answer, "answer_on": answer_on, "cite": cite, "cite_view": cite_view,
                      "run_eval": run_eval, "save_mark": save_mark, "export": export, "pick": pick}
     return demo
 

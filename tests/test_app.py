@@ -508,6 +508,8 @@ def test_the_date_field_is_in_a_collapsed_accordion(assistant: Assistant, tmp_pa
 
 
 def test_chat_on_a_date_shows_the_date_and_the_versions(tmp_path: Path, fake_embedder, settings) -> None:  # noqa: ANN001
+    from datetime import date
+
     from conftest import make_index
     from test_inforce import versioned_passages
 
@@ -523,5 +525,6 @@ def test_chat_on_a_date_shows_the_date_and_the_versions(tmp_path: Path, fake_emb
     assert "Geldende tekst op 1 juni 2025" in panel and 'data-passage="ai-act/nl/art-4@2024-08-01"' in panel
     _, panel = list(demo.handlers["chat"](q, [], "none", "nl", "1-6-2025"))[-1][:2]
     assert "Datum niet herkend" in panel and "1-6-2025" in panel
-    assert demo.handlers["answer"](q, "none", "2025-06-01")["on"] == "2025-06-01"
-    assert "YYYY-MM-DD" in demo.handlers["answer"](q, "none", "juni")["error"]
+    assert demo.handlers["answer_on"](q, "none", "2025-06-01")["on"] == "2025-06-01"
+    assert "YYYY-MM-DD" in demo.handlers["answer_on"](q, "none", "juni")["error"]
+    assert demo.handlers["answer"](q, "none")["on"] == date.today().isoformat()
