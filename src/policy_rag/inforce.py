@@ -71,7 +71,7 @@ def parse_on(value: object, where: str = "The date") -> str:
 def resolve_on(on: str | None, default: str = "") -> str:
     """The date a question is answered on: ``on``, else the setting ``default`` (POLICY_RAG_ON),
     else today."""
-    return parse_on(on) or parse_on(default, "POLICY_RAG_ON=") or today()
+    return parse_on(on) or parse_on(default, "POLICY_RAG_ON") or today()
 
 
 _MONTHS = {

@@ -44,7 +44,7 @@ def _env_date(name: str) -> str:
     value = _env(name, "")
     from .inforce import parse_on
 
-    return parse_on(value, f"POLICY_RAG_{name}=")
+    return parse_on(value, f"POLICY_RAG_{name}")
 
 
 def cache_dir() -> Path:
