@@ -189,7 +189,13 @@ def test_amended_labels_in_dutch_and_english(vindex) -> None:  # noqa: ANN001
     nl4 = vindex.get("ai-act/nl/art-4")
     assert inforce.amended_label(nl4, v, "nl") == "Artikel 4 (vervangen bij Verordening (EU) 2026/1744, art. 1, punt 5)"
     en4 = vindex.get("ai-act/en/art-4")
-    assert inforce.amended_label(en4, v, "en") == "Article 4 (replaced by Regulation (EU) 2026/1744, Art. 1, point 5)"
+    assert inforce.amended_label(en4, v, "en", "2026-12-15") == (
+        "Article 4 (replaced by Regulation (EU) 2026/1744, Art. 1, point 5)")
+    # a wording that ends is not labelled as the amended one (on its own dates it is the law as it was)
+    assert inforce.amended_label(en4, v, "en", "2025-06-01") == "Article 4"
+    old4 = _v(make_passage("ai-act/nl/art-4@2024-08-01", "Article 4", "Artikel 4", OLD_NL_4),
+              valid_from="2024-08-01", valid_to="2026-12-02", amended_by=["omnibus/nl/art-1.5"])
+    assert inforce.amended_label(old4, v, "nl", "2025-06-01") == "Artikel 4"
     art113 = vindex.get("ai-act/nl/art-113")
     assert inforce.amended_label(art113, v, "en").endswith("(amended by Regulation (EU) 2026/1744, Art. 1, point 40)")
     assert inforce.amended_label(vindex.get("ai-act/nl/art-5.1.f"), v, "nl") == "Artikel 5, lid 1, punt f)"
@@ -328,6 +334,37 @@ def test_the_router_matches_rows() -> None:
     assert [r.date for r in m("Vanaf wanneer gelden de hoog-risico regels?", TABLE)] == ["2027-12-02", "2028-08-02"]
     assert [r.date for r in m("Vanaf wanneer geldt hoofdstuk II?", TABLE)] == ["2025-02-02"]
     assert m("Vanaf wanneer geldt dit?", TABLE) == []
+
+
+def test_the_table_file_of_the_ingest_side_and_articles_through_their_chapter(tmp_path: Path, vindex) -> None:  # noqa: ANN001
+    # the ingest side writes {"rows": [...], "chapters": {...}} (amend.py)
+    rows = [{"provisions": ["Chapter III, Section 1", "Chapter III, Section 3", "Article 6(2)", "Annex III"],
+             "scope": "hoofdstuk III ... i) 2 december 2027 ... bijlage III ... hoog risico", "date": "2027-12-02",
+             "source": "ai-act/nl/art-113", "set_by": "omnibus/nl/art-1.40"},
+            {"provisions": ["Chapter III, Section 1", "Chapter III, Section 3", "Article 6(1)", "Annex I"],
+             "scope": "ii) 2 augustus 2028 ... bijlage I ... hoog risico", "date": "2028-08-02",
+             "source": "ai-act/nl/art-113", "set_by": "omnibus/nl/art-1.40"},
+            {"provisions": ["Chapter III, Section 4", "Chapter V"], "scope": "hoofdstuk III, afdeling 4, hoofdstuk V",
+             "date": "2025-08-02", "source": "ai-act/nl/art-113", "set_by": ""}]
+    build = tmp_path / "b"
+    build.mkdir()
+    (build / inforce.APPLICATION_DATES).write_text(json.dumps(
+        {"rows": rows, "chapters": {"Article 26": "Chapter III, Section 3", "Article 53": "Chapter V"}}))
+    vindex.path = build
+    vindex._inforce_dates = None
+    table = inforce.application_dates(vindex)
+    assert [r.date for r in table] == ["2027-12-02", "2028-08-02", "2025-08-02"]
+    ch = inforce.chapters_of(vindex)
+    m = inforce.match_dates
+    assert [r.date for r in m("Vanaf wanneer geldt artikel 26?", table, ch)] == ["2027-12-02", "2028-08-02"]
+    assert [r.date for r in m("Vanaf wanneer gelden de regels voor GPAI?", table, ch)] == ["2025-08-02"]
+    assert [r.date for r in m("Vanaf wanneer gelden de regels voor hoog-risico AI-systemen uit bijlage III?",
+                              table, ch)] == ["2027-12-02"]
+    d = inforce.dated_answer("", "nl", table[:1], inforce.view(vindex), "2026-12-02")
+    assert d is not None and d.text.startswith(
+        "Volgens artikel 113 (zoals gewijzigd bij Verordening (EU) 2026/1744, art. 1, punt 40) zijn met ingang van "
+        "2 december 2027 van toepassing: hoofdstuk III, afdeling 1; hoofdstuk III, afdeling 3; artikel 6, lid 2; "
+        "bijlage III")
 
 
 def test_from_when_is_answered_from_the_table(vassistant: Assistant) -> None:

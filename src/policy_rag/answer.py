@@ -489,7 +489,7 @@ class Answerer:
             p = c.passage
             orig = versions.get(p.id) or p
             if versions.any:
-                label = inforce.amended_label(orig, versions, lang)
+                label = inforce.amended_label(orig, versions, lang, on)
                 if p is not orig and p.text != orig.text:  # the amending text read for an old wording
                     label = f"{label} ({inforce.DUTCH_TEXT[lang]})"
                     c.alternate = versions.unit_on(p.id, "nl", on) if on else None
@@ -508,7 +508,7 @@ class Answerer:
         if not inforce.asks_from_when(question):
             return None
         index = self.retriever.index
-        rows = inforce.match_dates(question, inforce.application_dates(index))
+        rows = inforce.match_dates(question, inforce.application_dates(index), inforce.chapters_of(index))
         dated = inforce.dated_answer(question, lang, rows, inforce.view(index), on) if rows else None
         if dated is None:
             return None

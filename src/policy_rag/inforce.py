@@ -299,11 +299,13 @@ def amending_refs(p: Passage, versions: Versions, lang: Lang) -> list[dict[str, 
     return out
 
 
-def amended_label(p: Passage, versions: Versions, lang: Lang) -> str:
+def amended_label(p: Passage, versions: Versions, lang: Lang, on: str = "") -> str:
     """"Artikel 4 (vervangen bij Verordening (EU) 2026/1744, art. 1, punt 5)"; the plain label when
-    ``p`` was not amended."""
+    ``p`` was not amended, or is a wording that ends (``valid_to``: superseded, or still in force
+    with its change to come) other than an old wording kept on ``on`` for its amending text."""
     refs = amending_refs(p, versions, lang)
-    if not refs:
+    kept = bool(on and p.current_note and not in_force(p, on))
+    if not refs or (p.valid_to and not kept):
         return p.label
     parts = [f"{VERB[r['kind']][lang]} {r['act']}, {r['point']}" for r in refs]
     return f"{p.label} ({'; '.join(parts)})"
@@ -428,11 +430,15 @@ def application_dates(index: Any) -> list[ApplicationDate]:
     if cached is not None:
         return cached
     rows: list[ApplicationDate] = []
+    chapters: dict[str, str] = {}
     path = getattr(index, "path", None)
     f = Path(path) / APPLICATION_DATES if path else None
     if f is not None and f.is_file():
         try:
             data = json.loads(f.read_text(encoding="utf-8"))
+            if isinstance(data, dict):  # {"rows": [...], "chapters": {"Article 26": "Chapter III, Section 3"}}
+                chapters = data.get("chapters") or {}
+                data = data.get("rows") or []
             rows = [ApplicationDate(provisions=tuple(d.get("provisions", ())), scope=str(d.get("scope", "")),
                                     date=str(d["date"]), source=str(d.get("source", "")),
                                     set_by=str(d.get("set_by", "")))
@@ -442,9 +448,16 @@ def application_dates(index: Any) -> list[ApplicationDate]:
             rows = []
     try:
         index._inforce_dates = rows
+        index._inforce_chapters = {str(k): str(v) for k, v in chapters.items()}
     except AttributeError:  # pragma: no cover
         pass
     return rows
+
+
+def chapters_of(index: Any) -> dict[str, str]:
+    """Article -> its chapter (and section) from the application-dates file ({} when it has none)."""
+    application_dates(index)
+    return getattr(index, "_inforce_chapters", {})
 
 
 _FROM_WHEN = re.compile(
@@ -503,10 +516,11 @@ def _has_provision(row: ApplicationDate, prefix: str) -> bool:
     return False
 
 
-def match_dates(question: str, rows: list[ApplicationDate]) -> list[ApplicationDate]:
+def match_dates(question: str, rows: list[ApplicationDate],
+                chapters: dict[str, str] | None = None) -> list[ApplicationDate]:
     """The rows of the table the question is about: the rows that share most of the things the
-    question names (Annex III, high-risk, prohibitions, GPAI, a chapter, an article); [] when it
-    names none of them."""
+    question names (Annex III, high-risk, prohibitions, GPAI, a chapter, an article: also through
+    ``chapters``, the chapter/section an article sits in); [] when it names none of them."""
     if not rows:
         return []
     wanted: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
@@ -518,14 +532,18 @@ def match_dates(question: str, rows: list[ApplicationDate]) -> list[ApplicationD
         wanted.append(((f"Chapter {n}",), (f"hoofdstuk {n.lower()} ", f"hoofdstukken {n.lower()} ")))
     for m in _ARTICLE.finditer(question):
         n = m.group(1).replace(" ", "")
-        wanted.append(((f"Article {n}",), (f"artikel {n} ", f"artikel {n},")))
+        art = f"Article {n}"
+        named = any(_has_provision(r, art) for r in rows)
+        where = (chapters or {}).get(art, "")
+        wanted.append(((art,) if named or not where else (art, where), (f"artikel {n} ", f"artikel {n},")))
     if not wanted:
         return []
     scored: list[tuple[int, int, ApplicationDate]] = []
     for i, row in enumerate(rows):
         text = _row_text(row)
-        score = sum(1 for provs, words in wanted
-                    if any(_has_provision(row, p) for p in provs) or any(w in text for w in words))
+        # a thing the question names counts once for a provision of the row, once for its words
+        score = sum(any(_has_provision(row, p) for p in provs) + any(w in text for w in words)
+                    for provs, words in wanted)
         if score:
             scored.append((score, i, row))
     if not scored:
@@ -535,9 +553,21 @@ def match_dates(question: str, rows: list[ApplicationDate]) -> list[ApplicationD
 
 
 FROM_WHEN_ANSWER: dict[Lang, str] = {
-    "nl": "Volgens {source}{set_by} gelden de regels voor {scope} met ingang van {date}",
-    "en": "Under {source}{set_by}, the rules for {scope} apply from {date}",
+    "nl": "Volgens {source}{set_by} {verb} met ingang van {date} van toepassing: {scope}",
+    "en": "Under {source}{set_by}, from {date} these apply: {scope}",
 }
+
+
+def provision_words(provision: str, lang: Lang) -> str:
+    """"Chapter III, Section 1" -> "hoofdstuk III, afdeling 1"; "Article 6(2)" -> "artikel 6, lid 2"."""
+    from .legal import label as legal_label
+
+    if provision == "Regulation":
+        return "de verordening" if lang == "nl" else "the Regulation"
+    if provision.startswith("Chapter"):
+        return provision.replace("Chapter", "hoofdstuk").replace("Section", "afdeling") if lang == "nl" else provision
+    text = legal_label(provision, lang)
+    return text[:1].lower() + text[1:] if lang == "nl" else text
 SET_BY: dict[Lang, str] = {"nl": " (zoals gewijzigd bij {act}, {point})", "en": " (as amended by {act}, {point})"}
 
 
@@ -590,15 +620,15 @@ def dated_answer(question: str, lang: Lang, rows: list[ApplicationDate], version
         a = versions.get(row.set_by) if row.set_by else None
         set_by = SET_BY[lang].format(act=act_name(a, lang, row.set_by), point=point_label(a, lang, row.set_by)) \
             if row.set_by else ""
-        scope = row.scope if lang == "nl" else (
-            f"{', '.join(row.provisions)} (“{row.scope}”)" if row.scope else ", ".join(row.provisions))
+        scope = "; ".join(provision_words(x, lang) for x in row.provisions) or row.scope
         from .legal import label as legal_label
 
         source_label = legal_label(src.provision, lang) if src.provision else src.label
         if lang == "nl":
             source_label = source_label[:1].lower() + source_label[1:]
         line = FROM_WHEN_ANSWER[lang].format(source=source_label, set_by=set_by, scope=scope,
-                                             date=long_date(row.date, lang))
+                                             date=long_date(row.date, lang),
+                                             verb="is" if len(row.provisions) == 1 else "zijn")
         lines.append(f"{line}. {''.join(marks)}")
         used.append(row)
     if not lines:
@@ -613,7 +643,7 @@ def dated_passages(question: str, index: Any, on: str, fallback: bool = True) ->
     if not asks_from_when(question):
         return []
     versions = view(index)
-    rows = match_dates(question, application_dates(index))
+    rows = match_dates(question, application_dates(index), chapters_of(index))
     out: list[Passage] = []
     for row in rows:
         for pid in (row.source, row.set_by):
