@@ -427,3 +427,23 @@ def test_from_when_on_the_real_index() -> None:
     assert any(doc == "ai-act" and prov.startswith("Article 113") for doc, prov in cited), cited
     assert ("omnibus", "Article 1(40)") in cited or any(d == "omnibus" and p.startswith("Article 1(40)")
                                                          for d, p in cited), cited
+
+
+def test_a_new_wording_split_into_paragraphs_keeps_the_old_one_a_click_away(fake_embedder) -> None:  # noqa: ANN001
+    ps = [_v(make_passage("ai-act/nl/art-4@2024-08-01", "Article 4", "Artikel 4", OLD_NL_4),
+             valid_from="2024-08-01", valid_to="2026-07-27", amended_by=["omnibus/nl/art-1.5"]),
+          _v(make_passage("ai-act/nl/art-4.1", "Article 4(1)", "Artikel 4, lid 1", "Lid een nieuw."),
+             valid_from="2026-07-27", amended_by=["omnibus/nl/art-1.5"]),
+          _v(make_passage("ai-act/nl/art-4.2", "Article 4(2)", "Artikel 4, lid 2", "Lid twee nieuw."),
+             valid_from="2026-07-27", amended_by=["omnibus/nl/art-1.5"]),
+          _v(make_passage("omnibus/nl/art-1.5", "Article 1(5)", "Artikel 1, punt 5)", "artikel 4 wordt vervangen door: …",
+                          kind="amendment"), version=OMNIBUS_VERSION)]
+    for i, p in enumerate(ps):
+        p.order = i
+    idx = make_index(ps, fake_embedder)
+    v = inforce.view(idx)
+    assert [d["id"] for d in inforce.version_dicts(ps[1], v)] == ["ai-act/nl/art-4@2024-08-01", "ai-act/nl/art-4.1"]
+    assert [q.id for q in v.successors(ps[0])] == ["ai-act/nl/art-4.1", "ai-act/nl/art-4.2"]
+    (note,) = inforce.notes_for([ps[0]], v, "2025-06-01", "nl")
+    assert note.startswith("Let op: Artikel 4 wordt met ingang van 27 juli 2026 vervangen bij Verordening (EU) "
+                           "2026/1744, art. 1, punt 5.") and "Lid een nieuw. Lid twee nieuw." in note

@@ -176,18 +176,37 @@ class Versions:
                 return self.passages[i]
         return None
 
+    def related(self, p: Passage) -> list[Passage]:
+        """The versioned passages of ``p``'s document and language whose provision contains or is
+        inside ``p``'s ("Article 4" and "Article 4(1)": a new wording may be split otherwise)."""
+        from .legal import article_of, matches
+
+        art = article_of(p.provision)
+        out: list[Passage] = []
+        for (doc, lang, prov), rows in self.provision_rows.items():
+            if doc != p.doc or lang != p.lang or article_of(prov) != art or not matches(prov, p.provision):
+                continue
+            out.extend(self.passages[i] for i in rows if versioned(self.passages[i]))
+        return out
+
     def history(self, p: Passage) -> list[Passage]:
-        """Every wording of ``p``'s unit in its language, oldest first (``p`` itself included)."""
-        rows = [i for i in self.unit_rows.get(_lang_free(p.id), []) if self.passages[i].lang == p.lang]
-        return sorted((self.passages[i] for i in rows), key=lambda q: (q.valid_from or "0000", q.order))
+        """Every wording of ``p``'s provision in its language, oldest first: ``p``, and the
+        passages of the provision (or what contains it, or is inside it) in force at other times."""
+        period = (p.valid_from, p.valid_to)
+        others = [q for q in self.related(p) if q.id != p.id and (q.valid_from, q.valid_to) != period]
+        return sorted([p, *others], key=lambda q: (q.valid_from or "0000", q.order))
+
+    def successors(self, p: Passage) -> list[Passage]:
+        """The wording(s) of ``p``'s provision that follow it (valid_from == p.valid_to), in its
+        language, in document order."""
+        if not p.valid_to:
+            return []
+        return sorted((q for q in self.related(p) if q.valid_from == p.valid_to), key=lambda q: q.order)
 
     def successor(self, p: Passage) -> Passage | None:
-        """The wording of ``p``'s provision that follows it (valid_from == p.valid_to), in its language."""
-        if not p.valid_to:
-            return None
-        rows = self.provision_rows.get((p.doc, p.lang, p.provision), [])
-        nxt = [self.passages[i] for i in rows if self.passages[i].valid_from == p.valid_to]
-        return min(nxt, key=lambda q: q.order) if nxt else None
+        """The first wording that follows ``p`` (see ``successors``)."""
+        nxt = self.successors(p)
+        return nxt[0] if nxt else None
 
     def get(self, pid: str) -> Passage | None:
         i = self.by_id.get(pid)
@@ -387,7 +406,7 @@ def notes_for(passages: list[Passage], versions: Versions, on: str, lang: Lang) 
             new = nxt if nxt is not None else p
             aid = new.amended_by[0] if new.amended_by else p.current_note_source
             a = versions.get(aid) if aid else None
-            text = nxt.text if nxt is not None else p.current_note
+            text = " ".join(q.text for q in versions.successors(p)) if nxt is not None else p.current_note
             key = "pending" if nxt is not None and nxt.lang == lang else "pending_nl"
             if nxt is not None and nxt.lang == "en" and lang == "nl":
                 key = "pending"
