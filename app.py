@@ -31,7 +31,7 @@ from typing import Any
 
 import gradio as gr  # noqa: E402
 
-from policy_rag import legal, websec  # noqa: E402
+from policy_rag import inforce, legal, websec  # noqa: E402
 from policy_rag import ui_text as ui  # noqa: E402
 from policy_rag.answer import InvalidQuestion  # noqa: E402
 from policy_rag.assistant import Assistant, CiteResult  # noqa: E402
@@ -137,6 +137,7 @@ def citation_card(c: Citation, twin: Passage | None, lang: Lang) -> str:
         twin_html = f'<div class="pr-meta pr-no-twin">{_e(t(lang, f"card_no_twin_{other}"))}</div>'
     context = f'<p class="pr-context">{_e(p.context)}</p>' if p.context else ""
     version = f" · {_e(t(lang, 'card_version'))}: {_e(p.version)}" if p.version else ""
+    twin_html += versions_html(c, lang)
     return (
         f'<div class="pr-card" id="pr-cite-{c.n}" data-passage="{_e(p.id)}">'
         f'<div class="pr-card-head"><span class="pr-n">[{c.n}]</span> <strong class="pr-label">{_e(p.label)}</strong>'
@@ -145,6 +146,31 @@ def citation_card(c: Citation, twin: Passage | None, lang: Lang) -> str:
         f'<div class="pr-meta">{_e(ui.doc_name(p.doc, lang))}{version} · '
         f'{_link(p.url, t(lang, "card_official"))} ↗</div>{twin_html}</div>'
     )
+
+
+def versions_html(c: Citation, lang: Lang) -> str:
+    """The amending provisions (linked) and the other wordings of the cited provision with their
+    dates, each one click away (a <details>)."""
+    parts = []
+    if c.amended_by:
+        links = " · ".join(f'{_e(r.get("act", ""))}, {_e(r.get("point", ""))}: {_link(r.get("url"), r.get("label", ""))} ↗'
+                           for r in c.amended_by)
+        parts.append(f'<div class="pr-meta pr-amended-by">{_e(t(lang, "card_amended_by"))}: {links}</div>')
+    others = [v for v in c.versions if not v.get("this")]
+    if others:
+        items = "".join(
+            f'<details class="pr-version" data-version="{_e(v["id"])}"><summary>'
+            f'{_e(t(lang, "card_version_period", label=v["label"], period=_period(v, lang)))}</summary>'
+            f'<p class="pr-text">{_e(v["text"])}</p>'
+            f'<div class="pr-meta">{_link(v.get("url"), t(lang, "card_official"))} ↗</div></details>'
+            for v in others)
+        parts.append(f'<div class="pr-versions"><strong>{_e(t(lang, "card_versions"))}</strong>{items}</div>')
+    return "".join(parts)
+
+
+def _period(v: dict[str, Any], lang: Lang) -> str:
+    return inforce.period(Passage(id=v["id"], doc="", lang=lang, provision="", label="", title="", url="", text="",
+                                  valid_from=v.get("valid_from", ""), valid_to=v.get("valid_to", "")), lang)
 
 
 def notice(title: str, body: str, kind: str = "info") -> str:
@@ -163,7 +189,10 @@ def answer_panel(a: Answer, twins: Sequence[Passage | None]) -> str:
     lang = _ui_lang(a.language)
     parts = [f'<div class="pr-status" data-backend="{_e(a.backend)}">'
              f'{_e(t(lang, "backend_used", backend=backend_name(a.backend, lang)))}'
-             f' · {_e(t(lang, "timings", total=a.timings.get("total", 0.0)))}</div>']
+             f' · {_e(t(lang, "timings", total=a.timings.get("total", 0.0)))}'
+             + (f' · <span class="pr-on" data-on="{_e(a.on)}">'
+                f'{_e(t(lang, "on_used", date=inforce.long_date(a.on, lang)))}</span>' if a.on else "")
+             + '</div>']
     if a.refused:
         body = t(lang, "refusal_body")
         if a.refusal_reason:
@@ -482,6 +511,9 @@ def eval_table(rows: Sequence[dict[str, Any]], store: MarksStore, lang: Lang = "
 def _twins(assistant: Assistant, a: Answer) -> list[Passage | None]:
     out: list[Passage | None] = []
     for c in a.citations:
+        if c.alternate is not None or a.on:  # the answer chose the twin in force on its date
+            out.append(c.alternate)
+            continue
         try:
             out.append(assistant.retriever.alternate(c.passage))
         except Exception:  # a missing twin never breaks an answer
@@ -528,11 +560,17 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
 
     # ---------------------------------------------------------------- handlers
     def chat(question: Any, history: list[dict[str, Any]] | None, backend: str,
-             current: str = "nl") -> Iterator[tuple[Any, ...]]:
+             current: str = "nl", on: Any = "") -> Iterator[tuple[Any, ...]]:
         history = list(history or [])
         backend = backend or default_backend
         blank = not isinstance(question, str) or not question.strip()
         lang = _ui_lang(current) if blank else _question_lang(question)
+        try:
+            day = inforce.parse_on(on if isinstance(on, str) else "", "The date")
+        except inforce.InvalidDate:
+            msg = t(lang, "on_error", value=str(on)[:40])
+            yield (history, notice(t(lang, "on_title"), msg, "warn"), *_ui_updates(lang, backend), lang)
+            return
         shown = question if isinstance(question, str) else ""
         shown = shown if len(shown) <= 600 else shown[:600] + " …"
         history.append({"role": "user", "content": _md(shown) or "…"})
@@ -543,7 +581,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
         last = 0.0
         try:
             final: Answer | None = None
-            for item in assistant.stream(question, backend):
+            for item in assistant.stream(question, backend, day or None):
                 if isinstance(item, Answer):
                     final = item
                     continue
@@ -574,10 +612,15 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
         yield (history, panel, *_ui_updates(lang, backend), lang)
 
     def answer(question: str, backend: str = "auto") -> dict:
-        """The checked answer to ``question`` as JSON (``Answer.to_dict()``); on bad input
-        ``{"error": message, "error_kind": ...}`` with the message in the question's language."""
+        """The checked answer to ``question`` as JSON (``Answer.to_dict()``), the law in force
+        today; on bad input ``{"error": message, "error_kind": ...}`` with the message in the
+        question's language."""
+        return answer_on(question, backend, "")
+
+    def answer_on(question: str, backend: str = "auto", on: str = "") -> dict:
+        """``answer`` with the law in force on ``on`` (YYYY-MM-DD; empty: today)."""
         try:
-            return assistant.ask(question, backend or default_backend).to_dict()
+            return assistant.ask(question, backend or default_backend, inforce.parse_on(on, "The date") or None).to_dict()
         except InvalidQuestion as e:
             return {"question": question if isinstance(question, str) else "", "language": e.lang,
                     "error": str(e), "error_kind": e.kind, "refused": False, "citations": []}
@@ -681,6 +724,9 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
                     gr.Markdown(t(L, "backend_default", backend=_default_backend_label(assistant, L)),
                                 elem_id="pr-backend-default")
                     clear = gr.Button(t(L, "clear"), variant="secondary", scale=1, elem_id="pr-clear")
+                with gr.Accordion(t(L, "on_accordion"), open=False, elem_id="pr-on-box"):
+                    on_date = gr.Textbox(label=t(L, "on_label"), placeholder=t(L, "on_placeholder"),
+                                         info=t(L, "on_info"), value="", max_lines=1, elem_id="pr-on")
                 panel = gr.HTML("", elem_id="pr-panel", js_on_load=None)
 
             with gr.Tab(t(L, "tab_cite"), id="cite"):
@@ -721,16 +767,18 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
 
         # ---------------------------------------------------------------- events
         chat_outputs = [chatbot, panel, question, send, backend, disclaimer, ui_lang]
-        gr.on([send.click, question.submit], chat, inputs=[question, chatbot, backend, ui_lang], outputs=chat_outputs,
+        gr.on([send.click, question.submit], chat, inputs=[question, chatbot, backend, ui_lang, on_date],
+              outputs=chat_outputs,
               api_name="chat", api_visibility="undocumented", concurrency_id=GENERATE, trigger_mode="once",
               show_progress="minimal")
         chatbot.example_select(_example_text, inputs=None, outputs=[question], api_visibility="private",
                                queue=False, trigger_mode="once", show_progress="hidden").then(
-            chat, inputs=[question, chatbot, backend, ui_lang], outputs=chat_outputs, api_visibility="private",
+            chat, inputs=[question, chatbot, backend, ui_lang, on_date], outputs=chat_outputs, api_visibility="private",
             concurrency_id=GENERATE, show_progress="minimal")
         clear.click(lambda: ([], ""), None, [chatbot, panel], api_visibility="private", queue=False)
         # /answer and the lookups run side by side; a generation inside waits for a slot (Assistant.slots)
         gr.api(answer, api_name="answer", concurrency_limit=assistant.settings.api_concurrency)
+        gr.api(answer_on, api_name="answer_on", concurrency_limit=assistant.settings.api_concurrency)
         gr.api(cite, api_name="cite", concurrency_limit=assistant.settings.api_concurrency)
         gr.on([cite_btn.click, cite_q.submit], cite_view, inputs=[cite_q], outputs=[cite_out],
               api_name="cite_html", api_visibility="undocumented",
@@ -748,7 +796,7 @@ def build_app(assistant: Assistant, *, eval_runner: EvalRunner | None = None,
     # and see their place in it
     demo.queue(default_concurrency_limit=assistant.settings.llm_slots, max_size=64)
     # exposed for tests and for embedding: the pure handlers
-    demo.handlers = {"chat": chat, "answer": answer, "cite": cite, "cite_view": cite_view,
+    demo.handlers = {"chat": chat, "answer": answer, "answer_on": answer_on, "cite": cite, "cite_view": cite_view,
                      "run_eval": run_eval, "save_mark": save_mark, "export": export, "pick": pick}
     return demo
 

@@ -319,7 +319,7 @@ def test_cli_amendments_and_show_history(settings, monkeypatch, capsys, fake_emb
     assert cli.main(["show", "toy/nl/art-2.1", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["passage"]["id"] == "toy/nl/art-2.1" and "context" in d  # the JSON as before, plus versions
-    assert d["versions"]["history"][0]["ids"] == ["toy/nl/art-2@2024-08-01"]
+    assert d["provision_versions"]["history"][0]["ids"] == ["toy/nl/art-2@2024-08-01"]
     assert cli.main(["show", "toy/nl/art-1.1"]) == 0
     assert "current law (wijz/nl/art-1.2)" in capsys.readouterr().out
 

@@ -319,7 +319,8 @@ def test_a_second_chat_while_one_streams_is_queued(assistant: Assistant, tmp_pat
     appmod.launch(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
         client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
-        jobs = [client.submit("Mag ik emotieherkenning gebruiken op de werkplek?", [], "local", "nl", api_name="/chat")
+        # the last argument is the date field ("": today)
+        jobs = [client.submit("Mag ik emotieherkenning gebruiken op de werkplek?", [], "local", "", api_name="/chat")
                 for _ in range(2)]
         outs = [j.result(timeout=60) for j in jobs]
     finally:
@@ -482,3 +483,48 @@ def test_user_text_is_escaped_in_every_html_the_app_returns(assistant: Assistant
             assert not tag.search(view), (q[:80], view[:300])
     finally:
         demo.close()
+
+
+# ------------------------------------------------------------------------------------ the law on a date
+
+
+def _find(block: Any, kind: type) -> list[Any]:
+    out = [block] if isinstance(block, kind) else []
+    for child in getattr(block, "children", []) or []:
+        out.extend(_find(child, kind))
+    return out
+
+
+def test_the_date_field_is_in_a_collapsed_accordion(assistant: Assistant, tmp_path: Path) -> None:
+    import gradio as gr
+
+    demo = appmod.build_app(assistant, marks_path=tmp_path / "m.json")
+    boxes = [a for a in _find(demo, gr.Accordion) if a.elem_id == "pr-on-box"]
+    assert len(boxes) == 1 and boxes[0].open is False
+    assert boxes[0].label == ui_text.t("nl", "on_accordion")
+    fields = [tb for tb in _find(boxes[0], gr.Textbox) if tb.elem_id == "pr-on"]
+    assert fields and fields[0].label == "Datum (JJJJ-MM-DD)"
+    assert ui_text.t("en", "on_label") == "Date (YYYY-MM-DD)"
+
+
+def test_chat_on_a_date_shows_the_date_and_the_versions(tmp_path: Path, fake_embedder, settings) -> None:  # noqa: ANN001
+    from datetime import date
+
+    from conftest import make_index
+    from test_inforce import versioned_passages
+
+    a = Assistant(settings.with_(llm="none"), embedder=fake_embedder,
+                  index=make_index(versioned_passages(), fake_embedder))
+    demo = appmod.build_app(a, marks_path=tmp_path / "m.json")
+    q = "Wat zegt artikel 4 over AI-geletterdheid van personeel?"
+    history, panel = list(demo.handlers["chat"](q, [], "none", "nl", "2026-12-02"))[-1][:2]
+    assert "Geldende tekst op 2 december 2026" in panel
+    assert "Artikel 4 (vervangen bij Verordening (EU) 2026/1744, art. 1, punt 5)" in panel
+    assert 'data-version="ai-act/nl/art-4@2024-08-01"' in panel and "van 1 augustus 2024 tot 2 december 2026" in panel
+    _, panel = list(demo.handlers["chat"](q, [], "none", "nl", "2025-06-01"))[-1][:2]
+    assert "Geldende tekst op 1 juni 2025" in panel and 'data-passage="ai-act/nl/art-4@2024-08-01"' in panel
+    _, panel = list(demo.handlers["chat"](q, [], "none", "nl", "1-6-2025"))[-1][:2]
+    assert "Datum niet herkend" in panel and "1-6-2025" in panel
+    assert demo.handlers["answer_on"](q, "none", "2025-06-01")["on"] == "2025-06-01"
+    assert "YYYY-MM-DD" in demo.handlers["answer_on"](q, "none", "juni")["error"]
+    assert demo.handlers["answer"](q, "none")["on"] == date.today().isoformat()

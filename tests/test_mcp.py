@@ -46,6 +46,11 @@ async def _exercise(session: Any, *, passage: str, full: bool = True) -> dict[st
         assert bad.is_error and "leeg" in bad.content[0].text  # the CLI's message, no stack trace
         missing = await session.call_tool("show", {"id": "nope/xx/1"})
         assert missing.is_error and "No passage with id" in missing.content[0].text
+        # the law in force on a date: "on" in every tool, a bad date is an error naming it
+        dated = _data(await session.call_tool("ask", {"question": QUESTION, "backend": "none", "on": "2025-06-01"}))
+        assert dated["on"] == "2025-06-01"
+        bad_on = await session.call_tool("search", {"question": QUESTION, "on": "1 juni 2025"})
+        assert bad_on.is_error and "'1 juni 2025'" in bad_on.content[0].text and "YYYY-MM-DD" in bad_on.content[0].text
     return out
 
 

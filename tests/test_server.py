@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,19 @@ def test_on_is_validated_and_echoed(served: Served) -> None:
     r = httpx.post(f"{served.url}/v1/ask", json={"question": QUESTION, "backend": "none", "on": "2025-08-02"})
     assert r.status_code == 200 and r.json()["on"] == "2025-08-02"
     r = httpx.post(f"{served.url}/v1/search", json={"question": QUESTION, "on": "2.8.2025"})
-    assert r.status_code == 400
+    assert r.status_code == 400 and "'2.8.2025'" in r.json()["error"] and "YYYY-MM-DD" in r.json()["error"]
+    # the law in force on a date (inforce.py): today by default, each endpoint takes "on"
+    r = httpx.post(f"{served.url}/v1/ask", json={"question": QUESTION, "backend": "none"})
+    assert r.status_code == 200 and r.json()["on"] == date.today().isoformat()
+    r = httpx.post(f"{served.url}/v1/ask", json={"question": QUESTION, "backend": "none", "on": "2025-02-30"})
+    assert r.status_code == 400 and "'2025-02-30'" in r.json()["error"]
+    r = httpx.post(f"{served.url}/v1/search", json={"question": QUESTION, "on": "2025-08-02"})
+    assert r.status_code == 200 and r.json()["on"] == "2025-08-02"
+    for path, params in (("/v1/cite", {"q": "Artikel 4", "on": "morgen"}),
+                         ("/v1/passages/ai-act/nl/art-4", {"on": "2025/08/02"})):
+        r = httpx.get(f"{served.url}{path}", params=params)
+        assert r.status_code == 400 and "YYYY-MM-DD" in r.json()["error"], (path, r.text)
+    assert httpx.get(f"{served.url}/v1/cite", params={"q": "Artikel 4", "on": "2025-08-02"}).status_code == 200
 
 
 def test_search_cite_show_health(served: Served) -> None:
@@ -133,7 +146,7 @@ def test_search_cite_show_health(served: Served) -> None:
     r = httpx.post(f"{u}/search", json={"question": "emotieherkenning op de werkplek", "k": 3})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"question", "language", "provision", "hits", "timings"} and 1 <= len(body["hits"]) <= 3
+    assert set(body) == {"question", "language", "provision", "on", "hits", "timings"} and 1 <= len(body["hits"]) <= 3
     r = httpx.get(f"{u}/cite", params={"q": "Article 5(1)(f)"})
     assert r.status_code == 200 and r.json()["provision"] == "Article 5(1)(f)" and r.json()["count"] >= 2
     r = httpx.get(f"{u}/passages/ai-act/en/art-5.1.f", params={"context": 1})

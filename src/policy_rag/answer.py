@@ -29,11 +29,11 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import guard, legal
+from . import guard, inforce, legal
 from .generate import Generator
 from .index import tokenize
 from .inputs import MAX_QUESTION_CHARS, InvalidQuestion, validate_question  # noqa: F401  (re-exported)
@@ -369,7 +369,15 @@ class Answerer:
         # guideline paragraph that answers ("how much does the EU invest in AI?")
         law = [p for p in safe[:CONTEXT_LAW_WINDOW] if p.binding and p.kind != "recital"][:CONTEXT_BINDING]
         rest = [p for p in safe if p not in law]
-        return (law + rest)[:CONTEXT_PASSAGES], quarantined
+        chosen = (law + rest)[:CONTEXT_PASSAGES]
+        if result.on:  # the law in force on the date (inforce.py)
+            versions = inforce.view(self.retriever.index)
+            dated = [p for p in inforce.dated_passages(result.question, self.retriever.index, result.on,
+                                                       fallback=False) if usable_spans(p)]
+            if dated:  # "from when": the Article 113 wording and the point that set the date first
+                chosen = (dated + [p for p in chosen if p.id not in {d.id for d in dated}])[:CONTEXT_PASSAGES]
+            chosen = [inforce.as_current(p, versions, result.on, result.lang) for p in chosen]
+        return chosen, quarantined
 
     def messages(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
         sources = "\n\n".join(
@@ -455,7 +463,12 @@ class Answerer:
         return Checked(EXTRACTIVE_INTRO[lang] + "\n" + "\n".join(lines), citations)
 
     # -- version awareness ---------------------------------------------------------------
-    def amendment_notes(self, citations: Sequence[Citation], lang: Lang) -> list[str]:
+    def amendment_notes(self, citations: Sequence[Citation], lang: Lang, on: str = "") -> list[str]:
+        """What changes (and from when) for the provisions cited, with the index's versions
+        (inforce.notes_for); an index without versions: which amending points name them."""
+        versions = inforce.view(self.retriever.index)
+        if versions.any and on:
+            return inforce.notes_for([c.passage for c in citations], versions, on, lang)
         amending = [p for p in self.retriever.index.passages if p.amends]
         notes: list[str] = []
         for c in citations:
@@ -468,21 +481,62 @@ class Answerer:
                     amending=", ".join(dict.fromkeys(a.label for a in by[:3]))))
         return list(dict.fromkeys(notes))
 
+    def versions_of(self, citations: Sequence[Citation], lang: Lang, on: str) -> None:
+        """Label each cited passage as amended ("Artikel 4 (vervangen bij ...)"), with its amending
+        passages and every wording with its dates (the old one a click away), and its twin on ``on``."""
+        versions = inforce.view(self.retriever.index)
+        for c in citations:
+            p = c.passage
+            orig = versions.get(p.id) or p
+            if versions.any:
+                label = inforce.amended_label(orig, versions, lang, on)
+                if p is not orig and p.text != orig.text:  # the amending text read for an old wording
+                    label = f"{label} ({inforce.DUTCH_TEXT[lang]})"
+                    c.alternate = versions.unit_on(p.id, "nl", on) if on else None
+                else:
+                    c.alternate = self.retriever.alternate(p, on)
+                c.passage = replace(p, label=label)
+                c.amended_by = inforce.amending_refs(orig, versions, lang)
+                c.versions = inforce.version_dicts(orig, versions)
+            else:
+                c.alternate = self.retriever.alternate(p)
+
+    def from_when(self, question: str, lang: Lang, on: str) -> Checked | None:
+        """A "from when does X apply" question answered from the application-dates table
+        (Article 113 as amended), citing Article 113 and the point that set the date; None when
+        the question is not one or the table has no row for what it names."""
+        if not inforce.asks_from_when(question):
+            return None
+        index = self.retriever.index
+        rows = inforce.match_dates(question, inforce.application_dates(index), inforce.chapters_of(index))
+        dated = inforce.dated_answer(question, lang, rows, inforce.view(index), on) if rows else None
+        if dated is None:
+            return None
+        cites = [Citation(n=i, passage=p, quote=q) for i, (p, q) in enumerate(zip(dated.passages, dated.quotes), 1)]
+        return Checked(dated.text, cites)
+
     # -- the whole job ---------------------------------------------------------------------
-    def stream(self, question: str, generator: Generator | None, backend: str) -> Iterator[str | Answer]:
+    def stream(self, question: str, generator: Generator | None, backend: str,
+               on: str | None = None) -> Iterator[str | Answer]:
         """Yield the answer's text sentence by sentence, each once it has been checked (never the
         model's raw text), then the checked Answer (whose text is the pieces joined, unless the
         model refused or nothing was supported: then the refusal or the extractive fallback)."""
         t0 = time.perf_counter()
         q = validate_question(question, self.settings.max_question_chars)
-        result = self.retriever.search(q)
+        on = inforce.resolve_on(on, self.settings.on)  # the law in force on this date (inforce.py)
+        result = self.retriever.search(q, on=on)
         lang = result.lang
         timings = {"retrieval": time.perf_counter() - t0}
         notes: list[str] = []
         odds: float | None = None
         missing = self.no_such_provision(q, lang)
-        early = "no-such-provision" if missing else self.early_refusal(q, result, judged=generator is not None)
-        if early:
+        dated = self.from_when(q, lang, on) if not missing else None
+        early = "no-such-provision" if missing else "" if dated else self.early_refusal(
+            q, result, judged=generator is not None)
+        if dated is not None and generator is None:  # "from when": the table answers
+            checked = dated
+            yield checked.text
+        elif early:
             checked = Checked.refusal(lang, early)
             checked.text = missing or checked.text
         else:
@@ -547,18 +601,17 @@ class Answerer:
                     checked = self.extractive(q, lang, passages)
                     notes.append(FALLBACK_NOTE[lang])
         if not checked.refused:
-            notes.extend(self.amendment_notes(checked.citations, lang))
-            for c in checked.citations:
-                c.alternate = self.retriever.alternate(c.passage)
+            notes.extend(self.amendment_notes(checked.citations, lang, on))
+            self.versions_of(checked.citations, lang, on)
         timings["total"] = time.perf_counter() - t0
         yield Answer(question=q, language=lang, text=checked.text, citations=checked.citations,
                      refused=checked.refused, backend=backend, timings=timings, notes=notes,
                      hits=result.hits, refusal_reason=checked.reason if checked.refused else "",
-                     answerable_odds=odds)
+                     answerable_odds=odds, on=on)
 
-    def answer(self, question: str, generator: Generator | None, backend: str) -> Answer:
+    def answer(self, question: str, generator: Generator | None, backend: str, on: str | None = None) -> Answer:
         final = None
-        for item in self.stream(question, generator, backend):
+        for item in self.stream(question, generator, backend, on):
             final = item
         assert isinstance(final, Answer)
         return final

@@ -176,37 +176,45 @@ class Assistant:
         Every job below starts here, so every entry point gets the same checks."""
         return clean_question(text, self.settings.max_question_chars)
 
-    def search(self, question: str, k: int | None = None) -> SearchResult:
-        return self.retriever.search(self.question(question).text, k=k)
+    def search(self, question: str, k: int | None = None, on: str | None = None) -> SearchResult:
+        return self.retriever.search(self.question(question).text, k=k, on=on)
 
     def limited(self, gen: Generator | None) -> Generator | None:
         """``gen`` behind this assistant's generation slots (None stays None: nothing to limit)."""
         return None if gen is None else SlotLimited(gen, self.slots)
 
-    def ask(self, question: str, backend: str | None = None) -> Answer:
+    def ask(self, question: str, backend: str | None = None, on: str | None = None) -> Answer:
         final = None
-        for item in self.stream(question, backend):
+        for item in self.stream(question, backend, on):
             final = item
         assert isinstance(final, Answer)
         return final
 
-    def stream(self, question: str, backend: str | None = None) -> Iterator[str | Answer]:
+    def stream(self, question: str, backend: str | None = None, on: str | None = None) -> Iterator[str | Answer]:
         q = self.question(question)
         b = self.backend(backend)
-        for item in self.answerer.stream(q.text, self.limited(self.generator(b)), b):
+        for item in self.answerer.stream(q.text, self.limited(self.generator(b)), b, on):
             if isinstance(item, Answer) and q.removed:
                 item.notes.insert(0, INPUT_NOTES["removed"][item.language].format(n=q.removed))
             yield item
 
-    def show(self, pid: str, context: int = 1) -> tuple[Passage | None, list[Passage], list[Passage]]:
-        """A passage, the passages just before and after it in its document, and its twin."""
+    def show(self, pid: str, context: int = 1,
+             on: str | None = None) -> tuple[Passage | None, list[Passage], list[Passage]]:
+        """A passage, the passages just before and after it in its document, and its twin. With
+        ``on``, a plain id shows the wording in force on that date (inforce.py)."""
         idx = self.index
         i = idx.position(pid)
+        on = on or self.settings.on or None
+        if on and i is not None and "@" not in pid:
+            from . import inforce
+
+            cur = inforce.view(idx).unit_on(pid, idx.passages[i].lang, on)
+            i = idx.position(cur.id) if cur is not None else i
         if i is None:
             return None, [], []
         p = idx.passages[i]
         around = [q for q in idx.passages[max(0, i - context): i + context + 1] if q.source_id == p.source_id]
-        twin = self.retriever.alternate(p)
+        twin = self.retriever.alternate(p, on)
         return p, around, [twin] if twin else []
 
     def why_missing(self, pid: str) -> str:
@@ -222,7 +230,7 @@ class Assistant:
             return ""
         return self.answerer.missing_provision(provision, lang)  # type: ignore[arg-type]
 
-    def cite(self, query: str, lang: Lang | None = None) -> CiteResult:
+    def cite(self, query: str, lang: Lang | None = None, on: str | None = None) -> CiteResult:
         """Which provisions, recitals, annexes, guideline paragraphs and amendments refer to X.
 
         A provision the act does not have ("artikel 999") is NoSuchProvision, in the query's language."""
@@ -239,11 +247,15 @@ class Assistant:
             if not hits:
                 hits = [h.passage for h in self.retriever.search(query, k=20).hits]
             return CiteResult(query, None, [], _group(hits))
-        own = self.retriever.provision_passages(provision, lang)
+        from . import inforce
+
+        on = inforce.resolve_on(on, self.settings.on)  # the wordings in force on the date
+        versions = inforce.view(idx)
+        own = self.retriever.provision_passages(provision, lang, on)
         own_keys = {p.id for p in own}
         referring = [
             p for p in idx.passages
-            if p.id not in own_keys
+            if p.id not in own_keys and versions.shown(p, on)
             and (any(legal.matches(provision, r) for r in p.refs) or any(legal.matches(provision, a) for a in p.amends))
             and not (p.doc == "ai-act" and legal.article_of(p.provision) == legal.article_of(provision))
         ]
@@ -279,14 +291,29 @@ def _build_tables(r: Retriever) -> None:
 
 
 def search_dict(question: str, res: SearchResult) -> dict[str, Any]:
-    return {"question": question, "language": res.lang, "provision": res.provision,
-            "hits": [h.to_dict() for h in res.hits],
+    from .inforce import status
+
+    hits = [h.to_dict() for h in res.hits]
+    for d, h in zip(hits, res.hits):  # "in-force", or "amended": an old wording kept, its new text in current_note
+        d["status"] = status(h.passage, res.on) if res.on else "in-force"
+    return {"question": question, "language": res.lang, "provision": res.provision, "on": res.on or None,
+            "hits": hits,
             "timings": {k: round(v, 4) for k, v in res.timings.items()}}
 
 
-def show_dict(p: Passage, around: list[Passage], twin: list[Passage]) -> dict[str, Any]:
-    return {"passage": p.to_dict(), "context": [q.to_dict() for q in around],
-            "other_language": [t.to_dict() for t in twin]}
+def show_dict(p: Passage, around: list[Passage], twin: list[Passage], index: Any = None) -> dict[str, Any]:
+    """``index``: also the passage's versions (every wording, with dates) and its amending passages."""
+    d = {"passage": p.to_dict(), "context": [q.to_dict() for q in around],
+         "other_language": [t.to_dict() for t in twin]}
+    if index is not None:
+        from . import inforce
+
+        versions = inforce.view(index)
+        lang: Lang = "en" if p.lang == "en" else "nl"
+        d["label"] = inforce.amended_label(p, versions, lang)
+        d["versions"] = inforce.version_dicts(p, versions)
+        d["amended_by"] = inforce.amending_refs(p, versions, lang)
+    return d
 
 
 def error_dict(question: object, exc: PolicyRagError) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from .inputs import Line, echo, read_lines, safe_text
 from .lang import detect_language
 from .prompts import INPUT_ERRORS, INPUT_NOTES
 from .settings import Settings, get_settings
-from .types import REFUSAL_REASONS
+from .types import REFUSAL_REASONS, Lang
 
 log = logging.getLogger("policy_rag")
 
@@ -193,11 +193,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from .assistant import Assistant, search_dict
+    from .inforce import AMENDED_MARK, on_line, status
 
     a = Assistant(settings)
 
     def run(line: Line) -> None:
-        res = a.search(line.text, k=args.k)
+        res = a.search(line.text, k=args.k, **_on(args))
         if args.json:
             rec = search_dict(res.question, res)
             if line.number:
@@ -206,10 +207,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
                 rec["notes"] = [INPUT_NOTES[line.note][res.lang]]
             _print_json(rec)
             return
-        print(f"\n{res.question}  [{res.lang}]")
+        print(f"\n{res.question}  [{res.lang}]  ({on_line(res.on, res.lang)})")
         for h in res.hits:
             p = h.passage
-            print(f"{h.rank:>2}. {h.score:.4f}  {p.id:<36} {p.label} — {p.title[:50]}")
+            mark = f" [{AMENDED_MARK[res.lang]}]" if status(p, res.on) == "amended" else ""
+            print(f"{h.rank:>2}. {h.score:.4f}  {p.id:<36} {p.label}{mark} — {p.title[:50]}")
             print(f"    {p.text[:160]}…")
 
     return _batch("search", args, _questions(args.question, settings), run)
@@ -220,7 +222,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
     from .assistant import Assistant, show_dict
 
     a = Assistant(settings)
-    p, around, twin = a.show(args.id, context=args.context)
+    p, around, twin = a.show(args.id, context=args.context, **_on(args))
     # the wordings of the provision (amend.py): an id of an amended article ("ai-act/nl/art-4", now
     # paragraphs 4(1)-(3)) shows its current text and its history even without a passage of its own
     ver = versions(a.index.passages, str(args.id), getattr(args, "on", "") or "")
@@ -234,11 +236,11 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     if args.json:
         if p is not None:
-            out = show_dict(p, around, twin)
+            out = show_dict(p, around, twin, a.index)
         else:
             first = a.index.get(ver["current"][0]) if ver and ver["current"] else None
             out = {"passage": first.to_dict() if first else None, "context": [], "other_language": []}
-        out["versions"] = ver
+        out["provision_versions"] = ver
         _print_json(out)
         return 0
     if p is not None:
@@ -246,15 +248,14 @@ def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
             mark = ">>" if q.id == p.id else "  "
             print(f"{mark} {q.id}  {q.label} — {q.title}\n   {q.text}\n")
         print(f"source: {p.url}\nrefers to: {', '.join(p.refs) or '-'}")
-        if p.valid_from or p.valid_to:
-            print(f"valid: {p.valid_from or '…'} – {p.valid_to or '…'}")
         if p.amends:
             print(f"amends: {', '.join(p.amends)}")
         if p.current_note:
             print(f"current law ({p.current_note_source}):\n   {p.current_note[:1500]}")
+        print_versions(p, a.index)
         for t in twin:
             print(f"other language: {t.id}  {t.label}\n   {t.text[:300]}")
-    if ver is not None:
+    if ver is not None and p is None:
         print(f"\n{ver['provision']} in force on {ver['on']}:" if p is None else
               f"\nVersions of {ver['provision']} (in force on {ver['on']}):")
         for pid in ver["current"]:
@@ -297,8 +298,30 @@ def cmd_amendments(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def print_versions(p, index) -> None:  # noqa: ANN001
+    """The wordings of ``p``'s provision with their dates, and the acts that changed it."""
+    from .inforce import amended_label, amending_refs, period, view
+
+    versions = view(index)
+    lang: Lang = "en" if p.lang == "en" else "nl"
+    refs = amending_refs(p, versions, lang)
+    if refs:
+        print(f"current label: {amended_label(p, versions, lang)}")
+        for r in refs:
+            print(f"changed by: {r['label']} ({r['act']}, {r['point']}: {r['kind']}) — {r['url']}")
+    hist = [q for q in versions.history(p) if q.valid_from or q.valid_to]
+    if hist:
+        print("versions:")
+        for q in hist:
+            print(f"  {'>>' if q.id == p.id else '  '} {q.id}  {period(q, 'en')}\n       {q.text[:300]}")
+
+
 def _print_answer(ans) -> None:  # noqa: ANN001
+    from .inforce import on_line
+
     print(ans.text)
+    if ans.on:
+        print(f"\n({on_line(ans.on, ans.language)})")
     for n in ans.notes:
         print(f"\n{n}")
     if ans.citations:
@@ -306,6 +329,12 @@ def _print_answer(ans) -> None:  # noqa: ANN001
     for c in ans.citations:
         p = c.passage
         print(f"[{c.n}] {p.label} ({p.doc}, {p.lang}) — {p.url}\n    “{c.quote}”")
+        for r in c.amended_by:
+            print(f"    {r['label']}: {r['url']}")
+        for v in c.versions:
+            if not v["this"]:
+                print(f"    {'tekst' if ans.language == 'nl' else 'wording'} {v['valid_from'] or '…'} – "
+                      f"{v['valid_to'] or '…'}: {v['id']}")
     t = ans.timings
     why = f"; refused: {REFUSAL_REASONS.get(ans.refusal_reason, ans.refusal_reason)}" if ans.refusal_reason else ""
     print(f"\n({'answer by ' + ans.backend}{why}; {t.get('total', 0):.1f}s)", file=sys.stderr)
@@ -319,7 +348,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
     def run(line: Line) -> None:
         if args.json:
-            ans = a.ask(line.text, backend)
+            ans = a.ask(line.text, backend, **_on(args))
             if line.note:
                 ans.notes.insert(0, INPUT_NOTES[line.note][ans.language])
             rec = ans.to_dict()
@@ -328,7 +357,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             _print_json(rec)
             return
         final = None
-        for item in a.stream(line.text, backend):
+        for item in a.stream(line.text, backend, **_on(args)):
             if isinstance(item, str):
                 if args.stream:
                     sys.stderr.write(item)
@@ -350,7 +379,7 @@ def cmd_cite(args: argparse.Namespace, settings: Settings) -> int:
     a = Assistant(settings)
 
     def run(line: Line) -> None:
-        res = a.cite(line.text)
+        res = a.cite(line.text, on=args.on)
         if args.json:
             _print_json(res.to_dict())
             return
@@ -395,6 +424,25 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 # --- parser --------------------------------------------------------------------------------
 
 
+def _on_date(value: str) -> str:
+    from .inforce import InvalidDate, parse_on
+
+    try:
+        return parse_on(value, "--on")
+    except InvalidDate as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _on(args: argparse.Namespace) -> dict[str, str]:
+    """``on=`` for the assistant when ``--on`` was given (else the setting, or today)."""
+    return {"on": args.on} if getattr(args, "on", None) else {}
+
+
+def _on_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--on", type=_on_date, default=None, metavar="YYYY-MM-DD",
+                   help="the law in force on this date (default: POLICY_RAG_ON, else today)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="policy-rag", description="Answers with citations over EU AI policy (NL/EN).")
     ap.add_argument("-v", "--verbose", action="store_true", help="log what happens")
@@ -419,12 +467,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--json", action="store_true")
+    _on_flag(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("show", help="one passage with its context")
     p.add_argument("id")
     p.add_argument("--context", type=int, default=1, help="passages before and after")
     p.add_argument("--json", action="store_true")
+    _on_flag(p)
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("amendments", help="every amendment point of the amending acts and whether it was applied")
@@ -436,11 +486,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", choices=["auto", "local", "hosted", "none"], default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--stream", action="store_true", help="show the answer sentence by sentence as each is checked (stderr)")
+    _on_flag(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("cite", help="where a provision is referred to ('Artikel 6 lid 2', 'Article 6(2)', 'bijlage III')")
     p.add_argument("query")
     p.add_argument("--json", action="store_true")
+    _on_flag(p)
     p.set_defaults(func=cmd_cite)
 
     p = sub.add_parser("serve", help="the Gradio app, the HTTP API (/v1) and the MCP server (/mcp)")

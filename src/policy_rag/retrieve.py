@@ -18,7 +18,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from . import legal
+from . import inforce, legal
 from .embed import Embedder
 from .index import Index, twin_id
 from .lang import detect_language
@@ -33,6 +33,7 @@ MAX_GUIDANCE_SHARE = 0.5  # at most half of the top k from non-binding texts, if
 BM25_WEIGHT = 0.8
 TRANSLATED_WEIGHT = 0.3  # BM25 with translated keywords, over the documents only in the other language
 OTHER_LANG_DENSE_BONUS = 0.8  # BM25 cannot see the other language: its dense rank counts more
+DATED_WEIGHT = 6.0  # "from when does X apply": the Article 113 passage (and the point that set the date) first
 NUDGED = 2  # a provision named as a setting ('uit bijlage III') or a topic's provision (fines: Article 99) boosts its best 2 passages
 
 # What a legal reader knows before searching: where the act defines its terms, where it
@@ -63,6 +64,7 @@ class SearchResult:
     provision: str | None = None  # a provision named in the question
     timings: dict[str, float] = field(default_factory=dict)
     unknown_terms: list[str] = field(default_factory=list)  # names in the question no source contains
+    on: str = ""  # ISO date whose law was searched (inforce.py): only the wordings in force then
 
 
 # Abbreviations people use that the texts spell out: expanded for retrieval.
@@ -188,7 +190,7 @@ class Retriever:
         return self._terms
 
     def priors(self, question: str, lang: Lang, provision: str | None,
-               fused: dict[int, float]) -> dict[int, float]:
+               fused: dict[int, float], allowed: frozenset[int] | None = None) -> dict[int, float]:
         """Boosts from what the question asks for: a named provision, a defined term, a topic
         (``fused``: the scores so far, to pick the best passages of a provision that is only a
         nudge: one named as the question's setting, or a topic's provision)."""
@@ -202,6 +204,8 @@ class Retriever:
             boost[i] = boost.get(i, 0.0) + w * unit
 
         def best(rows: list[int]) -> list[int]:
+            if allowed is not None:  # the wordings in force on the date only
+                rows = [i for i in rows if i in allowed]
             return sorted(rows, key=lambda i: -fused.get(i, 0.0))[:NUDGED]
 
         if provision:
@@ -233,22 +237,36 @@ class Retriever:
                     add(i, w)
         return boost
 
-    def alternate(self, p: Passage) -> Passage | None:
-        """The same provision in the other language, if the document has it."""
+    def alternate(self, p: Passage, on: str | None = None) -> Passage | None:
+        """The same provision in the other language, if the document has it (with ``on``: the
+        wording shown on that date, inforce.py)."""
         other: Lang = "en" if p.lang == "nl" else "nl"
-        return self.index.get(twin_id(p.id, other))
+        versions = inforce.view(self.index)
+        if on and versions.any:
+            return versions.unit_on(p.id, other, on)
+        return self.index.get(twin_id(inforce.base_id(p.id), other))
 
-    def provision_passages(self, provision: str, lang: Lang) -> list[Passage]:
-        """All AI Act passages of a provision (and its sub-provisions), question language first."""
-        related = [p for p in self.index.passages if p.doc == "ai-act" and legal.matches(provision, p.provision)]
+    def provision_passages(self, provision: str, lang: Lang, on: str | None = None) -> list[Passage]:
+        """All AI Act passages of a provision (and its sub-provisions), question language first
+        (with ``on``: the wordings shown on that date)."""
+        versions = inforce.view(self.index)
+        related = [p for p in self.index.passages if p.doc == "ai-act" and legal.matches(provision, p.provision)
+                   and (not on or versions.shown(p, on))]
         # the provision itself and what is inside it; else the smallest unit that contains it
         ps = [p for p in related if len(p.provision) >= len(provision)] or related
         ps.sort(key=lambda p: (p.lang != lang, p.order))
         return ps
 
-    def search(self, question: str, k: int | None = None, lang: Lang | None = None) -> SearchResult:
+    def search(self, question: str, k: int | None = None, lang: Lang | None = None,
+               on: str | None = None) -> SearchResult:
+        """The passages for ``question`` among the wordings in force on ``on`` (default: the
+        setting POLICY_RAG_ON, else today; inforce.py)."""
         k = k or self.settings.k
         s = self.settings
+        on = inforce.resolve_on(on, s.on)
+        versions = inforce.view(self.index)
+        allowed = versions.allowed(on)
+        extra = len(self.index.passages) - len(allowed) if allowed is not None else 0  # room for the rows left out
         timings: dict[str, float] = {}
         lang = lang or detect_language(question)
         asked = question
@@ -258,11 +276,12 @@ class Retriever:
         timings["embed_query"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        dense = self.index.dense_search(qvec, s.dense_k)
+        dense = self._only(self.index.dense_search(qvec, s.dense_k + extra), allowed)
         timings["dense"] = time.perf_counter() - t
         t = time.perf_counter()
-        keyword = self.index.keyword_search(question, s.bm25_k, lang)
-        translated = self.index.translated_search(question, s.bm25_k, lang) if TRANSLATED_WEIGHT else []
+        keyword = self._only(self.index.keyword_search(question, s.bm25_k + extra, lang), allowed)
+        translated = (self._only(self.index.translated_search(question, s.bm25_k + extra, lang), allowed)
+                      if TRANSLATED_WEIGHT else [])
         timings["bm25"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -275,8 +294,15 @@ class Retriever:
             for r, (i, _score) in enumerate(ranked):
                 fused[i] = fused.get(i, 0.0) + weight(i) / (s.rrf_k + r + 1)
         provision = legal.parse_query_provision(question)
-        for i, b in self.priors(question, lang, provision, fused).items():
+        for i, b in self.priors(question, lang, provision, fused, allowed).items():
             fused[i] = fused.get(i, 0.0) + b
+        for p in inforce.dated_passages(asked, self.index, on):
+            # "from when does X apply": the Article 113 wording (and the amending point) that says so first
+            row = self.index.position(p.id)
+            if row is not None:
+                fused[row] = fused.get(row, 0.0) + DATED_WEIGHT / (s.rrf_k + 1)
+        if allowed is not None:
+            fused = {i: v for i, v in fused.items() if i in allowed}
         asks_recital = bool(_RECITAL_Q.search(question))
         for i in fused:
             p = self.index.passages[i]
@@ -285,18 +311,26 @@ class Retriever:
             elif p.kind == "page":
                 fused[i] *= PAGE_WEIGHT
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
-        hits = self._collapse_and_balance(ranked, lang, k)
+        hits = self._collapse_and_balance(ranked, lang, k, on if allowed is not None else None)
         timings["fuse"] = time.perf_counter() - t
         top_dense = dense[0][1] if dense else 0.0
-        return SearchResult(asked, lang, hits, float(top_dense), provision, timings, self.unknown_terms(asked))
+        return SearchResult(asked, lang, hits, float(top_dense), provision, timings, self.unknown_terms(asked),
+                            on=on)
+
+    @staticmethod
+    def _only(ranked: list[tuple[int, float]], allowed: frozenset[int] | None) -> list[tuple[int, float]]:
+        """``ranked`` without the rows not shown on the date (None: every row)."""
+        return ranked if allowed is None else [(i, sc) for i, sc in ranked if i in allowed]
 
     def _collapse_and_balance(self, ranked: list[tuple[int, float]], lang: Lang,
-                              k: int) -> list[Hit]:
+                              k: int, on: str | None = None) -> list[Hit]:
         out: list[Hit] = []
         seen: set[str] = set()  # language-independent keys: doc + provision id part
+        versions = inforce.view(self.index) if on else None
 
         def key(p: Passage) -> str:
-            return twin_id(p.id, "en") + ("~" + p.id.split("~")[1] if "~" in p.id else "")
+            pid = inforce.base_id(p.id)
+            return twin_id(pid, "en") + ("~" + pid.split("~")[1] if "~" in pid else "")
 
         def add(p: Passage, score: float, why: str) -> None:
             kk = key(p)
@@ -304,7 +338,10 @@ class Retriever:
                 return
             seen.add(kk)
             if p.lang != lang:  # show the question's language where the document has it
-                twin = self.index.get(twin_id(p.id, lang))
+                if versions is not None:
+                    twin = versions.unit_on(p.id, lang, on or "")
+                else:
+                    twin = self.index.get(twin_id(p.id, lang))
                 if twin is not None and "~" not in p.id:
                     p = twin
             out.append(Hit(passage=p, score=score, why=why))

@@ -34,7 +34,6 @@ import html  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
-import re  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
@@ -42,7 +41,6 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections.abc import AsyncIterator, Callable, Generator, Iterator  # noqa: E402
-from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 from types import ModuleType  # noqa: E402
 from typing import Any  # noqa: E402
@@ -79,9 +77,9 @@ class AskRequest(BaseModel):
     question: str = Field(description="The question, in Dutch or English (at most 2,000 characters).")
     backend: str | None = Field(None, description="auto | local | hosted | none (default: the server's "
                                                   "POLICY_RAG_LLM). none: an extractive answer, no LLM.")
-    on: str | None = Field(None, description="A date, YYYY-MM-DD: the law as it stood then. Accepted and "
-                                             "checked, but for now only echoed in the answer: answers use the "
-                                             "current text.")
+    on: str | None = Field(None, description="A date, YYYY-MM-DD: the answer uses the law in force on that "
+                                             "date (default: the server's POLICY_RAG_ON, else today). A bad date "
+                                             "is a 400 naming it.")
     stream: bool = Field(False, description="Server-sent events: `token` events with the answer's text, "
                                             "each sentence once it has passed the checks, then one `answer` event with "
                                             "the checked answer (the same JSON as without stream), or `error`.")
@@ -90,20 +88,15 @@ class AskRequest(BaseModel):
 class SearchRequest(BaseModel):
     question: str = Field(description="The question or keywords.")
     k: int = Field(10, ge=1, le=50, description="How many passages.")
-    on: str | None = Field(None, description="A date, YYYY-MM-DD (accepted and echoed, see /v1/ask).")
+    on: str | None = Field(None, description="A date, YYYY-MM-DD: only the wordings in force on that date "
+                                             "(see /v1/ask).")
 
 
-def _check_date(on: str | None) -> None:
-    if on is None:
-        return
-    ok = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", on))
-    if ok:
-        try:
-            date.fromisoformat(on)
-        except ValueError:
-            ok = False
-    if not ok:
-        raise PolicyRagError(f"The date {on[:40]!r} is not a date in the form YYYY-MM-DD (for example 2025-08-02).")
+def _check_date(on: str | None) -> str | None:
+    """``on`` as an ISO date (None: not given); a bad one is InvalidDate (a 400) naming it."""
+    from .inforce import parse_on
+
+    return parse_on(on, 'The date "on":') or None if on is not None else None
 
 
 def _status(exc: PolicyRagError) -> int:
@@ -161,26 +154,33 @@ class Api:
                 return StreamingResponse(self._sse(req, backend, generates), media_type="text/event-stream",
                                          headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
             try:
-                ans: Answer = await self.run(a.ask, req.question, backend, generates=generates)
+                ans: Answer = await self.run(a.ask, req.question, backend, req.on or None, generates=generates)
             except PolicyRagError as e:
                 return _error(req.question, e)
-            return _with_on(ans.to_dict(), req.on)
+            return ans.to_dict()
 
         @r.post("/search", summary="Ranked passages for a question",
                 description="The same JSON as `policy-rag search --json`.")
         async def search(req: SearchRequest) -> Any:
             try:
-                _check_date(req.on)
-                res = await self.run(a.search, req.question, req.k)
+                on = _check_date(req.on)
+                res = await self.run(a.search, req.question, req.k, on)
             except PolicyRagError as e:
                 return _error(req.question, e)
-            return _with_on(search_dict(req.question, res), req.on)
+            return search_dict(req.question, res)
 
         @r.get("/cite", summary="Where a provision (or a phrase) is cited",
                description="`q`: 'Artikel 6, lid 2', 'Article 6(2)', 'bijlage III' or a phrase. The same JSON "
                            "as `policy-rag cite --json`.")
-        async def cite(q: str = Query("", description="A provision or a phrase (at most 300 characters).")) -> Any:
+        async def cite(q: str = Query("", description="A provision or a phrase (at most 300 characters)."),
+                       on: str | None = Query(None, description="A date, YYYY-MM-DD: the wordings in force then "
+                                                                "(default today).")) -> Any:
             query = q.strip()
+            try:
+                day = _check_date(on)
+            except PolicyRagError as e:
+                return JSONResponse({"query": query[:MAX_CITE_QUERY], "error": str(e), "error_kind": "invalid_date"},
+                                    status_code=400)
             if not query or len(query) > MAX_CITE_QUERY or "\x00" in query:
                 from .ui_text import t
 
@@ -191,7 +191,7 @@ class Api:
                 return JSONResponse({"query": query[:MAX_CITE_QUERY], "error": msg, "error_kind": "invalid"},
                                     status_code=400)
             try:
-                res = await self.run(a.cite, query)
+                res = await self.run(a.cite, query, None, day)
             except PolicyRagError as e:
                 return JSONResponse({"query": query, "error": str(e), "error_kind": "failed"},
                                     status_code=_status(e))
@@ -199,16 +199,22 @@ class Api:
 
         @r.get("/passages/{pid:path}", summary="One passage with its context and its other-language twin",
                description="Ids look like `ai-act/nl/art-5.1.f`; the same JSON as `policy-rag show --json`.")
-        async def passage(pid: str, context: int = Query(1, ge=0, le=5)) -> Any:
+        async def passage(pid: str, context: int = Query(1, ge=0, le=5),
+                          on: str | None = Query(None, description="A date, YYYY-MM-DD: for a plain id, the "
+                                                                   "wording in force then.")) -> Any:
             try:
-                p, around, twin = await self.run(a.show, pid, context)
+                day = _check_date(on)
+            except PolicyRagError as e:
+                return JSONResponse({"id": pid[:200], "error": str(e), "error_kind": "invalid_date"}, status_code=400)
+            try:
+                p, around, twin = await self.run(a.show, pid, context, day)
             except PolicyRagError as e:
                 return JSONResponse({"id": pid, "error": str(e)}, status_code=_status(e))
             if p is None:
                 return JSONResponse({"id": pid, "error": f"No passage with id {pid[:200]!r}. Find ids with "
                                                          "`policy-rag search` or POST /v1/search."},
                                     status_code=404)
-            return show_dict(p, around, twin)
+            return show_dict(p, around, twin, a.index)
 
         @r.get("/health", summary="Is this process ready, and how busy is its LLM")
         async def health() -> Any:
@@ -230,9 +236,9 @@ class Api:
             if generates and a.slots.position() >= a.slots.n:
                 yield _event("queued", {"ahead": a.slots.position() - a.slots.n + 1})
             try:
-                for item in a.stream(req.question, backend):
+                for item in a.stream(req.question, backend, req.on or None):
                     if isinstance(item, Answer):
-                        yield _event("answer", _with_on(item.to_dict(), req.on))
+                        yield _event("answer", item.to_dict())
                     else:
                         yield _event("token", {"text": item, "checked": True})  # checked sentences only
             except PolicyRagError as e:
@@ -261,12 +267,6 @@ class Api:
 
 def _event(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
-
-
-def _with_on(d: dict[str, Any], on: str | None) -> dict[str, Any]:
-    if on is not None:
-        d["on"] = on  # accepted and echoed: the dated-law feature is not there yet
-    return d
 
 
 # ---------------------------------------------------------------------------------------- errors
@@ -385,32 +385,34 @@ def build_mcp(assistant: Assistant) -> Any:
             raise ToolError(str(e)) from None
 
     @mcp.tool(name="search", description="Ranked passages of the official texts for a question (Dutch or "
-                                          "English), with ids, labels, links and scores.")
-    def search(question: str, k: int = 10) -> dict[str, Any]:
+                                          "English), with ids, labels, links and scores. on: a date YYYY-MM-DD, the "
+                                          "wordings in force then (default today).")
+    def search(question: str, k: int = 10, on: str = "") -> dict[str, Any]:
         k = max(1, min(50, int(k)))
-        return search_dict(question, call(assistant.search, question, k))
+        return search_dict(question, call(assistant.search, question, k, call(_check_date, on or None)))
 
     @mcp.tool(name="ask", description="An answer with citations checked against the sources (or a refusal "
                                        "when the sources do not answer). backend: auto, local, hosted or none "
-                                       "(extractive, no LLM); empty for the server's default.")
-    def ask(question: str, backend: str = "") -> dict[str, Any]:
-        return call(assistant.ask, question, backend or None).to_dict()
+                                       "(extractive, no LLM); empty for the server's default. on: a date "
+                                       "YYYY-MM-DD, the law in force then (default today).")
+    def ask(question: str, backend: str = "", on: str = "") -> dict[str, Any]:
+        return call(assistant.ask, question, backend or None, call(_check_date, on or None)).to_dict()
 
     @mcp.tool(name="cite", description="Where a provision ('Artikel 6, lid 2', 'Article 6(2)', 'bijlage III') "
                                         "or a phrase is cited: its own text and every passage referring to it.")
-    def cite(query: str) -> dict[str, Any]:
+    def cite(query: str, on: str = "") -> dict[str, Any]:
         q = query.strip()
         if not q or len(q) > MAX_CITE_QUERY:
             raise ToolError(f"Enter a provision or a phrase (1 to {MAX_CITE_QUERY} characters).")
-        return call(assistant.cite, q).to_dict()
+        return call(assistant.cite, q, None, call(_check_date, on or None)).to_dict()
 
     @mcp.tool(name="show", description="One passage by id (e.g. 'ai-act/nl/art-5.1.f', from search), with the "
                                         "passages around it and its twin in the other language.")
-    def show(id: str, context: int = 1) -> dict[str, Any]:  # noqa: A002 - the tool's argument name
-        p, around, twin = call(assistant.show, id, max(0, min(5, int(context))))
+    def show(id: str, context: int = 1, on: str = "") -> dict[str, Any]:  # noqa: A002 - the tool's argument name
+        p, around, twin = call(assistant.show, id, max(0, min(5, int(context))), call(_check_date, on or None))
         if p is None:
             raise ToolError(f"No passage with id {id[:200]!r}. Find ids with the search tool.")
-        return show_dict(p, around, twin)
+        return show_dict(p, around, twin, assistant.index)
 
     return mcp
 

@@ -39,6 +39,14 @@ def _env_number(name: str, default: str, lo: float, hi: float) -> float:
     return number
 
 
+def _env_date(name: str) -> str:
+    """An ISO date "YYYY-MM-DD" or "" (unset); anything else stops the run with a message naming the variable."""
+    value = _env(name, "")
+    from .inforce import parse_on
+
+    return parse_on(value, f"POLICY_RAG_{name}")
+
+
 def cache_dir() -> Path:
     """Where slow-to-rebuild things live, outside the repository (wheels, models, embeddings)."""
     base = os.environ.get("POLICY_RAG_CACHE") or os.path.join(
@@ -102,6 +110,10 @@ class Settings:
     # when nothing the LLM wrote survives the check (and it was not judged unanswerable), show
     # the extractive answer (the best passages, verbatim) instead of refusing
     extractive_fallback: bool = field(default_factory=lambda: _env("EXTRACTIVE_FALLBACK", "on") != "off")
+
+    # --- the law in force on a date (inforce.py): "" = today, read from the clock at question
+    # time (not when the settings are built); a date YYYY-MM-DD answers with the law as it stood then
+    on: str = field(default_factory=lambda: _env_date("ON"))
 
     # --- generation
     llm: str = field(default_factory=lambda: _env("LLM", "auto"))  # auto | local | hosted | none

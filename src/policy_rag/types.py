@@ -181,6 +181,10 @@ class Citation:
     passage: Passage
     quote: str  # exact words from passage.text that support the claim
     alternate: Passage | None = None  # the same provision in the other language, if any
+    # versions (inforce.py): the amending passages ({id, kind, act, point, label, url, text}) and
+    # every wording of the provision ({id, valid_from, valid_to, label, text, url, this}), oldest first
+    amended_by: list[dict[str, Any]] = field(default_factory=list)
+    versions: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         p = self.passage
@@ -201,6 +205,10 @@ class Citation:
                 {"id": alt.id, "lang": alt.lang, "label": alt.label, "url": alt.url, "text": alt.text}
                 if alt else None
             ),
+            "valid_from": p.valid_from,
+            "valid_to": p.valid_to,
+            "amended_by": self.amended_by,
+            "versions": self.versions,
         }
 
 
