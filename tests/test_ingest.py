@@ -68,7 +68,7 @@ def test_reingest_with_the_same_inputs_does_not_parse_and_a_change_parses_again(
     second = ingest(settings, fake_embedder)
     assert parsed == [] and second.unchanged and second.index_path == first.index_path
     assert second.passages == first.passages and [d["source"] for d in second.documents] == ["good-page"]
-    assert second.sources == first.sources
+    assert second.sources == first.sources and second.documents == first.documents
     # a setting that shapes passages changes the inputs: parsed again (the vectors come from the cache)
     from dataclasses import replace
 

@@ -137,9 +137,10 @@ def _reuse(settings: Settings, embedder: Embedder, key: str, report: IngestRepor
         if p.flagged:
             report.flagged.append(p.id)
     report.sources = list(m.get("sources") or [])
-    report.documents = [{"source": sid, "doc": first[sid].doc if sid in first else "",
-                         "lang": first[sid].lang if sid in first else "", "blocks": None, "passages": n}
-                        for sid, n in by_source.items()]
+    report.documents = [dict(d) for d in counts.get("documents") or []] or [
+        {"source": sid, "doc": first[sid].doc if sid in first else "",
+         "lang": first[sid].lang if sid in first else "", "blocks": 0, "passages": n}
+        for sid, n in by_source.items()]
     report.amendments = dict(counts.get("amendments") or {})
     report.warnings.extend(m.get("warnings") or [])
     report.passages = len(old.passages)
@@ -311,7 +312,8 @@ def _ingest(settings: Settings, embedder: Embedder, report: IngestReport, *, pro
         model_id=embedder.model_id, dim=int(vectors.shape[1]), max_words=settings.max_passage_words,
         sources=report.sources,
         counts={"passages": len(passages), "by_lang": report.by_lang(), "amendments": report.amendments,
-                "by_source": {d["source"]: d["passages"] for d in report.documents}},
+                "by_source": {d["source"]: d["passages"] for d in report.documents},
+                "documents": report.documents},
         timings={k: round(v, 2) for k, v in report.timings.items()},
         embedding=describe() if (describe := getattr(embedder, "describe", None)) else None,
         inputs_key=key, warnings=report.warnings,
