@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from . import meaning
-from .types import Lang
+from .types import Citation, Lang
 
 CODES = ("yes", "no", "yes-if", "no-unless", "not-in-sources")
 YES_SIDE = {"yes", "yes-if"}
@@ -260,3 +261,62 @@ class JsonAnswer:
             self.sentences.append((str(text), int(src)))
             events.append(("sentence", self.sentences[-1]))
         return events
+
+
+# ----------------------------------------------------------------------- the answer's shape
+
+class Shape:
+    """Puts one answer together as it streams: the verdict line before the first checked
+    sentence, the checked sentences, then the decisive quotes (those not already shown in place
+    of a sentence). ``text`` is every piece joined, exactly what was streamed."""
+
+    def __init__(self, question: str, lang: Lang, evidence: Sequence[tuple[str, str, str]]) -> None:
+        self.question = question
+        self.lang = lang
+        self.kind = question_kind(question)
+        self.evidence = list(evidence)  # (decisive sentence, its language, lead-in) per passage
+        self.model_verdict = ""  # what the LLM wrote in its "verdict" field, if anything
+        self.verdict = ""
+        self.decided = False
+        self.overridden = False  # the model's verdict was contradicted by the decisive quote
+        self.parts: list[str] = []
+        self.shown = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def decide(self, first: Sequence[tuple[str, str, str]]) -> str:
+        """Settle the verdict from the quote of the first kept sentence (``first``), then the
+        evidence; return its line ("" for none)."""
+        quotes = [*first, *self.evidence]
+        derived = derive(self.question, self.kind, [(q, c) for q, _, c in quotes], self.lang)
+        self.verdict = reconcile(self.kind, self.model_verdict, derived)
+        mv = self.model_verdict.strip().lower()
+        self.overridden = self.kind == "yesno" and mv in YES_SIDE | NO_SIDE and self.verdict != mv
+        self.decided = True
+        return line(self.verdict, self.lang, quotes)
+
+    def pieces(self, checker: Any, sentences: Sequence[str]) -> Iterator[str]:
+        """Check each sentence (``checker.add``); yield what is shown for the kept ones."""
+        for sent in sentences:
+            out = checker.add(sent)
+            if not out:
+                continue
+            head = ""
+            if not self.decided:
+                ln = self.decide([checker.last] if checker.last[0] else [])
+                head = f"{ln}\n\n" if ln else ""
+            piece = head + (" " if self.shown else "") + out
+            self.shown += 1
+            self.parts.append(piece)
+            yield piece
+
+    def tail(self, citations: Sequence[Citation], quoted: set[str]) -> str:
+        """The decisive quotes under the sentences, verbatim, one a line."""
+        lines = [f"- {c.passage.label}: “{c.quote}” [{c.n}]" for c in citations if c.quote not in quoted]
+        if not lines or not self.shown:
+            return ""
+        piece = "\n\n" + "\n".join(lines)
+        self.parts.append(piece)
+        return piece
