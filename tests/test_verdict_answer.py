@@ -164,3 +164,23 @@ def test_hosted_sends_response_format_and_retries_without_it() -> None:
     assert seen[0]["response_format"]["type"] == "json_schema"
     assert seen[0]["response_format"]["json_schema"]["schema"] == {"type": "object"}
     assert "response_format" not in seen[1]
+
+
+def test_app_answer_panel_shows_the_verdict(answerer: Answerer) -> None:
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    mod = sys.modules.get("policy_rag_app")
+    if mod is None:
+        spec = importlib.util.spec_from_file_location("policy_rag_app", Path(__file__).parent.parent / "app.py")
+        assert spec and spec.loader
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["policy_rag_app"] = mod
+        spec.loader.exec_module(mod)
+    ans = answerer.answer(MAY, None, "none")
+    html = mod.answer_panel(ans, [None] * len(ans.citations))
+    assert 'class="pr-verdict" data-verdict="no-unless"' in html and "Kort antwoord" in html
+    assert "Nee, behalve om medische of veiligheidsredenen" in html
+    ans.verdict = ""
+    assert "pr-verdict" not in mod.answer_panel(ans, [None] * len(ans.citations))

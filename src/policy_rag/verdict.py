@@ -35,6 +35,7 @@ LABELS: dict[Lang, dict[str, str]] = {
     "en": {"yes": "Yes", "no": "No", "yes-if": "Yes, under conditions", "no-unless": "No, except",
            "not-in-sources": "The sources do not say"},
 }
+SHORT_ANSWER: dict[Lang, str] = {"nl": "Kort antwoord", "en": "Short answer"}  # its heading in the app
 UNLESS_FALLBACK: dict[Lang, str] = {"nl": "in de uitzonderingen hieronder", "en": "in the cases below"}
 HIGHER: dict[Lang, str] = {"nl": "als dat hoger is", "en": "whichever is higher"}
 LOWER: dict[Lang, str] = {"nl": "als dat lager is", "en": "whichever is lower"}
