@@ -184,3 +184,58 @@ def test_app_answer_panel_shows_the_verdict(answerer: Answerer) -> None:
     assert "Nee, behalve om medische of veiligheidsredenen" in html
     ans.verdict = ""
     assert "pr-verdict" not in mod.answer_panel(ans, [None] * len(ans.citations))
+
+
+def test_local_generator_passes_the_schema_as_response_format(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+    import sys
+    import types
+
+    from policy_rag import generate
+    from policy_rag.generate import LocalGenerator
+
+    calls: list[dict] = []
+
+    class Llama:
+        def __init__(self, **kw) -> None:  # noqa: ANN003
+            pass
+
+        def create_chat_completion(self, **kw):  # noqa: ANN003, ANN202
+            calls.append(kw)
+            yield {"choices": [{"delta": {"content": "{}"}}]}
+
+    module = types.ModuleType("llama_cpp")
+    module.Llama = Llama  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "llama_cpp", module)
+    generate.llama_cpp_available.cache_clear()
+    model = tmp_path / "tiny.gguf"
+    model.write_bytes(b"GGUF")
+    gen = LocalGenerator(model, n_ctx=512, n_threads=1)
+    assert "".join(gen.stream([{"role": "user", "content": "q"}], max_tokens=4, temperature=0.0,
+                               schema={"type": "object"})) == "{}"
+    assert calls[0]["response_format"] == {"type": "json_object", "schema": {"type": "object"}}
+    list(gen.stream([{"role": "user", "content": "q"}], max_tokens=4, temperature=0.0))
+    assert calls[1]["response_format"] is None
+    generate.llama_cpp_available.cache_clear()
+
+
+@pytest.mark.integration
+def test_real_local_model_keeps_to_the_schema() -> None:
+    """The 0.5B model, held by the grammar, writes JSON the stream parser reads (verdict first)."""
+    from policy_rag import verdict
+    from policy_rag.models import llm_path
+    from policy_rag.settings import get_settings
+
+    small = llm_path(get_settings(), "0.5b")
+    if not small.is_file():
+        pytest.skip(f"{small} is missing")
+    from policy_rag.generate import get_generator
+
+    gen = get_generator(get_settings().with_(llm_model_path=str(small), llm_ctx=2048, llm_threads=2), "local")
+    msgs = [{"role": "system", "content": "Answer with JSON: a verdict and sentences with their source number."},
+            {"role": "user", "content": "Sources:\n[1] Article 5: Social scoring shall be prohibited.\n\n"
+                                        "Question: Is social scoring allowed?"}]
+    parsed = verdict.JsonAnswer()
+    for piece in gen.stream(msgs, max_tokens=80, temperature=0.0, schema=verdict.schema(1)):
+        parsed.feed(piece)
+    assert parsed.is_json and parsed.verdict in (*verdict.CODES, "none"), parsed.text
+    assert parsed.sentences and all(n == 1 for _, n in parsed.sentences), parsed.text
