@@ -200,3 +200,22 @@ def test_json_answer_streams_verdict_and_sentences() -> None:
     k = verdict.JsonAnswer()
     k.feed("Plain text [1].")
     assert k.is_json is False
+
+
+def test_dutch_present_tense_duty_and_shall_not_apply_exception() -> None:
+    art50_4 = ("Gebruiksverantwoordelijken van een AI-systeem dat beeld-, audio- of videocontent genereert of bewerkt "
+               "die een deepfake vormt, maken bekend dat de content kunstmatig is gegenereerd of gemanipuleerd.")
+    q = "We gebruiken een deepfake in een reclame. Moeten we dat melden?"
+    assert verdict.derive(q, "yesno", [(art50_4, "")], "nl") == "yes"
+    assert "obligation" in nl("Het is niet verplicht te melden dat de content een deepfake is", art50_4)
+    art5_1d = ("(d) the use of an AI system for making risk assessments of natural persons in order to predict the "
+               "risk of a natural person committing a criminal offence, based solely on the profiling of a natural "
+               "person; this prohibition shall not apply to AI systems used to support the human assessment")
+    assert verdict.derive("Is predicting crime from a profile allowed?", "yesno", [(art5_1d, ART5_CTX_EN)],
+                          "en") == "no-unless"
+
+
+def test_date_verdict_skips_a_date_that_is_a_condition() -> None:
+    art111_3 = ("3. Aanbieders van AI-modellen voor algemene doeleinden die vóór 2 augustus 2025 in de handel zijn "
+                "gebracht, nemen de nodige stappen om uiterlijk 2 augustus 2027 aan de verplichtingen te voldoen.")
+    assert verdict.derive("Wanneer moet het voldoen?", "date", [(art111_3, "")], "nl") == "2 augustus 2027"

@@ -39,7 +39,11 @@ OBLIGATION = re.compile(
     r"\b(shall|must|is\s+required\s+to|are\s+required\s+to|required|obliged|obligated|obligation|has\s+to|have\s+to|"
     r"need\s+to|needs\s+to|ensure|ensures|moet|moeten|dient|dienen|is\s+verplicht|zijn\s+verplicht|verplicht\w*|"
     r"zorgen\s+ervoor|zorgt\s+ervoor|zorgen\s+voor|zorgt\s+voor|ervoor\s+zorgen|draagt\s+zorg|dragen\s+zorg|"
-    r"waarborgen|waarborgt|nemen\s+maatregelen|neemt\s+maatregelen|take\s+measures|takes\s+measures)\b", _I)
+    r"waarborgen|waarborgt|nemen\s+maatregelen|neemt\s+maatregelen|take\s+measures|takes\s+measures|"
+    # Dutch legislation states duties in the present tense: "gebruiksverantwoordelijken ... maken bekend"
+    r"(aanbieders|gebruiksverantwoordelijken|importeurs|distributeurs|gemachtigden|exploitanten)\b(?:(?!\bniet\b|\bgeen\b|\bte\b)[^.;:]){0,120}?"
+    r"\b(maken|delen|verstrekken|stellen|houden|bewaren|registreren|voeren|informeren|melden|voorzien|treffen|"
+    r"passen|leggen|controleren|verifiëren|brengen)\b)\b", _I)
 NOT_PROHIBITED = re.compile(
     r"\b(niet\s+verboden|geen\s+verbod|not\s+prohibited|not\s+banned|not\s+forbidden|no\s+prohibition|"
     r"valt\s+niet\s+onder\s+het\s+verbod|vallen\s+niet\s+onder\s+het\s+verbod|falls?\s+outside\s+the\s+prohibition|"
@@ -56,12 +60,14 @@ NEGATION = re.compile(r"\b(niet|geen|nooit|niets|not|no|never|none|nothing|canno
 # an exception or condition a rule carries (the issue's list, and their close kin)
 EXCEPTION = re.compile(
     r"\b(behalve|tenzij|mits|met\s+uitzondering\s+van|uitgezonderd|met\s+dien\s+verstande|"
-    r"unless|except|excepting|provided\s+that|with\s+the\s+exception\s+of|save\s+where|save\s+for)\b", _I)
+    r"unless|except|excepting|provided\s+that|with\s+the\s+exception\s+of|save\s+where|save\s+for|"
+    r"(shall|does|do)\s+not\s+apply|(is|zijn)\s+niet\s+van\s+toepassing|geldt\s+niet|gelden\s+niet)\b", _I)
 # ... and the words by which a sentence keeps one (it need not use the quote's own word)
 KEEPS_EXCEPTION = re.compile(
     r"\b(behalve|tenzij|mits|uitzondering\w*|uitgezonderd|alleen|slechts|enkel|uitsluitend|als|indien|wanneer|"
     r"voor\s+zover|onder\s+voorwaarde\w*|voorwaarde\w*|met\s+dien\s+verstande|"
-    r"unless|except\w*|provided|only|if|where|when|insofar|conditions?|exempt\w*)\b", _I)
+    r"unless|except\w*|provided|only|if|where|when|insofar|conditions?|exempt\w*|not\s+apply|"
+    r"niet\s+van\s+toepassing|geldt\s+niet|gelden\s+niet)\b", _I)
 
 _MONTHS = (r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
            r"january|february|march|may|june|july|august|october")

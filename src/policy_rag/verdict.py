@@ -126,9 +126,17 @@ def derive_amount(quote: str, lang: Lang) -> str:
     return out
 
 
+_BEFORE = re.compile(r"\b(vóór|voor|before|prior\s+to)\s*$", re.I)
+
+
 def derive_date(quote: str) -> str:
-    m = meaning.DATE.search(quote)
-    return " ".join(m.group(0).split()) if m else ""
+    """The date the quote gives: the first that is not a condition ("placed on the market
+    before 2 August 2025 ... by 2 August 2027" gives 2 August 2027)."""
+    dates = list(meaning.DATE.finditer(quote))
+    for m in dates:
+        if not _BEFORE.search(quote[max(0, m.start() - 12):m.start()]):
+            return " ".join(m.group(0).split())
+    return " ".join(dates[0].group(0).split()) if dates else ""
 
 
 def derive(question: str, kind: str, quotes: Sequence[tuple[str, str]], lang: Lang) -> str:
