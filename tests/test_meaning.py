@@ -207,6 +207,10 @@ def test_dutch_present_tense_duty_and_shall_not_apply_exception() -> None:
                "die een deepfake vormt, maken bekend dat de content kunstmatig is gegenereerd of gemanipuleerd.")
     q = "We gebruiken een deepfake in een reclame. Moeten we dat melden?"
     assert verdict.derive(q, "yesno", [(art50_4, "")], "nl") == "yes"
+    art26_7 = ("Voordat een AI-systeem met een hoog risico op de werkplek in gebruik wordt gesteld of wordt gebruikt, "
+               "delen gebruiksverantwoordelijken die werkgever zijn de werknemersvertegenwoordigers en de betrokken "
+               "werknemers mee dat zij zullen worden onderworpen aan het gebruik van het AI-systeem met een hoog risico.")
+    assert verdict.derive("Moet ik mijn personeel informeren?", "yesno", [(art26_7, "")], "nl") == "yes"
     assert "obligation" in nl("Het is niet verplicht te melden dat de content een deepfake is", art50_4)
     art5_1d = ("(d) the use of an AI system for making risk assessments of natural persons in order to predict the "
                "risk of a natural person committing a criminal offence, based solely on the profiling of a natural "

@@ -43,7 +43,11 @@ OBLIGATION = re.compile(
     # Dutch legislation states duties in the present tense: "gebruiksverantwoordelijken ... maken bekend"
     r"(aanbieders|gebruiksverantwoordelijken|importeurs|distributeurs|gemachtigden|exploitanten)\b(?:(?!\bniet\b|\bgeen\b|\bte\b)[^.;:]){0,120}?"
     r"\b(maken|delen|verstrekken|stellen|houden|bewaren|registreren|voeren|informeren|melden|voorzien|treffen|"
-    r"passen|leggen|controleren|verifiëren|brengen)\b)\b", _I)
+    r"passen|leggen|controleren|verifiëren|brengen)\b|"
+    # ... also after a leading clause: "Voordat ... in gebruik wordt gesteld, delen gebruiksverantwoordelijken ... mee"
+    r"\b(maken|delen|verstrekken|stellen|houden|bewaren|registreren|voeren|informeren|melden|voorzien|treffen|"
+    r"passen|leggen|controleren|verifiëren|brengen)\s+(de\s+)?(aanbieders|gebruiksverantwoordelijken|importeurs|"
+    r"distributeurs|gemachtigden|exploitanten)\b)\b", _I)
 NOT_PROHIBITED = re.compile(
     r"\b(niet\s+verboden|geen\s+verbod|not\s+prohibited|not\s+banned|not\s+forbidden|no\s+prohibition|"
     r"valt\s+niet\s+onder\s+het\s+verbod|vallen\s+niet\s+onder\s+het\s+verbod|falls?\s+outside\s+the\s+prohibition|"
