@@ -494,7 +494,7 @@ class Answerer:
     @staticmethod
     def _json_sentence(text: str, source: int) -> list[str]:
         """One sentence object of the JSON reply as the checker reads sentences: "... [n]"."""
-        text = text.replace("\n", " ").strip()
+        text = text.replace("\n", " ").strip().lstrip("…) ").replace(" … ", ". ")  # the evidence's "…" is not text
         spans = sentence_spans(text)
         return [f"{text[slice(*sp)]} [{source}]" if not _CITE.search(text[slice(*sp)]) else text[slice(*sp)]
                 for sp in spans]
