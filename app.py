@@ -31,7 +31,7 @@ from typing import Any
 
 import gradio as gr  # noqa: E402
 
-from policy_rag import inforce, legal, websec  # noqa: E402
+from policy_rag import inforce, legal, verdict, websec  # noqa: E402
 from policy_rag import ui_text as ui  # noqa: E402
 from policy_rag.answer import InvalidQuestion  # noqa: E402
 from policy_rag.assistant import Assistant, CiteResult  # noqa: E402
@@ -58,6 +58,7 @@ CSS = """
 .pr-warn{border-left-color:#b08900;background:#fff8e1;color:#4a3b00}
 .pr-error{border-left-color:#b3261e;background:#fdecea;color:#5f1410}
 .pr-status{color:#555;font-size:.9em;margin:.3em 0}
+.pr-verdict{font-size:1.1em;margin:.4em 0}
 .pr-card{border:1px solid #d0d7de;border-radius:6px;padding:.7em .9em;margin:.6em 0;background:#fff;color:#1f2328}
 .pr-card-head{display:flex;gap:.5em;align-items:baseline;flex-wrap:wrap}
 .pr-n{font-weight:700;color:#0b57d0}
@@ -193,6 +194,10 @@ def answer_panel(a: Answer, twins: Sequence[Passage | None]) -> str:
              + (f' · <span class="pr-on" data-on="{_e(a.on)}">'
                 f'{_e(t(lang, "on_used", date=inforce.long_date(a.on, lang)))}</span>' if a.on else "")
              + '</div>']
+    if a.verdict and not a.refused:  # the short answer (verdict.py), as the answer's first line says it
+        quotes = [(c.quote, c.passage.lang, c.passage.context) for c in a.citations]
+        parts.append(f'<div class="pr-verdict" data-verdict="{_e(a.verdict)}"><strong>'
+                     f'{_e(verdict.SHORT_ANSWER[lang])}:</strong> {_e(verdict.line(a.verdict, lang, quotes).rstrip("."))}</div>')
     if a.refused:
         body = t(lang, "refusal_body")
         if a.refusal_reason:

@@ -46,7 +46,7 @@ class FakeGenerator:
         self.replies.extend(replies)
         return self
 
-    def stream(self, messages, *, max_tokens, temperature, stop=None) -> Iterator[str]:  # noqa: ANN001
+    def stream(self, messages, *, max_tokens, temperature, stop=None, schema=None) -> Iterator[str]:  # noqa: ANN001
         self.prompts.append(messages)
         reply = self.replies.pop(0) if self.replies else ""
         for i, word in enumerate(reply.split(" ")):

@@ -173,7 +173,9 @@ def test_stream_gives_tokens_then_the_checked_answer(tmp_path: Path) -> None:
     assert all(d["checked"] for d in tokens)
     final = events[-1][1]
     assert "".join(d["text"] for d in tokens).strip() == final["answer"].strip()
-    assert final["answer"].startswith("Emotieherkenning op de werkplek")
+    # the sentence drops Article 5(1)(f)'s exception: the quote is shown in its place, under the verdict
+    assert final["answer"].startswith("Nee, behalve") and final["verdict"] == "no-unless"
+    assert "medische of veiligheidsredenen" in final["answer"]
     assert final["backend"] == "local" and final["citations"] and final["citations"][0]["n"] == 1
 
 

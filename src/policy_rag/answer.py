@@ -33,25 +33,28 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import guard, inforce, legal
-from .generate import Generator
+from . import guard, inforce, legal, meaning, verdict
+from .generate import Generator, accepts_schema
 from .index import tokenize
 from .inputs import MAX_QUESTION_CHARS, InvalidQuestion, validate_question  # noqa: F401  (re-exported)
 from .prompts import (
     AMENDED_NOTE,
     ANSWERABLE_PROMPT,
-    EXAMPLES,
+    EXAMPLES_JSON,
     EXTRACTIVE_INTRO,
     FALLBACK_NOTE,
     INJECTED_NOTE,
+    MEANING_NOTE,
+    MEANING_RULES,
     NO_SUCH_PROVISION,
     QUARANTINE_NOTE,
     REFUSAL,
     SOURCE_TEMPLATE,
-    SYSTEM_PROMPT,
+    SYSTEM_PROMPT_JSON,
     UNSUPPORTED_NOTE,
     USER_PROMPT,
     VALIDITY_NOTE,
+    VERDICT_NOTE,
 )
 from .retrieve import Retriever, SearchResult
 from .settings import Settings
@@ -63,6 +66,7 @@ CONTEXT_PASSAGES = 3  # passages given to the LLM (prompt processing is ~150 tok
 CONTEXT_BINDING = 2  # of which at least this many from binding text, when retrieval found them ...
 CONTEXT_LAW_WINDOW = 5  # ... among its top 5
 CONTEXT_WORDS = 120  # words kept of each (the sentences most relevant to the question)
+EVIDENCE_WORDS = 80  # ... of which the model is given the decisive ones (evidence first, issue 13)
 LEXICAL_SUPPORT = 0.6  # share of a sentence's content words found in the passage
 SEMANTIC_SUPPORT = 0.62  # cosine (EmbeddingGemma, query prompt both sides) to a passage sentence
 SEMANTIC_SUPPORT_CITED = 0.52  # for the passage the sentence itself cites (calibration optimum)
@@ -273,6 +277,18 @@ def focus(p: Passage, question: str, lang: str, max_words: int = CONTEXT_WORDS) 
     return " … ".join(p.text[slice(*spans[i])] for i in sorted(keep))
 
 
+def decisive(p: Passage, question: str, lang: Lang) -> str:
+    """The passage's sentence that answers the question most directly (most of its content
+    words, the earliest on a tie): what the extractive answer quotes and the verdict is read
+    from. "" when the passage has no usable sentence."""
+    spans = usable_spans(p)
+    if not spans:
+        return ""
+    q = _content(question, lang) | _content(question, "en" if lang == "nl" else "nl")
+    best = max(spans, key=lambda sp: (len(_content(p.text[slice(*sp)], p.lang) & q), -sp[0]))
+    return p.text[slice(*best)]
+
+
 @dataclass
 class Checked:
     text: str
@@ -283,6 +299,8 @@ class Checked:
     reason: str = ""  # why refused: one of types.REFUSAL_REASONS
     injected: int = 0  # sentences dropped because they repeat text addressed to the assistant
     unbound: int = 0  # claims about the law's dates or validity that no passage of the act supports
+    replaced: list[str] = field(default_factory=list)  # meaning rules broken by sentences shown as their quote
+    dates: list[str] = field(default_factory=list)  # ISO dates a "from when" answer gives (its verdict)
 
     @classmethod
     def refusal(cls, lang: Lang, reason: str, dropped: int = 0, support: list[float] | None = None) -> Checked:
@@ -380,15 +398,18 @@ class Answerer:
         return chosen, quarantined
 
     def messages(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
+        """The fixed part first (instructions and worked examples, the same for every question, so
+        llama.cpp's prompt cache keeps it), then the evidence: each passage's decisive sentences
+        with its label, and the question."""
         sources = "\n\n".join(
             SOURCE_TEMPLATE.format(n=i, label=p.label,
-                                   text=" ".join(f"{usable_context(p)} {focus(p, question, lang)}".split()))
+                                   text=" ".join(f"{usable_context(p)} {focus(p, question, lang, EVIDENCE_WORDS)}".split()))
             for i, p in enumerate(passages, 1)
         )
         shots = [{"role": role, "content": text}
-                 for example in EXAMPLES[lang] for role, text in zip(("user", "assistant"), example)]
+                 for example in EXAMPLES_JSON[lang] for role, text in zip(("user", "assistant"), example)]
         return [
-            {"role": "system", "content": SYSTEM_PROMPT[lang].format(refusal=REFUSAL[lang])},
+            {"role": "system", "content": SYSTEM_PROMPT_JSON[lang]},
             *shots,
             {"role": "user", "content": USER_PROMPT[lang].format(sources=sources, question=question)},
         ]
@@ -446,21 +467,46 @@ class Answerer:
 
     # -- the extractive backend ("none") ---------------------------------------------------
     def extractive(self, question: str, lang: Lang, passages: Sequence[Passage]) -> Checked:
-        q = _content(question, lang) | _content(question, "en" if lang == "nl" else "nl")
         lines: list[str] = []
         citations: list[Citation] = []
         for p in passages[:3]:
-            spans = usable_spans(p)  # never text addressed to the assistant
-            if not spans:
+            quote = decisive(p, question, lang)  # never text addressed to the assistant
+            if not quote:
                 continue
-            best = max(spans, key=lambda sp: (len(_content(p.text[slice(*sp)], p.lang) & q), -sp[0]))
-            quote = p.text[slice(*best)]
             citations.append(Citation(n=len(citations) + 1, passage=p, quote=quote))
             lead = f"{usable_context(p)} " if usable_context(p) else ""  # "De volgende AI-praktijken zijn verboden:"
             lines.append(f"- {p.label}: {lead}“{quote}” [{len(citations)}]")
         if not citations:
             return Checked.refusal(lang, "unsupported")
         return Checked(EXTRACTIVE_INTRO[lang] + "\n" + "\n".join(lines), citations)
+
+    # -- the verdict and the answer's shape (verdict.py) -----------------------------------
+    def evidence_quotes(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[tuple[str, str, str]]:
+        """(decisive sentence, its language, its lead-in) of each passage, in context order."""
+        out = []
+        for p in passages:
+            quote = decisive(p, question, lang)
+            if quote:
+                out.append((quote, p.lang, usable_context(p)))
+        return out
+
+    def shape_extractive(self, question: str, lang: Lang, checked: Checked) -> str:
+        """The verdict the extractive answer's quotes support (the first that gives one), put on
+        a line before them; "" when none can be derived."""
+        quotes = [(c.quote, c.passage.lang, usable_context(c.passage)) for c in checked.citations]
+        shape = verdict.Shape(question, lang, quotes)
+        head = shape.decide([])
+        if head:
+            checked.text = f"{head}\n\n{checked.text}"
+        return shape.verdict
+
+    @staticmethod
+    def _json_sentence(text: str, source: int) -> list[str]:
+        """One sentence object of the JSON reply as the checker reads sentences: "... [n]"."""
+        text = text.replace("\n", " ").strip().lstrip("…) ").replace(" … ", ". ")  # the evidence's "…" is not text
+        spans = sentence_spans(text)
+        return [f"{text[slice(*sp)]} [{source}]" if not _CITE.search(text[slice(*sp)]) else text[slice(*sp)]
+                for sp in spans]
 
     # -- version awareness ---------------------------------------------------------------
     def amendment_notes(self, citations: Sequence[Citation], lang: Lang, on: str = "") -> list[str]:
@@ -513,7 +559,9 @@ class Answerer:
         if dated is None:
             return None
         cites = [Citation(n=i, passage=p, quote=q) for i, (p, q) in enumerate(zip(dated.passages, dated.quotes), 1)]
-        return Checked(dated.text, cites)
+        checked = Checked(dated.text, cites)
+        checked.dates = sorted({r.date for r in rows})  # the verdict of a "from when" question
+        return checked
 
     # -- the whole job ---------------------------------------------------------------------
     def stream(self, question: str, generator: Generator | None, backend: str,
@@ -529,12 +577,14 @@ class Answerer:
         timings = {"retrieval": time.perf_counter() - t0}
         notes: list[str] = []
         odds: float | None = None
+        answer_verdict = ""
         missing = self.no_such_provision(q, lang)
         dated = self.from_when(q, lang, on) if not missing else None
         early = "no-such-provision" if missing else "" if dated else self.early_refusal(
             q, result, judged=generator is not None)
         if dated is not None and generator is None:  # "from when": the table answers
             checked = dated
+            answer_verdict = ", ".join(dated.dates)
             yield checked.text
         elif early:
             checked = Checked.refusal(lang, early)
@@ -550,6 +600,7 @@ class Answerer:
                 checked = Checked.refusal(lang, "no-passages")
             elif generator is None:
                 checked = self.extractive(q, lang, passages)
+                answer_verdict = self.shape_extractive(q, lang, checked)
                 yield checked.text
             elif self.judged_unanswerable(odds):
                 checked = Checked.refusal(lang, "judged-unanswerable")
@@ -557,37 +608,45 @@ class Answerer:
                 t = time.perf_counter()
                 pieces: list[str] = []
                 checker = SentenceChecker(self, lang, passages)
-                done = 0  # sentences of the raw text checked so far
-                shown = 0
+                shape = verdict.Shape(q, lang, self.evidence_quotes(q, lang, passages))
+                reply = verdict.JsonAnswer()
+                done = 0  # sentences of the raw (plain-text) reply checked so far
+                kw = {"schema": verdict.schema(len(passages))} if accepts_schema(generator) else {}
                 for piece in generator.stream(msgs, max_tokens=self.settings.max_tokens,
-                                              temperature=self.settings.temperature):
+                                              temperature=self.settings.temperature, **kw):
                     if not pieces:
                         timings["first_token"] = time.perf_counter() - t0
                     pieces.append(piece)
+                    events = reply.feed(piece)
+                    if reply.is_json:  # the constrained shape: a verdict, then sentences with their source
+                        for kind, value in events:
+                            if kind == "verdict":
+                                shape.model_verdict = str(value)
+                            elif not model_refused(value[0], lang):  # type: ignore[index]
+                                yield from shape.pieces(checker, self._json_sentence(*value))  # type: ignore[misc]
+                        continue
                     if not piece.strip() or (done == 0 and not _ENDS.search("".join(pieces))):
                         continue
                     text = "".join(pieces).replace("\n", " ")
                     if model_refused(text, lang):
                         continue  # the answer will be the refusal: show nothing more
                     spans = sentence_spans(text)
-                    for sp in spans[done:-1]:  # every sentence but the last is complete
-                        checked_text = checker.add(text[slice(*sp)])
-                        if checked_text:
-                            yield (" " if shown else "") + checked_text
-                            shown += 1
-                    done = max(done, len(spans) - 1)
+                    yield from shape.pieces(checker, [text[slice(*sp)] for sp in spans[done:-1]])
+                    done = max(done, len(spans) - 1)  # every sentence but the last is complete
                 timings["generation"] = time.perf_counter() - t
                 raw = "".join(pieces)
                 if model_refused(raw, lang):
                     checked = Checked.refusal(lang, "model-refused")
                 else:
-                    text = raw.replace("\n", " ")
-                    for sp in sentence_spans(text)[done:]:
-                        checked_text = checker.add(text[slice(*sp)])
-                        if checked_text:
-                            yield (" " if shown else "") + checked_text
-                            shown += 1
+                    if not reply.is_json:
+                        text = raw.replace("\n", " ")
+                        yield from shape.pieces(checker, [text[slice(*sp)] for sp in sentence_spans(text)[done:]])
                     checked = checker.result()
+                    if not checked.refused:
+                        tail = shape.tail(checker.citations, checker.quoted)
+                        if tail:
+                            yield tail
+                        checked.text = shape.text
                 timings["checked"] = time.perf_counter() - t0
                 if checked.dropped and not checked.refused:
                     notes.append(UNSUPPORTED_NOTE[lang].format(n=checked.dropped))
@@ -595,10 +654,17 @@ class Answerer:
                     notes.append(INJECTED_NOTE[lang].format(n=checked.injected))
                 if checked.unbound:
                     notes.append(VALIDITY_NOTE[lang].format(n=checked.unbound))
+                if checked.replaced and not checked.refused:
+                    rules = ", ".join(dict.fromkeys(MEANING_RULES[lang].get(r, r) for r in checked.replaced))
+                    notes.append(MEANING_NOTE[lang].format(n=checker.replaced_sentences, rules=rules))
+                if shape.overridden and not checked.refused:
+                    notes.append(VERDICT_NOTE[lang].format(model=shape.model_verdict))
+                answer_verdict = "" if checked.refused else shape.verdict
                 if checked.refused and checked.reason == "unsupported" and self.settings.extractive_fallback:
                     # the sources were judged to answer, but the small model's text could not be
                     # verified: show the sources themselves rather than refuse
                     checked = self.extractive(q, lang, passages)
+                    answer_verdict = self.shape_extractive(q, lang, checked)
                     notes.append(FALLBACK_NOTE[lang])
         if not checked.refused:
             notes.extend(self.amendment_notes(checked.citations, lang, on))
@@ -607,7 +673,8 @@ class Answerer:
         yield Answer(question=q, language=lang, text=checked.text, citations=checked.citations,
                      refused=checked.refused, backend=backend, timings=timings, notes=notes,
                      hits=result.hits, refusal_reason=checked.reason if checked.refused else "",
-                     answerable_odds=odds, on=on)
+                     answerable_odds=odds, on=on,
+                     verdict="not-in-sources" if checked.refused else answer_verdict)
 
     def answer(self, question: str, generator: Generator | None, backend: str, on: str | None = None) -> Answer:
         final = None
@@ -646,6 +713,10 @@ class SentenceChecker:
         self.out: list[str] = []
         self.flagged = [(p.lang, guard.hidden(p.text, guard.flagged_spans(p)))
                         for p in self.passages if guard.flagged_spans(p)]
+        self.replaced: list[str] = []  # meaning rules broken (meaning.py), one entry per rule and sentence
+        self.replaced_sentences = 0
+        self.quoted: set[str] = set()  # quotes shown in place of a sentence that said something else
+        self.last: tuple[str, str, str] = ("", "", "")  # (quote, its language, lead-in) of the last kept sentence
 
     def repeats_flagged(self, bare: str) -> bool:
         """The sentence says what text addressed to the assistant says, rather than what the
@@ -724,15 +795,30 @@ class SentenceChecker:
             else:
                 self.dropped += 1
             return None
+        # what it says must be what its quote says (obligation, prohibition, negation, exception,
+        # every amount): else the quote itself is shown in its place, never the sentence
+        pi, quote = supports[0]
+        broken = meaning.check(bare, quote, context=usable_context(passages[pi]), s_lang=lang, q_lang=passages[pi].lang)
+        if broken and quote in self.quoted:
+            self.replaced.extend(broken)
+            self.replaced_sentences += 1
+            return None  # that quote is already shown
         sent = bare.rstrip(" .")
         self.kept.append((sent, supports))
+        self.last = (quote, passages[pi].lang, usable_context(passages[pi]))
         marks = []
         for pi, quote in supports:
             if pi not in self.numbers:
                 self.numbers[pi] = len(self.numbers) + 1
                 self.citations.append(Citation(n=self.numbers[pi], passage=passages[pi], quote=quote))
             marks.append(f"[{self.numbers[pi]}]")
-        self.out.append(f"{sent}. {''.join(dict.fromkeys(marks))}")
+        if broken:
+            self.replaced.extend(broken)
+            self.replaced_sentences += 1
+            self.quoted.add(supports[0][1])
+            self.out.append(f"“{supports[0][1]}” {marks[0]}")
+        else:
+            self.out.append(f"{sent}. {''.join(dict.fromkeys(marks))}")
         return self.out[-1]
 
     def result(self) -> Checked:
@@ -741,4 +827,5 @@ class SentenceChecker:
         else:
             c = Checked(" ".join(self.out), self.citations, dropped=self.dropped, support=self.support)
         c.injected, c.unbound = self.injected, self.unbound
+        c.replaced = list(self.replaced)
         return c

@@ -23,7 +23,7 @@ from . import legal
 from .answer import Answerer, InvalidQuestion
 from .embed import Embedder, get_embedder
 from .errors import PolicyRagError
-from .generate import Generator, Message, get_generator, resolve_backend
+from .generate import Generator, Message, accepts_schema, get_generator, resolve_backend
 from .inputs import CleanQuestion, clean_question, echo
 from .lang import detect_language
 from .prompts import INPUT_NOTES
@@ -102,9 +102,10 @@ class SlotLimited:
         self.name = inner.name
 
     def stream(self, messages: list[Message], *, max_tokens: int, temperature: float,
-               stop: list[str] | None = None) -> Iterator[str]:
+               stop: list[str] | None = None, schema: dict[str, Any] | None = None) -> Iterator[str]:
+        kw = {"schema": schema} if schema is not None and accepts_schema(self.inner) else {}
         with self.slots.hold():
-            yield from self.inner.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop)
+            yield from self.inner.stream(messages, max_tokens=max_tokens, temperature=temperature, stop=stop, **kw)
 
     def yes_odds(self, messages: list[Message]) -> float | None:
         with self.slots.hold():

@@ -19,6 +19,7 @@ are there, else "none") and build with :func:`get_generator`.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import os
@@ -52,14 +53,26 @@ class Generator(Protocol):
         max_tokens: int,
         temperature: float,
         stop: list[str] | None = None,
+        schema: dict[str, Any] | None = None,
     ) -> Iterator[str]:
-        """Yield the reply's text piece by piece."""
+        """Yield the reply's text piece by piece; with ``schema`` (a JSON schema) the reply is
+        held to it where the backend can (a grammar in llama.cpp, ``response_format`` hosted)."""
         ...
 
     def yes_odds(self, messages: list[Message]) -> float | None:
         """Log-odds that the reply to ``messages`` begins with yes ("Ja"/"Yes") rather than no
         ("Nee"/"No"): the model as a yes/no judge. None if the backend cannot tell."""
         ...
+
+
+def accepts_schema(generator: Any) -> bool:
+    """Whether ``generator.stream`` takes ``schema`` (every backend here does; a test double or
+    an older wrapper may not)."""
+    try:
+        params = inspect.signature(generator.stream).parameters
+    except (TypeError, ValueError):
+        return False
+    return "schema" in params or any(x.kind is inspect.Parameter.VAR_KEYWORD for x in params.values())
 
 
 def complete(
@@ -169,6 +182,7 @@ class LocalGenerator:
         max_tokens: int,
         temperature: float,
         stop: list[str] | None = None,
+        schema: dict[str, Any] | None = None,
     ) -> Iterator[str]:
         llm = self.load()
         if not self._run_lock.acquire(blocking=False):
@@ -183,6 +197,8 @@ class LocalGenerator:
                     temperature=temperature,
                     stop=stop or None,
                     stream=True,
+                    # a JSON schema becomes a grammar the sampler keeps to (llama-cpp-python)
+                    response_format={"type": "json_object", "schema": schema} if schema else None,
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window
                 raise PolicyRagError(
@@ -308,6 +324,7 @@ class HostedGenerator:
         max_tokens: int,
         temperature: float,
         stop: list[str] | None = None,
+        schema: dict[str, Any] | None = None,
     ) -> Iterator[str]:
         payload: dict[str, Any] = {
             "model": self.model,
@@ -318,6 +335,17 @@ class HostedGenerator:
         }
         if stop:
             payload["stop"] = stop
+        if schema:
+            payload["response_format"] = {"type": "json_schema",
+                                          "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        try:
+            yield from self._stream(payload)
+        except _SchemaRefused as exc:  # a server without structured output: the same request without it
+            log.info("The hosted LLM at %s refused response_format (%s); asking without it", self.url, exc)
+            payload.pop("response_format", None)
+            yield from self._stream(payload)
+
+    def _stream(self, payload: dict[str, Any]) -> Iterator[str]:
         try:
             with (
                 self._client() as client,
@@ -325,6 +353,8 @@ class HostedGenerator:
             ):
                 if resp.status_code >= 400:
                     body = resp.read().decode("utf-8", "replace")
+                    if "response_format" in payload and resp.status_code in (400, 404, 415, 422, 501):
+                        raise _SchemaRefused(f"HTTP {resp.status_code}: {_error_detail(body)}")
                     raise ModelUnavailableError(
                         f"The hosted LLM at {self.url} answered HTTP {resp.status_code}: "
                         f"{_error_detail(body)}. Check POLICY_RAG_HOSTED_BASE_URL, the model name "
@@ -373,6 +403,10 @@ class HostedGenerator:
             log.warning("The hosted LLM at %s could not judge yes/no: %s", self.url, exc)
             return None
         return _odds_from_reply(body)
+
+
+class _SchemaRefused(Exception):
+    """The hosted server answered a request with ``response_format`` with a client error."""
 
 
 def _odds_from_reply(body: Any) -> float | None:

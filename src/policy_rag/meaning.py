@@ -1,0 +1,222 @@
+"""Does an answer sentence mean what the quote it was built on says? (Dutch and English)
+
+The sentence checker (``answer.SentenceChecker``) decides which passage sentence supports an
+answer sentence by words and by embedding similarity; both accept a sentence that says the
+opposite ("Het is niet verplicht om klanten te vertellen ..." citing Article 50(1), which says
+providers *shall* ensure that people are informed). This module compares what the two claim:
+
+* obligation vs no obligation ("moet", "zorgen ervoor", "shall" vs "niet verplicht", "need not");
+* prohibited vs allowed ("is verboden", "mag niet", "prohibited" vs "toegestaan", "may");
+* negation: a negated sentence built on a quote that negates nothing;
+* a condition or exception the quote carries ("behalve", "tenzij", "mits", "met uitzondering
+  van", "unless", "except", "provided that") that the sentence, stating a rule, leaves out;
+* every alternative of an amount or date: a sentence naming EUR 35 000 000 must also name the
+  7 % (and "whichever is higher") the quote gives as its alternative;
+* a duty the quote does not impose: "moeten een AI-training volgen" on Article 4, which speaks
+  of measures for AI literacy (what the sentence says must be done is looked up in the quote).
+
+:func:`check` returns the rules a sentence breaks (empty: nothing found against it). It reads
+words, not minds: it is a guard against the contradictions a small model writes, tuned to
+fail safe (a failing sentence is replaced by its quote, which is always true to the source).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .index import tokenize
+
+_I = re.IGNORECASE
+
+NO_OBLIGATION = re.compile(
+    r"\b(niet\s+verplicht\w*|geen\s+(wettelijke\s+)?verplichting\w*|hoeft\s+(\w+\s+){0,4}?niet|hoeven\s+(\w+\s+){0,4}?niet|"
+    r"hoeft\s+geen|hoeven\s+geen|niet\s+nodig|niet\s+vereist|is\s+niet\s+verplicht|"
+    r"not\s+(required|obliged|obligated|mandatory|necessary|compulsory)|no\s+(legal\s+)?(obligation|requirement|duty)|"
+    r"need\s+not|needn't|(does|do|did)\s*(not|n't)\s+(have|need)\s+to|not\s+have\s+to|"
+    r"under\s+no\s+obligation)\b", _I)
+OBLIGATION = re.compile(
+    r"\b(shall|must|is\s+required\s+to|are\s+required\s+to|required|obliged|obligated|obligation|has\s+to|have\s+to|"
+    r"need\s+to|needs\s+to|ensure|ensures|moet|moeten|dient|dienen|is\s+verplicht|zijn\s+verplicht|verplicht\w*|"
+    r"zorgen\s+ervoor|zorgt\s+ervoor|zorgen\s+voor|zorgt\s+voor|ervoor\s+zorgen|draagt\s+zorg|dragen\s+zorg|"
+    r"waarborgen|waarborgt|nemen\s+maatregelen|neemt\s+maatregelen|take\s+measures|takes\s+measures|"
+    # Dutch legislation states duties in the present tense: "gebruiksverantwoordelijken ... maken bekend"
+    r"(aanbieders|gebruiksverantwoordelijken|importeurs|distributeurs|gemachtigden|exploitanten)\b(?:(?!\bniet\b|\bgeen\b|\bte\b)[^.;:]){0,120}?"
+    r"\b(maken|delen|verstrekken|stellen|houden|bewaren|registreren|voeren|informeren|melden|voorzien|treffen|"
+    r"passen|leggen|controleren|verifiëren|brengen)\b|"
+    # ... also after a leading clause: "Voordat ... in gebruik wordt gesteld, delen gebruiksverantwoordelijken ... mee"
+    r"\b(maken|delen|verstrekken|stellen|houden|bewaren|registreren|voeren|informeren|melden|voorzien|treffen|"
+    r"passen|leggen|controleren|verifiëren|brengen)\s+(de\s+)?(aanbieders|gebruiksverantwoordelijken|importeurs|"
+    r"distributeurs|gemachtigden|exploitanten)\b)\b", _I)
+NOT_PROHIBITED = re.compile(
+    r"\b(niet\s+verboden|geen\s+verbod|not\s+prohibited|not\s+banned|not\s+forbidden|no\s+prohibition|"
+    r"valt\s+niet\s+onder\s+het\s+verbod|vallen\s+niet\s+onder\s+het\s+verbod|falls?\s+outside\s+the\s+prohibition|"
+    r"(does|do)\s+not\s+fall\s+under\s+the\s+prohibition)\b", _I)
+PROHIBITED = re.compile(
+    r"\b(verboden|verbod|verbiedt|mag\s+niet|mogen\s+niet|mag\s+geen|mogen\s+geen|niet\s+toegestaan|niet\s+mogen|"
+    r"niet\s+gebruiken|is\s+niet\s+toegelaten|"
+    r"shall\s+be\s+prohibited|prohibited|prohibition|banned|forbidden|not\s+allowed|not\s+permitted|may\s+not|shall\s+not|must\s+not|"
+    r"cannot\s+be\s+used|can\s*not\s+be\s+used|is\s+illegal|are\s+illegal)\b", _I)
+ALLOWED = re.compile(
+    r"\b(toegestaan|toegelaten|mag|mogen|kan\s+worden\s+gebruikt|kunnen\s+worden\s+gebruikt|is\s+allowed|are\s+allowed|"
+    r"allowed|permitted|permissible|may\s+be\s+used|can\s+be\s+used|is\s+legal|are\s+legal|is\s+lawful|are\s+lawful)\b", _I)
+NEGATION = re.compile(r"\b(niet|geen|nooit|niets|not|no|never|none|nothing|cannot|can't|don't|doesn't|isn't|aren't)\b", _I)
+# an exception or condition a rule carries (the issue's list, and their close kin)
+EXCEPTION = re.compile(
+    r"\b(behalve|tenzij|mits|met\s+uitzondering\s+van|uitgezonderd|met\s+dien\s+verstande|"
+    r"unless|except|excepting|provided\s+that|with\s+the\s+exception\s+of|save\s+where|save\s+for|"
+    r"(shall|does|do)\s+not\s+apply|(is|zijn)\s+niet\s+van\s+toepassing|geldt\s+niet|gelden\s+niet)\b", _I)
+# ... and the words by which a sentence keeps one (it need not use the quote's own word)
+KEEPS_EXCEPTION = re.compile(
+    r"\b(behalve|tenzij|mits|uitzondering\w*|uitgezonderd|alleen|slechts|enkel|uitsluitend|als|indien|wanneer|"
+    r"voor\s+zover|onder\s+voorwaarde\w*|voorwaarde\w*|met\s+dien\s+verstande|"
+    r"unless|except\w*|provided|only|if|where|when|insofar|conditions?|exempt\w*|not\s+apply|"
+    r"niet\s+van\s+toepassing|geldt\s+niet|gelden\s+niet)\b", _I)
+
+_MONTHS = (r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
+           r"january|february|march|may|june|july|august|october")
+DATE = re.compile(rf"\b\d{{1,2}}\s+({_MONTHS})\s+\d{{4}}\b", _I)
+MONEY = re.compile(r"(?:(?:€|\bEUR)\s?\d[\d\s.,\u00a0\u202f]*\d(?:\s?(?:miljoen|miljard|million|billion))?"
+                   r"|\b\d[\d\s.,\u00a0\u202f]*\d\s?(?:EUR\b|euro\b)|\b\d+\s?(?:miljoen|miljard|million|billion)\s+(?:EUR|euro)\b)", _I)
+PERCENT = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:%|procent\b|per\s?cent\b)", _I)
+HIGHER = re.compile(r"\b(whichever\s+(\w+\s+)?is\s+higher|hoger\s+is|hoogste)\b", _I)
+LOWER = re.compile(r"\b(whichever\s+(\w+\s+)?is\s+lower|lager\s+is|laagste)\b", _I)
+KEEPS_HIGHER = re.compile(r"\b(higher|highest|greater|hoger|hoogste|hoogst|grootste)\b", _I)
+KEEPS_LOWER = re.compile(r"\b(lower|lowest|lesser|lager|laagste|laagst|kleinste)\b", _I)
+_ALT = re.compile(r"\b(or|of|whichever|naargelang|respectievelijk|respectively)\b", _I)
+
+# words of a duty that say only that it is one (they are not what must be done)
+_MODAL_STEMS = {"moet", "moeten", "dient", "dien", "shall", "must", "requir", "oblig", "oblige", "verplicht",
+                "zorg", "ensur", "need", "nodig", "hebben", "heb", "have", "has", "be", "ben", "word", "zijn",
+                "ervoor", "all", "alle", "ook", "also", "altijd", "always"}
+DUTY_MISSING = 0.34  # share of what a sentence says must be done that the quote may lack
+
+
+@dataclass(frozen=True)
+class Polarity:
+    obligation: bool
+    no_obligation: bool
+    prohibited: bool
+    not_prohibited: bool
+    allowed: bool
+    negated: bool
+    exception: bool
+
+    @property
+    def deontic(self) -> bool:
+        """States a rule: a duty, a prohibition or a permission (or their absence)."""
+        return self.obligation or self.no_obligation or self.prohibited or self.not_prohibited or self.allowed
+
+
+def polarity(text: str) -> Polarity:
+    """What a text claims, by its deontic words (both languages)."""
+    no_obl = bool(NO_OBLIGATION.search(text))
+    stripped = NO_OBLIGATION.sub(" ", text)
+    not_proh = bool(NOT_PROHIBITED.search(text))
+    rest = NOT_PROHIBITED.sub(" ", text)
+    proh = bool(PROHIBITED.search(rest))
+    allowed = bool(ALLOWED.search(PROHIBITED.sub(" ", rest))) and not proh
+    return Polarity(obligation=bool(OBLIGATION.search(PROHIBITED.sub(" ", stripped))), no_obligation=no_obl,
+                    prohibited=proh, not_prohibited=not_proh, allowed=allowed or not_proh,
+                    negated=bool(NEGATION.search(text)), exception=bool(EXCEPTION.search(text)))
+
+
+def amounts(text: str) -> list[str]:
+    """The sums of money and the percentages a text names, in order, as written."""
+    found = [(m.start(), m.group(0).strip()) for m in MONEY.finditer(text)]
+    found += [(m.start(), m.group(0).strip()) for m in PERCENT.finditer(text)]
+    return [s for _, s in sorted(found)]
+
+
+def _digits(s: str) -> str:
+    return re.sub(r"\D", "", s)
+
+
+def _alternative_dates(text: str) -> list[str]:
+    """Dates the text gives as alternatives of each other ("... or 2 August 2027")."""
+    ms = list(DATE.finditer(text))
+    out: list[str] = []
+    for a, b in zip(ms, ms[1:]):
+        between = text[a.end():b.start()]
+        if len(between) <= 80 and _ALT.search(between):
+            out.extend([a.group(0), b.group(0)])
+    return list(dict.fromkeys(out))
+
+
+def _norm_date(s: str) -> str:
+    return " ".join(s.lower().split())
+
+
+def _duty_words(sentence: str, lang: str) -> list[str]:
+    """Content-word stems of what the sentence says must be done: the words after its first
+    obligation word ("moeten [een AI-training volgen]")."""
+    m = OBLIGATION.search(sentence)
+    if not m:
+        return []
+    tail = sentence[m.end():]
+    stems = [t for t in tokenize(tail, lang) if not t.isdigit() and t not in _MODAL_STEMS]
+    return [t for t in stems if "-" not in t]  # "ai-train" is also given as "ai" and "train"
+
+
+def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q_lang: str = "nl") -> list[str]:
+    """The rules ``sentence`` breaks against ``quote`` (the passage sentence it was built on)
+    and ``context`` (the passage's lead-in, e.g. "The following AI practices shall be
+    prohibited:", part of what a point of a list says). Empty when nothing was found against it.
+
+    Rule names: "obligation", "no-obligation", "prohibition", "permission", "negation",
+    "exception", "amount", "date", "duty"."""
+    fails: list[str] = []
+    s = polarity(sentence)
+    q = polarity(f"{context} {quote}")
+    q_own = polarity(quote)
+    # obligation vs no obligation
+    if s.no_obligation and q.obligation and not q.no_obligation:
+        fails.append("obligation")  # "niet verplicht" on a quote that says "shall"
+    elif s.obligation and not s.no_obligation and q.no_obligation and not q.obligation:
+        fails.append("no-obligation")
+    # prohibited vs allowed
+    if q.prohibited and not q.not_prohibited and (s.not_prohibited or (s.allowed and not s.prohibited and not s.negated)):
+        fails.append("prohibition")  # "mag / is toegestaan" on a quote that prohibits
+    elif s.prohibited and not s.not_prohibited and (q.not_prohibited or (q.allowed and not q.prohibited)):
+        fails.append("permission")  # "is verboden" on a quote that allows or says it is not prohibited
+    # a negated sentence built on a quote that negates nothing
+    if s.negated and not q.negated and not fails and not (s.prohibited and q.prohibited):
+        fails.append("negation")
+    # the quote's exception or condition, dropped by a sentence that states the rule
+    if q_own.exception and s.deontic and not KEEPS_EXCEPTION.search(sentence):
+        fails.append("exception")
+    # every alternative of an amount: all or none
+    q_amounts = amounts(quote)
+    s_digits = {_digits(a) for a in amounts(sentence)}
+    if len(q_amounts) >= 2 and s_digits & {_digits(a) for a in q_amounts}:
+        missing = [a for a in q_amounts if _digits(a) not in s_digits]
+        if (missing or (HIGHER.search(quote) and not KEEPS_HIGHER.search(sentence))
+                or (LOWER.search(quote) and not KEEPS_LOWER.search(sentence))):
+            fails.append("amount")
+    # every alternative of a date
+    alt = _alternative_dates(quote)
+    s_dates = {_norm_date(d.group(0)) for d in DATE.finditer(sentence)}
+    if alt and s_dates & {_norm_date(d) for d in alt} and not {_norm_date(d) for d in alt} <= s_dates:
+        fails.append("date")
+    # a duty the quote does not impose (same language only: across languages words differ)
+    if s.obligation and not s.no_obligation and s_lang == q_lang and "obligation" not in fails:
+        duty = _duty_words(sentence, s_lang)
+        have = set(tokenize(f"{context} {quote}", q_lang))
+        if len(duty) >= 2:
+            missing_share = sum(1 for t in duty if t not in have) / len(duty)
+            if missing_share > DUTY_MISSING:
+                fails.append("duty")
+    return fails
+
+
+def exception_clause(quote: str, max_words: int = 25) -> str:
+    """The quote's exception from its marker to the end of that clause ("except where ... for
+    medical or safety reasons"), or "" if it has none (or it is too long to name)."""
+    m = EXCEPTION.search(quote)
+    if not m:
+        return ""
+    rest = quote[m.start():]
+    end = re.search(r"[;:.](\s|$)|\)\s|$", rest)
+    clause = rest[: end.start() if end else len(rest)].strip().rstrip(",;:. ")
+    words = clause.split()
+    return clause if 1 < len(words) <= max_words else ""

@@ -1,0 +1,225 @@
+"""The meaning check (meaning.py) and the verdict (verdict.py), rule by rule, in Dutch and English.
+
+The fixtures are the AI Act's own sentences (EUR-Lex text, as the index holds them) and the
+wrong answers of issue 13."""
+
+from __future__ import annotations
+
+import pytest
+
+from policy_rag import meaning, verdict
+
+ART50_1_NL = ("1. Aanbieders zorgen ervoor dat AI-systemen die voor directe interactie met natuurlijke personen zijn "
+              "bedoeld, zodanig worden ontworpen en ontwikkeld dat de betrokken natuurlijke personen worden geïnformeerd "
+              "dat zij interageren met een AI-systeem, tenzij dit duidelijk is vanuit het oogpunt van een normaal "
+              "geïnformeerde en redelijk omzichtige en oplettende natuurlijke persoon, rekening houdend met de "
+              "omstandigheden en de gebruikscontext.")
+ART50_1_EN = ("1. Providers shall ensure that AI systems intended to interact directly with natural persons are designed "
+              "and developed in such a way that the natural persons concerned are informed that they are interacting "
+              "with an AI system, unless this is obvious from the point of view of a natural person who is reasonably "
+              "well-informed, observant and circumspect, taking into account the circumstances and the context of use.")
+ART99_3_NL = ("3. Voor de niet-naleving van het verbod op de in artikel 5 bedoelde AI-praktijken gelden administratieve "
+              "geldboeten tot 35 000 000 EUR of, indien de overtreder een onderneming is, tot 7 % van haar totale "
+              "wereldwijde jaarlijkse omzet voor het voorafgaande boekjaar, indien dat hoger is.")
+ART99_3_EN = ("3. Non-compliance with the prohibition of the AI practices referred to in Article 5 shall be subject to "
+              "administrative fines of up to EUR 35 000 000 or, if the offender is an undertaking, up to 7 % of its total "
+              "worldwide annual turnover for the preceding financial year, whichever is higher.")
+ART5_CTX_NL = "De volgende AI-praktijken zijn verboden:"
+ART5_1F_NL = ("f) het in de handel brengen, het voor dit specifieke doel in gebruik stellen of het gebruiken van "
+              "AI-systemen om emoties van een natuurlijke persoon op de werkplek en in het onderwijs uit af te leiden, "
+              "behalve wanneer het gebruik van het AI-systeem is bedoeld om uit medische of veiligheidsoverwegingen te "
+              "worden ingevoerd of in de handel te worden gebracht;")
+ART5_CTX_EN = "The following AI practices shall be prohibited:"
+ART5_1F_EN = ("(f) the placing on the market, the putting into service for this specific purpose, or the use of AI "
+              "systems to infer emotions of a natural person in the areas of workplace and education institutions, "
+              "except where the use of the AI system is intended to be put in place or into the market for medical or "
+              "safety reasons;")
+ART4_NL = ("Aanbieders en gebruiksverantwoordelijken van AI-systemen nemen maatregelen om, zoveel als mogelijk, te zorgen "
+           "voor een toereikend niveau van AI-geletterdheid bij hun personeel en andere personen die namens hen "
+           "AI-systemen exploiteren en gebruiken, en houden daarbij rekening met hun technische kennis, ervaring, "
+           "onderwijs en opleiding en de context waarin de AI-systemen zullen worden gebruikt, evenals met de personen "
+           "of groepen personen ten aanzien van wie de AI-systemen zullen worden gebruikt.")
+ART4_EN = ("Providers and deployers of AI systems shall take measures to ensure, to their best extent, a sufficient "
+           "level of AI literacy of their staff and other persons dealing with the operation and use of AI systems on "
+           "their behalf, taking into account their technical knowledge, experience, education and training and the "
+           "context the AI systems are to be used in.")
+
+
+def nl(sentence: str, quote: str, context: str = "") -> list[str]:
+    return meaning.check(sentence, quote, context=context, s_lang="nl", q_lang="nl")
+
+
+def en(sentence: str, quote: str, context: str = "") -> list[str]:
+    return meaning.check(sentence, quote, context=context, s_lang="en", q_lang="en")
+
+
+# -- issue 13's examples --------------------------------------------------------------------
+
+def test_issue_chatbot_not_obliged_fails_both_languages() -> None:
+    assert "obligation" in nl("Het is niet verplicht om klanten te vertellen dat ze met AI praten", ART50_1_NL)
+    assert "obligation" in en("It is not required to tell customers that they are talking to AI", ART50_1_EN)
+    assert "obligation" in meaning.check("Het is niet verplicht om klanten te vertellen dat ze met AI praten",
+                                         ART50_1_EN, s_lang="nl", q_lang="en")  # across languages too
+
+
+def test_issue_chatbot_obligation_with_its_exception_passes() -> None:
+    assert nl("Aanbieders zorgen ervoor dat personen worden geïnformeerd dat zij interageren met een AI-systeem, "
+              "tenzij dit duidelijk is", ART50_1_NL) == []
+    assert en("Providers must ensure that people are informed that they are interacting with an AI system, unless "
+              "this is obvious", ART50_1_EN) == []
+
+
+def test_issue_fine_without_the_percentage_fails() -> None:
+    assert "amount" in nl("De maximale boete is EUR 35 000 000", ART99_3_NL)
+    assert "amount" in en("The maximum fine is EUR 35 000 000", ART99_3_EN)
+    assert "amount" in en("The fine is up to EUR 35 000 000 or 7 % of turnover", ART99_3_EN)  # "whichever is higher"
+    assert nl("De boete is tot 35 000 000 EUR of 7 % van de wereldwijde jaaromzet, als dat hoger is", ART99_3_NL) == []
+    assert en("Fines go up to EUR 35 000 000 or 7 % of total worldwide annual turnover, whichever is higher",
+              ART99_3_EN) == []
+
+
+def test_issue_emotion_recognition_without_exception_fails() -> None:
+    assert "exception" in nl("Emotieherkenning is niet toegestaan op de werkplek", ART5_1F_NL, ART5_CTX_NL)
+    assert "exception" in en("Emotion recognition is prohibited in the workplace", ART5_1F_EN, ART5_CTX_EN)
+    assert nl("Emotieherkenning op de werkplek is verboden, behalve om medische of veiligheidsredenen",
+              ART5_1F_NL, ART5_CTX_NL) == []
+    assert en("Emotion recognition in the workplace is prohibited, except for medical or safety reasons",
+              ART5_1F_EN, ART5_CTX_EN) == []
+
+
+def test_issue_ai_training_is_not_what_article_4_says() -> None:
+    assert "duty" in nl("Aanbieders en gebruiksverantwoordelijken moeten een AI-training volgen", ART4_NL)
+    assert "duty" in en("Staff must complete an AI course and pass an exam", ART4_EN)
+    assert nl("Aanbieders en gebruiksverantwoordelijken moeten maatregelen nemen voor een toereikend niveau van "
+              "AI-geletterdheid bij hun personeel", ART4_NL) == []
+    assert en("Providers and deployers must take measures to ensure a sufficient level of AI literacy of their staff",
+              ART4_EN) == []
+
+
+# -- each rule in both languages ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("check", "sentence", "quote", "rule"), [
+    (nl, "Gebruiksverantwoordelijken moeten het systeem registreren", "Gebruiksverantwoordelijken zijn niet verplicht "
+         "het systeem te registreren.", "no-obligation"),
+    (en, "Deployers must register the system", "Deployers are not required to register the system.", "no-obligation"),
+    (nl, "Social scoring door een gemeente is toegestaan", "Social scoring door overheidsinstanties is verboden.",
+     "prohibition"),
+    (en, "Social scoring by a municipality is allowed", "Social scoring by public authorities shall be prohibited.",
+     "prohibition"),
+    (nl, "Dit systeem is verboden", "Dit systeem is niet verboden op grond van artikel 5.", "permission"),
+    (en, "This system is prohibited", "This system is not prohibited under Article 5.", "permission"),
+    (nl, "Het register is niet openbaar", "Het register is openbaar en toegankelijk voor iedereen.", "negation"),
+    (en, "The database is not public", "The database shall be publicly accessible and user-friendly.", "negation"),
+    (nl, "Aanbieders moeten een kwaliteitssysteem hebben", "Aanbieders moeten een kwaliteitssysteem hebben, "
+         "met uitzondering van micro-ondernemingen.", "exception"),
+    (en, "Providers must keep the logs", "Providers shall keep the logs, unless Union law provides otherwise.",
+     "exception"),
+    (nl, "Het systeem mag worden gebruikt", "Het systeem mag worden gebruikt mits de toezichthouder toestemming geeft.",
+     "exception"),
+    (en, "The system may be used", "The system may be used provided that the authority has given its permission.",
+     "exception"),
+    (nl, "De regels gelden vanaf 2 augustus 2026", "De regels gelden vanaf 2 augustus 2026 of, voor systemen in "
+         "bijlage I, 2 augustus 2027.", "date"),
+    (en, "The rules apply from 2 August 2026", "The rules apply from 2 August 2026 or, for systems in Annex I, "
+         "2 August 2027.", "date"),
+    (nl, "Voor kmo's is de boete 7 %", "Voor kmo's is de boete 7 % of 15 000 000 EUR, indien dat lager is.", "amount"),
+    (en, "For SMEs the fine is 7 %", "For SMEs the fine is 7 % or EUR 15 000 000, whichever is lower.", "amount"),
+])
+def test_rule_fails(check, sentence: str, quote: str, rule: str) -> None:  # noqa: ANN001
+    assert rule in check(sentence, quote)
+
+
+@pytest.mark.parametrize(("check", "sentence", "quote"), [
+    (nl, "Social scoring door overheidsinstanties is verboden", "Social scoring door overheidsinstanties is verboden."),
+    (en, "Social scoring by public authorities is prohibited", "Social scoring by public authorities shall be "
+         "prohibited."),
+    (nl, "Gebruiksverantwoordelijken hoeven het systeem niet te registreren", "Gebruiksverantwoordelijken zijn niet "
+         "verplicht het systeem te registreren."),
+    (en, "The database is not public", "The database shall not be public."),
+    (nl, "De regels gelden vanaf 2 augustus 2026 of 2 augustus 2027 voor bijlage I", "De regels gelden vanaf "
+         "2 augustus 2026 of, voor systemen in bijlage I, 2 augustus 2027."),
+    (en, "The AI Act entered into force on 1 August 2024", "This Regulation entered into force on 1 August 2024."),
+])
+def test_faithful_sentence_passes(check, sentence: str, quote: str) -> None:  # noqa: ANN001
+    assert check(sentence, quote) == []
+
+
+# -- the verdict ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Wij gebruiken een chatbot op onze website. Moeten we klanten vertellen dat ze met AI praten?", "yesno"),
+    ("Mag ik emotieherkenning gebruiken op de werkplek?", "yesno"),
+    ("Wat is de maximale boete voor het gebruik van een verboden AI-praktijk?", "amount"),
+    ("Vanaf wanneer geldt het verbod?", "date"),
+    ("Is social scoring allowed?", "yesno"),
+    ("How much can a fine be for a prohibited practice?", "amount"),
+    ("When do the GPAI rules apply?", "date"),
+    ("Wat doet het Europees AI-bureau?", ""),
+    ("Which practices are prohibited?", ""),
+])
+def test_question_kind(question: str, kind: str) -> None:
+    assert verdict.question_kind(question) == kind
+
+
+def test_verdicts_of_the_issue_examples() -> None:
+    q = "Wij gebruiken een chatbot op onze website. Moeten we klanten vertellen dat ze met AI praten?"
+    assert verdict.derive(q, "yesno", [(ART50_1_NL, "")], "nl") == "yes-if"  # "tenzij dit duidelijk is"
+    q = "Mag ik emotieherkenning gebruiken op de werkplek?"
+    assert verdict.derive(q, "yesno", [(ART5_1F_NL, ART5_CTX_NL)], "nl") == "no-unless"
+    line = verdict.line("no-unless", "nl", [(ART5_1F_NL, "nl", ART5_CTX_NL)])
+    assert line.startswith("Nee, behalve wanneer") and "medische of veiligheidsoverwegingen" in line
+    assert verdict.derive("Is emotion recognition at work allowed?", "yesno", [(ART5_1F_EN, ART5_CTX_EN)],
+                          "en") == "no-unless"
+    assert verdict.derive("x", "amount", [(ART99_3_EN, "")], "en") == "EUR 35 000 000 or 7 %, whichever is higher"
+    assert verdict.derive("x", "amount", [(ART99_3_NL, "")], "nl") == "35 000 000 EUR of 7 %, als dat hoger is"
+    assert verdict.derive("Is social scoring prohibited?", "yesno",
+                          [("Social scoring by public authorities shall be prohibited.", "")], "en") == "yes"
+    assert verdict.derive("Wat is een AI-systeem?", "", [(ART4_NL, "")], "nl") == ""
+
+
+def test_model_verdict_contradicted_by_the_quote_is_replaced() -> None:
+    assert verdict.reconcile("yesno", "no", "yes-if") == "yes-if"  # the chatbot answer
+    assert verdict.reconcile("yesno", "no", "no-unless") == "no-unless"  # the exception it dropped
+    assert verdict.reconcile("yesno", "yes-if", "yes") == "yes-if"  # a condition from elsewhere is kept
+    assert verdict.reconcile("yesno", "yes", "") == "yes"  # nothing derived: the model's
+    assert verdict.reconcile("amount", "yes", "EUR 1") == "EUR 1"
+    assert verdict.reconcile("", "yes", "no") == ""
+
+
+def test_json_answer_streams_verdict_and_sentences() -> None:
+    reply = '{"verdict": "no-unless", "sentences": [{"text": "Het is \\"verboden\\", behalve x.", "source": 1}, ' \
+            '{"text": "Tweede zin.", "source": 2}]}'
+    j = verdict.JsonAnswer()
+    events = []
+    for i in range(0, len(reply), 7):
+        events += j.feed(reply[i:i + 7])
+    assert events[0] == ("verdict", "no-unless")
+    assert events[1:] == [("sentence", ('Het is "verboden", behalve x.', 1)), ("sentence", ("Tweede zin.", 2))]
+    assert j.is_json
+    assert verdict.JsonAnswer().is_json is None
+    k = verdict.JsonAnswer()
+    k.feed("Plain text [1].")
+    assert k.is_json is False
+
+
+def test_dutch_present_tense_duty_and_shall_not_apply_exception() -> None:
+    art50_4 = ("Gebruiksverantwoordelijken van een AI-systeem dat beeld-, audio- of videocontent genereert of bewerkt "
+               "die een deepfake vormt, maken bekend dat de content kunstmatig is gegenereerd of gemanipuleerd.")
+    q = "We gebruiken een deepfake in een reclame. Moeten we dat melden?"
+    assert verdict.derive(q, "yesno", [(art50_4, "")], "nl") == "yes"
+    art26_7 = ("Voordat een AI-systeem met een hoog risico op de werkplek in gebruik wordt gesteld of wordt gebruikt, "
+               "delen gebruiksverantwoordelijken die werkgever zijn de werknemersvertegenwoordigers en de betrokken "
+               "werknemers mee dat zij zullen worden onderworpen aan het gebruik van het AI-systeem met een hoog risico.")
+    assert verdict.derive("Moet ik mijn personeel informeren?", "yesno", [(art26_7, "")], "nl") == "yes"
+    assert "obligation" in nl("Het is niet verplicht te melden dat de content een deepfake is", art50_4)
+    art5_1d = ("(d) the use of an AI system for making risk assessments of natural persons in order to predict the "
+               "risk of a natural person committing a criminal offence, based solely on the profiling of a natural "
+               "person; this prohibition shall not apply to AI systems used to support the human assessment")
+    assert verdict.derive("Is predicting crime from a profile allowed?", "yesno", [(art5_1d, ART5_CTX_EN)],
+                          "en") == "no-unless"
+
+
+def test_date_verdict_skips_a_date_that_is_a_condition() -> None:
+    art111_3 = ("3. Aanbieders van AI-modellen voor algemene doeleinden die vóór 2 augustus 2025 in de handel zijn "
+                "gebracht, nemen de nodige stappen om uiterlijk 2 augustus 2027 aan de verplichtingen te voldoen.")
+    assert verdict.derive("Wanneer moet het voldoen?", "date", [(art111_3, "")], "nl") == "2 augustus 2027"
