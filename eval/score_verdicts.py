@@ -36,6 +36,7 @@ import inspect
 import json
 import os
 import re
+import signal
 import sys
 import time
 import unicodedata
@@ -338,6 +339,7 @@ def run_file(a: Any, path: Path, *, backend: str, split: str, lang: str | None, 
     ask_on, search_on = _takes_on(a.ask), _takes_on(a.retriever.search)
     b = a.backend(backend)
     recs, per_q = [], []
+    interrupted = False
     for i, q in enumerate(qs, 1):
         q_on = q.get("on") or on
         t = time.perf_counter()
@@ -353,6 +355,9 @@ def run_file(a: Any, path: Path, *, backend: str, split: str, lang: str | None, 
             rec.update(answer=ans.text, citations=[{"id": c.passage.id, "provision": c.passage.provision,
                                                     "quote": c.quote} for c in ans.citations],
                        refusal_reason=ans.refusal_reason or None, retrieved=[h.passage.id for h in res.hits[:5]])
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop here, report the questions done
+            interrupted = True
+            break
         except Exception as e:  # a failed question is recorded; the run goes on
             rec = {"refused": True, "correct_refusal": not q.get("answerable", True),
                    "false_refusal": bool(q.get("answerable", True)), "verdict": None, "verdict_norm": None,
@@ -364,9 +369,10 @@ def run_file(a: Any, path: Path, *, backend: str, split: str, lang: str | None, 
                       "expected": q.get("verdict"), **rec})
         if progress:
             print(f"  {path.name} {i}/{len(qs)} {q['id']} {time.perf_counter() - t:.1f}s", file=sys.stderr)
+    done = qs[:len(recs)]
     return {"file": path.name, "split": split, "backend": b, "lang": lang, "limit": limit, "on": on,
-            "on_supported": {"ask": ask_on, "search": search_on}, "questions": len(qs),
-            "by_lang": by_lang(qs, recs), "per_question": per_q}
+            "on_supported": {"ask": ask_on, "search": search_on}, "questions": len(done),
+            "interrupted": interrupted, "of_questions": len(qs), "by_lang": by_lang(done, recs), "per_question": per_q}
 
 
 def _fmt(v: Any) -> str:
@@ -394,6 +400,10 @@ def table(results: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--questions", action="append", help="question file(s); default both verdicts.jsonl and amended.jsonl")
@@ -415,10 +425,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from policy_rag.assistant import Assistant
 
     files = [Path(f) for f in args.questions] if args.questions else list(FILES)
+    signal.signal(signal.SIGTERM, _interrupt)  # a run cut short still writes its report
     a = Assistant()
     started = datetime.now(UTC)
-    results = [run_file(a, f, backend=args.backend, split=args.split, lang=args.lang, limit=args.limit, on=args.on,
-                        progress=not args.quiet) for f in files]
+    results = []
+    for f in files:
+        results.append(run_file(a, f, backend=args.backend, split=args.split, lang=args.lang, limit=args.limit,
+                                on=args.on, progress=not args.quiet))
+        if results[-1]["interrupted"]:
+            break
     commit = os.popen(f"git -C {ROOT} rev-parse --short HEAD 2>/dev/null").read().strip()
     report = {"started": started.isoformat(timespec="seconds"),
               "finished": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -431,6 +446,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"CPU: {report['cpu']} ({report['cores']} cores), code {commit}, {report['passages']} passages")
     print(table(results))
     for r in results:
+        if r["interrupted"]:
+            print(f"note: {r['file']}: interrupted after {r['questions']} of {r['of_questions']} questions")
         if r["questions"] and not (r["on_supported"]["ask"] and r["on_supported"]["search"]):
             print(f"note: {r['file']}: the Assistant does not take `on` yet (ask {r['on_supported']['ask']}, "
                   f"search {r['on_supported']['search']}): answered with the index as it is")

@@ -244,3 +244,21 @@ def test_table_and_cpu():
     out = sv.table([res])
     assert "verdicts.jsonl" in out and "nl" in out and "all" in out
     assert isinstance(sv.cpu_model(), str) and sv.cpu_model()
+
+
+def test_an_interrupted_run_reports_the_questions_done(tmp_path):
+    a = FakeAssistant(takes_on=False)
+    calls = []
+
+    def ask(question, backend):  # noqa: ANN001
+        calls.append(question)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return FakeAssistant._ask_on(a, question, backend)
+
+    a.ask = ask
+    rows = [dict(ROWS[0], id=f"nl-a00{i}", question=f"Vraag nummer {i}?") for i in range(1, 4)]
+    res = sv.run_file(a, _write(tmp_path, rows), backend="none", split="tune", lang=None, limit=None, on=None,
+                      progress=False)
+    assert res["interrupted"] and res["questions"] == 1 and res["of_questions"] == 3
+    assert res["by_lang"]["nl"]["n"] == 1 and len(res["per_question"]) == 1
