@@ -226,3 +226,150 @@ def test_gold_within_document_ranges():
                 # Article 1 amends the AI Act point by point, Articles 2 and 3 other acts
                 bad.append(f"{q['id']}: {g} (numbered amendment points are in Articles 1-3)")
     assert not bad, bad
+
+
+# ------------------------------------------------------------------ verdict and amended-law sets
+# eval/verdicts.jsonl (issue 13) and eval/amended.jsonl (issue 12), scored by eval/score_verdicts.py.
+VERDICTS = ROOT / "eval" / "verdicts.jsonl"
+AMENDED = ROOT / "eval" / "amended.jsonl"
+VQS = load(VERDICTS)
+AQS = load(AMENDED)
+TODAY = "2026-12-02"
+OMNIBUS_IN_FORCE = "2026-07-27"  # Regulation (EU) 2026/1744: OJ 24.7.2026, in force on the third day after
+CATEGORICAL_VERDICTS = {"yes", "no", "yes-if", "no-unless", "not-in-sources"}
+V_FIELDS = {"id", "lang", "question", "answerable", "gold", "verdict", "verdict_also", "verdict_kind",
+            "required_elements", "category", "tags", "split"}
+A_FIELDS = V_FIELDS | {"on", "current_wording", "old_wording"}
+ISSUE_13_EXAMPLES = {
+    "Wij gebruiken een chatbot op onze website. Moeten we klanten vertellen dat ze met AI praten?",
+    "Moet mijn personeel een AI-training volgen?",
+    "Wat is de maximale boete voor het gebruik van een verboden AI-praktijk?",
+    "Mag ik emotieherkenning gebruiken op de werkplek?",
+    "Wat doet het Europees AI-bureau?",
+}
+
+
+def _manifest_docs() -> set[str]:
+    import tomllib
+
+    data = tomllib.loads((ROOT / "corpus" / "sources.toml").read_text(encoding="utf-8"))
+    return {s["doc"] for s in data["source"]}
+
+
+def test_verdict_and_amended_sets_size_ids_and_splits():
+    assert len(VQS) >= 80 and len(AQS) >= 30
+    assert Counter(q["lang"] for q in VQS)["nl"] >= 40 and Counter(q["lang"] for q in VQS)["en"] >= 40
+    assert {q["lang"] for q in AQS} == {"nl", "en"}
+    ids = [q["id"] for q in VQS + AQS + ALL]
+    assert not [i for i, c in Counter(ids).items() if c > 1]
+    assert all(re.fullmatch(r"(nl|en)-v\d{3}", q["id"]) for q in VQS)
+    assert all(re.fullmatch(r"(nl|en)-a\d{3}", q["id"]) for q in AQS)
+    for qs in (VQS, AQS):
+        assert {q["split"] for q in qs} == {"tune", "blind"}
+        share = sum(q["split"] == "blind" for q in qs) / len(qs)
+        assert 0.25 <= share <= 0.40, share  # about one third blind
+    earlier = {q["question"].lower() for q in ALL}
+    assert not earlier & {q["question"].lower() for q in VQS + AQS}, "a question of another file repeated"
+    assert len({q["question"].lower() for q in VQS + AQS}) == len(VQS + AQS)
+
+
+def test_issue_13_examples_are_in_the_tune_split():
+    tune = {q["question"] for q in VQS if q["split"] == "tune"}
+    assert ISSUE_13_EXAMPLES <= tune
+
+
+@pytest.mark.parametrize("q", VQS + AQS, ids=[q["id"] for q in VQS + AQS])
+def test_verdict_schema(q):
+    from policy_rag import legal
+
+    assert set(q) == (A_FIELDS if q["id"][3] == "a" else V_FIELDS), sorted(set(q) ^ V_FIELDS)
+    assert q["id"].startswith(q["lang"] + "-") and len(q["question"].strip()) >= 8
+    assert isinstance(q["answerable"], bool) and q["category"] in CATEGORIES
+    assert all(isinstance(t, str) and t for t in q["tags"])
+    docs = _manifest_docs()
+    for g in q["gold"]:
+        doc, prov = split_gold(g)
+        assert doc in docs, f"{g}: doc not in corpus/sources.toml"
+        if doc in PAGE_DOCS:
+            assert not prov, f"{g}: web pages are cited at document level"
+        else:
+            assert legal.parse(prov) is not None and legal.canonical(prov) == prov, f"{g}: not canonical"
+    kind, v = q["verdict_kind"], q["verdict"]
+    assert set(q["verdict_also"]) <= CATEGORICAL_VERDICTS - {v}
+    if kind == "categorical":
+        assert v in CATEGORICAL_VERDICTS
+    elif kind == "date":
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)
+    elif kind == "amount":
+        assert re.search(r"\d", v)
+    elif kind == "list":
+        assert v and all(i.strip() for i in v.split(";"))
+    else:
+        assert kind == "" and v == "" and q["id"][3] == "a", "only amended questions may ask for no verdict"
+    for e in q["required_elements"]:
+        alts = [e] if isinstance(e, str) else e
+        assert alts and all(isinstance(a, str) and a.strip() for a in alts)
+    if q["answerable"]:
+        assert q["gold"] and q["category"] != "out-of-scope"
+    else:
+        assert q["gold"] == [] and v == "not-in-sources" and q["category"] == "out-of-scope"
+        assert {"off-topic", "on-topic-unanswerable"} & set(q["tags"])
+
+
+def test_verdict_set_mix():
+    kinds = Counter(q["verdict_kind"] for q in VQS)
+    assert kinds["categorical"] >= 40 and kinds["date"] >= 5 and kinds["amount"] >= 8 and kinds["list"] >= 4
+    assert sum(not q["answerable"] for q in VQS) >= 6
+    changed = [q for q in VQS if "changed-by-omnibus" in q["tags"]]
+    assert len(changed) >= 10
+    for q in changed:  # the law in force today: the omnibus point is in the gold
+        assert any(g.startswith("omnibus:") for g in q["gold"]), q["id"]
+
+
+@pytest.mark.parametrize("q", AQS, ids=[q["id"] for q in AQS])
+def test_amended_question(q):
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", q["on"]) and q["on"] <= TODAY
+    assert 1 <= len(q["current_wording"]) <= 3 and all(len(s) >= 10 for s in q["current_wording"])
+    assert all(len(s) >= 10 for s in q["old_wording"])
+    assert any(g.startswith("ai-act:") for g in q["gold"])
+    if q["on"] >= OMNIBUS_IN_FORCE:  # the provision as amended AND the omnibus point that amended it
+        assert any(re.fullmatch(r"omnibus:Article 1\(\d+\)", g) for g in q["gold"]), q["gold"]
+
+
+def test_amended_set_has_earlier_dates_and_both_languages():
+    earlier = [q for q in AQS if q["on"] < OMNIBUS_IN_FORCE]
+    assert len(earlier) >= 3 and {q["lang"] for q in earlier} == {"nl", "en"}
+    assert sum(q["on"] == TODAY for q in AQS) >= 25
+    points = {g for q in AQS for g in q["gold"] if g.startswith("omnibus:Article 1(")}
+    assert {"omnibus:Article 1(5)", "omnibus:Article 1(40)"} <= points and len(points) >= 15
+
+
+def _squash(s: str) -> str:
+    for a, b in (("’", "'"), ("‘", "'"), ("“", '"'), ("”", '"'), ("\u00ad", "")):
+        s = s.replace(a, b)
+    return re.sub(r"\s+", "", s).lower()
+
+
+@pytest.mark.skipif(not MIRROR.is_dir(), reason="corpus mirror not present")
+def test_wording_is_verbatim_from_the_corpus():
+    """current_wording is copied from the text in force on the question's date (the omnibus's new text
+    from its entry into force, the 2024 AI Act before), old_wording from the other one, and each
+    occurs only where it should (so that quoting it tells the two versions apart)."""
+    import warnings
+
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+    from pypdf import PdfReader
+
+    warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
+    omnibus = _squash("\n".join(p.extract_text() or "" for p in
+                                PdfReader(str(MIRROR / "nl/digital-omnibus/PE-30-2026-INIT_nl.pdf")).pages))
+    act = "".join(_squash(BeautifulSoup((MIRROR / rel).read_bytes(), "lxml").get_text(" ")) for rel in
+                  ("nl/ai-act/OJ_L_202401689_NL_TXT.html", "en/ai-act/OJ_L_202401689_EN_TXT.html"))
+    bad = []
+    for q in AQS:
+        now, then = (act, omnibus) if q["on"] < OMNIBUS_IN_FORCE else (omnibus, act)
+        bad += [f"{q['id']} current: {s}" for s in q["current_wording"] if _squash(s) not in now or
+                (now is omnibus and _squash(s) in act)]
+        bad += [f"{q['id']} old: {s}" for s in q["old_wording"] if _squash(s) not in then or
+                (then is act and _squash(s) in omnibus)]
+    assert not bad, bad
