@@ -46,6 +46,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from policy_rag.evaluate import _mean, _pct  # the same averages and percentiles as `policy-rag eval`
+
 ROOT = Path(__file__).resolve().parents[1]
 FILES = (ROOT / "eval" / "verdicts.jsonl", ROOT / "eval" / "amended.jsonl")
 REPORTS = ROOT / "eval" / "reports" / "score-verdicts"
@@ -261,20 +263,6 @@ def score_answer(q: dict, ans: Any, on: str | None = None) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- aggregates
-
-
-def _mean(xs: Sequence[Any]) -> float | None:
-    vals = [float(x) for x in xs if x is not None]
-    return sum(vals) / len(vals) if vals else None
-
-
-def _pct(xs: Sequence[float | None], p: float) -> float | None:
-    vals = sorted(x for x in xs if x is not None)
-    if not vals:
-        return None
-    k = (len(vals) - 1) * p / 100  # linear interpolation, as numpy.percentile
-    lo, hi = int(k), min(int(k) + 1, len(vals) - 1)
-    return vals[lo] + (vals[hi] - vals[lo]) * (k - lo)
 
 
 def metrics(qs: Sequence[dict], recs: Sequence[dict]) -> dict[str, Any]:

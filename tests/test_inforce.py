@@ -373,6 +373,7 @@ def test_from_when_is_answered_from_the_table(vassistant: Assistant) -> None:
     ans = vassistant.ask("Vanaf wanneer gelden de regels voor hoog-risico AI-systemen uit bijlage III?", "none",
                          "2026-12-02")
     assert not ans.refused and "2 december 2027" in ans.text and "2028" not in ans.text
+    assert ans.verdict == "2027-12-02" and ans.to_dict()["verdict"] == "2027-12-02"
     cited = [c.passage.id for c in ans.citations]
     assert cited[:2] == ["ai-act/nl/art-113", "omnibus/nl/art-1.40"]
     assert all(c.quote in c.passage.text and "2 december 2027" in c.quote for c in ans.citations)
@@ -424,7 +425,7 @@ def test_from_when_on_the_real_index() -> None:
                         "build it with the amending acts applied (issue 12, ingest side)")
     a = Assistant(s.with_(index_dir=idx_dir))
     ans = a.ask("Vanaf wanneer gelden de regels voor hoog-risico AI-systemen uit bijlage III?", "none")
-    assert "2 december 2027" in ans.text
+    assert "2 december 2027" in ans.text and ans.verdict == "2027-12-02"
     cited = {(c.passage.doc, c.passage.provision) for c in ans.citations}
     assert any(doc == "ai-act" and prov.startswith("Article 113") for doc, prov in cited), cited
     assert ("omnibus", "Article 1(40)") in cited or any(d == "omnibus" and p.startswith("Article 1(40)")

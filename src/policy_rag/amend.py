@@ -504,24 +504,19 @@ class Act:
         self.items[k:k] = units
 
 
-def _split_paragraphs(text: str) -> list[tuple[str, list[str]]]:
-    """New text of paragraphs ("1. ... 2. ...", "1 bis. ... 1 ter. ...") -> [(number, lines)].
-
-    Numbers are found at a sentence end followed by the *next* number only ("1", then "2" or
-    "1 bis"), so "in lid 1. De" is not a paragraph. Points stay on lines of their own.
-    """
-    m0 = _PARA_START.match(text)
-    if not m0:
+def _split_numbered(text: str, first: re.Match[str] | None, marker: str) -> list[tuple[str, list[str]]]:
+    """Text cut at its numbers, each found only where the *next* number may follow the one before
+    ("1" then "2" or "1 bis"): ``marker`` is the regex that precedes and follows a number (a format
+    string with one ``{}`` for the number in Latin form). [(number, lines)], [] without ``first``."""
+    if not first:
         return []
-    cur = legal.number_from_latin(m0.group(1))
+    cur = legal.number_from_latin(first.group(1))
     found = [(0, cur)]
-    pos = m0.end()
+    pos = first.end()
     while True:
         nxt = None
         for cand in _successors(cur):
-            latin = legal.number_to_latin(cand)
-            rx = re.compile(r"(?:(?<=[.;:”])\s+|\n)(" + re.escape(latin) + r")\.\s+(?=[A-Z“(])")
-            m = rx.search(text, pos)
+            m = re.compile(marker.format(re.escape(legal.number_to_latin(cand)))).search(text, pos)
             if m and (nxt is None or m.start() < nxt[0].start()):
                 nxt = (m, cand)
         if nxt is None:
@@ -533,9 +528,17 @@ def _split_paragraphs(text: str) -> list[tuple[str, list[str]]]:
     out = []
     for i, (start, num) in enumerate(found):
         end = found[i + 1][0] if i + 1 < len(found) else len(text)
-        chunk = text[start:end].strip()
-        out.append((num, [ln.strip() for ln in chunk.split("\n") if ln.strip()]))
+        out.append((num, [ln.strip() for ln in text[start:end].strip().split("\n") if ln.strip()]))
     return out
+
+
+def _split_paragraphs(text: str) -> list[tuple[str, list[str]]]:
+    """New text of paragraphs ("1. ... 2. ...", "1 bis. ... 1 ter. ...") -> [(number, lines)].
+
+    Numbers are found at a sentence end followed by the *next* number only ("1", then "2" or
+    "1 bis"), so "in lid 1. De" is not a paragraph. Points stay on lines of their own.
+    """
+    return _split_numbered(text, _PARA_START.match(text), r"(?:(?<=[.;:”])\s+|\n)({})\.\s+(?=[A-Z“(])")
 
 
 def _successors(n: str) -> list[str]:
@@ -554,31 +557,7 @@ def _successors(n: str) -> list[str]:
 
 def _split_items(text: str) -> list[tuple[str, list[str]]]:
     """New points ("b bis) ...; b ter) ...", "14 bis) ...; 14 ter) ...") -> [(number, lines)]."""
-    m0 = _LINE_MARKER.match(text)
-    if not m0:
-        return []
-    cur = legal.number_from_latin(m0.group(1))
-    found = [(0, cur)]
-    pos = m0.end()
-    while True:
-        nxt = None
-        for cand in _successors(cur):
-            latin = legal.number_to_latin(cand)
-            rx = re.compile(r"(?:(?<=[;:.])\s+|\n)(" + re.escape(latin) + r")\)\s+")
-            m = rx.search(text, pos)
-            if m and (nxt is None or m.start() < nxt[0].start()):
-                nxt = (m, cand)
-        if nxt is None:
-            break
-        m, cand = nxt
-        found.append((m.start(1), cand))
-        pos = m.end()
-        cur = cand
-    out = []
-    for i, (start, num) in enumerate(found):
-        end = found[i + 1][0] if i + 1 < len(found) else len(text)
-        out.append((num, [ln.strip() for ln in text[start:end].strip().split("\n") if ln.strip()]))
-    return out
+    return _split_numbered(text, _LINE_MARKER.match(text), r"(?:(?<=[;:.])\s+|\n)({})\)\s+")
 
 
 _NEW_ARTICLE = re.compile(r"(?:^|(?<=[.;:”])\s+|\n)Artikel\s+(\d{1,3}" + _SUF + r")\s+", re.I)
