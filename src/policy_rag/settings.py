@@ -112,6 +112,12 @@ class Settings:
     )
     llm_ctx: int = 4096
     llm_threads: int = field(default_factory=lambda: int(_env("LLM_THREADS", str(os.cpu_count() or 2))))
+    # prompt tokens evaluated per llama.cpp batch (prompt processing); flash attention on the CPU
+    llm_batch: int = field(default_factory=lambda: int(_env_number("LLM_BATCH", "512", 8, 8192)))
+    llm_flash_attn: bool = field(default_factory=lambda: _env("LLM_FLASH_ATTN", "off") == "on")
+    # the fixed start of the prompt (system prompt, worked examples) is evaluated once and its
+    # llama.cpp state kept: "disk" (also for the next process: cache/llm-state), "ram" or "off"
+    llm_prefix_cache: str = field(default_factory=lambda: _env("LLM_PREFIX_CACHE", "disk"))
     max_tokens: int = 320
     temperature: float = 0.1
     # answerability: before writing, the LLM can be asked whether the sources answer the question;
