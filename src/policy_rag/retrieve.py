@@ -33,6 +33,12 @@ MAX_GUIDANCE_SHARE = 0.5  # at most half of the top k from non-binding texts, if
 BM25_WEIGHT = 0.8
 TRANSLATED_WEIGHT = 0.3  # BM25 with translated keywords, over the documents only in the other language
 OTHER_LANG_DENSE_BONUS = 0.8  # BM25 cannot see the other language: its dense rank counts more
+# A question about what a Commission page describes (the AI Office's tasks and units, the AI
+# Pact): the page ranks first and fills most of the top. Then the page answers it, and the
+# balance below does not pull in law that only mentions the subject (Article 112(5) for "what
+# does the AI Office do?"), which the answerer would otherwise put before the page.
+PAGE_TOPIC_TOP = 5
+PAGE_TOPIC_MIN = 3
 NUDGED = 2  # a provision named as a setting ('uit bijlage III') or a topic's provision (fines: Article 99) boosts its best 2 passages
 
 # What a legal reader knows before searching: where the act defines its terms, where it
@@ -285,13 +291,25 @@ class Retriever:
             elif p.kind == "page":
                 fused[i] *= PAGE_WEIGHT
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
-        hits = self._collapse_and_balance(ranked, lang, k)
+        hits = self._collapse_and_balance(ranked, lang, k, free_doc=self.page_topic(ranked))
         timings["fuse"] = time.perf_counter() - t
         top_dense = dense[0][1] if dense else 0.0
         return SearchResult(asked, lang, hits, float(top_dense), provision, timings, self.unknown_terms(asked))
 
+    def page_topic(self, ranked: list[tuple[int, float]]) -> str | None:
+        """The Commission page the question is about, when the fused ranking says so: a passage
+        of the page ranks first and at least PAGE_TOPIC_MIN of the top PAGE_TOPIC_TOP are from it
+        (its sections, in either language)."""
+        top = [self.index.passages[i] for i, _ in ranked[:PAGE_TOPIC_TOP]]
+        if not top or top[0].kind != "page":
+            return None
+        doc = top[0].doc
+        return doc if sum(p.doc == doc for p in top) >= PAGE_TOPIC_MIN else None
+
     def _collapse_and_balance(self, ranked: list[tuple[int, float]], lang: Lang,
-                              k: int) -> list[Hit]:
+                              k: int, free_doc: str | None = None) -> list[Hit]:
+        """Ranked rows -> hits: one per provision (either language), guidance capped at about half
+        of every prefix of the list, except the document ``free_doc`` (see ``page_topic``)."""
         out: list[Hit] = []
         seen: set[str] = set()  # language-independent keys: doc + provision id part
 
@@ -309,9 +327,12 @@ class Retriever:
                     p = twin
             out.append(Hit(passage=p, score=score, why=why))
 
+        def capped(p: Passage) -> bool:
+            return not p.binding and p.doc != free_doc
+
         def guidance_allowed() -> bool:
             # at every prefix of the list, at most about half may be guidance
-            n_guidance = sum(1 for h in out if not h.passage.binding)
+            n_guidance = sum(1 for h in out if capped(h.passage))
             return n_guidance + 1 <= math.ceil((len(out) + 1) * MAX_GUIDANCE_SHARE)
 
         deferred: list[tuple[Passage, float]] = []
@@ -321,7 +342,7 @@ class Retriever:
             if len(out) >= k:
                 break
             p = self.index.passages[i]
-            if not p.binding and not guidance_allowed():
+            if capped(p) and not guidance_allowed():
                 deferred.append((p, score))
                 continue
             add(p, score, "fused")
