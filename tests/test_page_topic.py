@@ -24,20 +24,30 @@ def passages():  # noqa: ANN201
 
 
 def ids(r: Retriever, rows: list[int]) -> list[str]:
+    """What search() does after fusing, for a ranking of passage rows."""
     ranked = [(i, 1.0 - n / 100) for n, i in enumerate(rows)]
-    return [h.passage.id for h in r._collapse_and_balance(ranked, "nl", 6, free_doc=r.page_topic(ranked))]
+    topic = r.page_topic(ranked)
+    return [h.passage.id for h in r._collapse_and_balance(r.page_first(ranked, topic), "nl", 6, free_doc=topic)]
 
 
 def test_a_page_that_leads_the_ranking_is_not_interleaved_with_law(fake_embedder, settings) -> None:  # noqa: ANN001
     r = Retriever(make_index(passages(), fake_embedder), fake_embedder, settings)
-    # page sections 0-3 lead, the articles (4, 5) follow: the page keeps the top
     assert r.page_topic([(i, 1.0) for i in (0, 1, 4, 2, 5)]) == "page-ai-office"
-    assert ids(r, [0, 1, 2, 4, 3, 5])[:4] == [f"page-ai-office/nl/sec-{i}" for i in (1, 2, 3)] + ["ai-act/nl/art-112.5"]
+    # page sections lead, an article scores between them: the page's sections first, then the law
+    assert ids(r, [0, 1, 4, 2, 5, 3]) == [f"page-ai-office/nl/sec-{i}" for i in (1, 2, 3, 4)] + [
+        "ai-act/nl/art-112.5", "ai-act/nl/art-64.1"]
 
 
-def test_the_law_is_still_interleaved_when_the_page_does_not_lead(fake_embedder, settings) -> None:  # noqa: ANN001
+def test_law_that_leads_keeps_its_place_and_the_page_follows_uncapped(fake_embedder, settings) -> None:  # noqa: ANN001
     r = Retriever(make_index(passages(), fake_embedder), fake_embedder, settings)
-    assert r.page_topic([(i, 1.0) for i in (4, 0, 1, 2, 5)]) is None  # the law ranks first
+    # a definition ranks first ("What does the AI Office do?" -> Article 3(47)), the page fills the rest
+    assert r.page_topic([(i, 1.0) for i in (4, 0, 1, 2, 5)]) == "page-ai-office"
+    assert ids(r, [4, 0, 1, 5, 2]) == ["ai-act/nl/art-112.5", "page-ai-office/nl/sec-1", "page-ai-office/nl/sec-2",
+                                       "ai-act/nl/art-64.1", "page-ai-office/nl/sec-3"]
+
+
+def test_the_cap_still_holds_without_a_topic_page(fake_embedder, settings) -> None:  # noqa: ANN001
+    r = Retriever(make_index(passages(), fake_embedder), fake_embedder, settings)
     assert r.page_topic([(i, 1.0) for i in (0, 6, 4, 7, 1)]) is None  # two page passages of five
     # guidelines lead: the cap keeps half of every prefix for the law, as before
     assert ids(r, [6, 7, 8, 4, 5]) == ["guidelines-prohibited/en/par-1", "ai-act/nl/art-112.5",

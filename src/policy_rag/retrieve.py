@@ -39,6 +39,7 @@ OTHER_LANG_DENSE_BONUS = 0.8  # BM25 cannot see the other language: its dense ra
 # does the AI Office do?"), which the answerer would otherwise put before the page.
 PAGE_TOPIC_TOP = 5
 PAGE_TOPIC_MIN = 3
+PAGE_TOPIC_PULL = 8
 NUDGED = 2  # a provision named as a setting ('uit bijlage III') or a topic's provision (fines: Article 99) boosts its best 2 passages
 
 # What a legal reader knows before searching: where the act defines its terms, where it
@@ -291,20 +292,28 @@ class Retriever:
             elif p.kind == "page":
                 fused[i] *= PAGE_WEIGHT
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
-        hits = self._collapse_and_balance(ranked, lang, k, free_doc=self.page_topic(ranked))
+        topic = self.page_topic(ranked)
+        hits = self._collapse_and_balance(self.page_first(ranked, topic), lang, k, free_doc=topic)
         timings["fuse"] = time.perf_counter() - t
         top_dense = dense[0][1] if dense else 0.0
         return SearchResult(asked, lang, hits, float(top_dense), provision, timings, self.unknown_terms(asked))
 
     def page_topic(self, ranked: list[tuple[int, float]]) -> str | None:
-        """The Commission page the question is about, when the fused ranking says so: a passage
-        of the page ranks first and at least PAGE_TOPIC_MIN of the top PAGE_TOPIC_TOP are from it
-        (its sections, in either language)."""
+        """The Commission page the question is about, when the fused ranking says so: at least
+        PAGE_TOPIC_MIN of the top PAGE_TOPIC_TOP passages are its sections (in either language)."""
         top = [self.index.passages[i] for i, _ in ranked[:PAGE_TOPIC_TOP]]
-        if not top or top[0].kind != "page":
-            return None
-        doc = top[0].doc
-        return doc if sum(p.doc == doc for p in top) >= PAGE_TOPIC_MIN else None
+        pages = [p.doc for p in top if p.kind == "page"]
+        doc = max(pages, key=pages.count, default=None)
+        return doc if doc and pages.count(doc) >= PAGE_TOPIC_MIN else None
+
+    def page_first(self, ranked: list[tuple[int, float]], topic: str | None) -> list[tuple[int, float]]:
+        """When the topic page also ranks first, its passages among the top PAGE_TOPIC_PULL go
+        before the others there (law that scores in between only mentions the subject)."""
+        if not topic or not ranked or self.index.passages[ranked[0][0]].doc != topic:
+            return ranked
+        near = ranked[:PAGE_TOPIC_PULL]
+        return ([r for r in near if self.index.passages[r[0]].doc == topic]
+                + [r for r in near if self.index.passages[r[0]].doc != topic] + ranked[PAGE_TOPIC_PULL:])
 
     def _collapse_and_balance(self, ranked: list[tuple[int, float]], lang: Lang,
                               k: int, free_doc: str | None = None) -> list[Hit]:
