@@ -101,6 +101,9 @@ def run_mode(a: Any, mode: str, qs: list[str]) -> list[dict[str, Any]]:
         if mode == "cold":
             gen.load().n_tokens = 0  # llama.cpp's cache emptied: the whole prompt is read
         recs.append(ask_one(a, gen, q))
+        r = recs[-1]
+        print(f"    {mode:<6} first {r['first_token'] or float('nan'):6.2f} s  total {r['total']:6.2f} s  prompt "
+              f"{r['prompt_tokens']} tokens, {r['reused_tokens']} reused ({r['prefix']})  {q[:50]}", flush=True)
     for r in recs:
         r["load_s"] = load_s
     del gen
