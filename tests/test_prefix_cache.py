@@ -219,6 +219,30 @@ def test_prefix_cache_keeps_a_few_states_in_memory_and_files_on_disk(tmp_path: P
     assert (c.hits, c.misses) == (1, 1)
 
 
+def test_threads_for_counts_the_cores_no_one_else_runs_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generate.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert generate.threads_for(2, "0.50 0.40 0.30 1/120 999") == 2  # only the reader runs: both cores
+    assert generate.threads_for(2, "9.80 9.00 8.00 2/120 999") == 1  # one other task runs
+    assert generate.threads_for(2, "11.0 12.0 11.0 9/132 999") == 1  # many: still one thread
+    assert generate.threads_for(1, "0.1 0.1 0.1 1/50 9") == 1  # never more than configured
+    assert generate.threads_for(2, "garbage") == 2
+
+
+def test_generation_uses_the_threads_free_now(kv_llama: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[int, int]] = []
+    sys.modules["llama_cpp"].llama_set_n_threads = lambda ctx, n, nb: calls.append((n, nb))  # type: ignore[attr-defined]
+    free = iter([1, 1, 2])
+    monkeypatch.setattr(generate, "threads_for", lambda most: next(free))
+    gen = LocalGenerator(kv_llama, n_threads=2, adapt_threads=True)
+    for _ in range(3):
+        cost(gen, ask("nl", "boetes"))
+    assert calls == [(1, 1), (2, 2)], "set when it changes"
+    assert gen.stats["threads"] == 2
+    fixed = LocalGenerator(kv_llama, n_threads=2)
+    cost(fixed, ask("nl", "boetes"))
+    assert "threads" not in fixed.stats and calls == [(1, 1), (2, 2)]
+
+
 # --------------------------------------------------------------------------- hosted: cache_prompt
 
 

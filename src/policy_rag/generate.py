@@ -104,6 +104,7 @@ class LocalGenerator:
         flash_attn: bool = False,
         prefix_cache: str = "ram",
         state_dir: Path | None = None,
+        adapt_threads: bool = False,
     ) -> None:
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
@@ -111,6 +112,8 @@ class LocalGenerator:
         self.chat_format = chat_format
         self.n_batch = n_batch
         self.flash_attn = flash_attn
+        self.adapt_threads = adapt_threads
+        self._threads_now: int | None = None  # set by _set_threads
         if prefix_cache not in PREFIX_CACHE_MODES:
             raise PolicyRagError(f"POLICY_RAG_LLM_PREFIX_CACHE={prefix_cache!r} is not one of "
                                  f"{', '.join(PREFIX_CACHE_MODES)}; fix or unset it (default disk).")
@@ -133,6 +136,7 @@ class LocalGenerator:
             flash_attn=settings.llm_flash_attn,
             prefix_cache=settings.llm_prefix_cache,
             state_dir=settings.cache / "llm-state",
+            adapt_threads=settings.llm_adapt_threads,
         )
 
     def _state_tag(self) -> str:
@@ -285,6 +289,8 @@ class LocalGenerator:
         first time and restored when the cache does not already hold it. Sets ``self.stats``."""
         stats: dict[str, Any] = {"prefix": "off", "prefix_tokens": 0}
         self.stats = stats
+        if self.adapt_threads:
+            stats["threads"] = self._set_threads(llm, threads_for(self.n_threads))
         try:
             prompt = llm.tokenize(chatml(messages).encode(), add_bos=False, special=True)
             stats["prompt_tokens"] = len(prompt)
@@ -307,6 +313,20 @@ class LocalGenerator:
                 llm.n_tokens = 0  # whatever the cache holds now, it is read again
         return stats
 
+    def _set_threads(self, llm: Any, n: int) -> int:
+        """Run llama.cpp with ``n`` threads from now on (prompt and generation)."""
+        if self._threads_now != n:
+            try:
+                import llama_cpp
+
+                llama_cpp.llama_set_n_threads(llm.ctx, n, n)
+                self._threads_now = n
+                log.debug("LLM threads: %d", n)
+            except Exception as exc:  # an older llama-cpp-python: keep what the model was loaded with
+                log.debug("LLM threads not changed: %s", exc)
+                return self.n_threads
+        return n
+
     def _hold_prefix(self, llm: Any, toks: list[int]) -> str:
         """Bring ``toks`` into llama.cpp's KV cache: "live" (already there), "restored" (from a
         saved state) or "saved" (evaluated now and its state saved)."""
@@ -325,6 +345,21 @@ class LocalGenerator:
 
 
 PREFIX_CACHE_MODES = ("disk", "ram", "off")
+
+
+def threads_for(most: int, loadavg: str | None = None) -> int:
+    """Threads for llama.cpp now: at most ``most``, one per core that no other task is running on.
+
+    From the fourth field of /proc/loadavg ("running/total", counting the reader itself), a
+    snapshot rather than an average: llama.cpp's threads meet at a barrier after every step,
+    so one thread on a core another process holds stalls the others (and burns CPU waiting)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        text = loadavg if loadavg is not None else Path("/proc/loadavg").read_text()
+        running = int(text.split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return most
+    return max(1, min(most, cores - max(0, running - 1)))
 
 
 def fixed_prefix(messages: list[Message]) -> list[Message]:
@@ -716,7 +751,7 @@ def get_generator(settings: Settings, backend: str) -> Generator | None:
     if name == "local":
         path = Path(settings.llm_model_path).resolve()
         key = (str(path), settings.llm_ctx, settings.llm_threads, settings.llm_batch, settings.llm_flash_attn,
-               settings.llm_prefix_cache)
+               settings.llm_prefix_cache, settings.llm_adapt_threads)
         with _local_cache_lock:
             gen = _local_cache.get(key)
             if gen is None:
