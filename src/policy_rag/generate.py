@@ -277,7 +277,6 @@ class LocalGenerator:
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
         return _log_odds(logits, yes, no)
 
-
     def _prepare_prefix(self, llm: Any, messages: list[Message]) -> dict[str, Any]:
         """Make llama.cpp's cache hold the fixed start of the prompt before it is run.
 
