@@ -225,7 +225,7 @@ def test_local_loads_lazily_once_and_streams(fake_llama: Path) -> None:
     assert len(FakeLlama.instances) == 1
     assert FakeLlama.instances[0].kw == {
         "model_path": str(fake_llama), "n_ctx": 1024, "n_threads": 2, "chat_format": "chatml", "verbose": False,
-        "n_batch": 512, "flash_attn": False,
+        "n_batch": 512, "flash_attn": True,
     }  # fmt: skip
 
 

@@ -101,7 +101,7 @@ class LocalGenerator:
         n_threads: int | None = None,
         chat_format: str = "chatml",
         n_batch: int = 512,
-        flash_attn: bool = False,
+        flash_attn: bool = True,
         prefix_cache: str = "ram",
         state_dir: Path | None = None,
         adapt_threads: bool = False,
