@@ -161,7 +161,9 @@ def test_the_next_process_reads_the_prefix_state_from_disk(kv_llama: Path, tmp_p
     folder = tmp_path / "llm-state"
     first = LocalGenerator(kv_llama, prefix_cache="disk", state_dir=folder)
     cost(first, ask("nl", "boetes"))
-    assert len(list(folder.glob("*.state"))) == 1
+    assert list(folder.glob("*.state")) == [], "a prefix seen once is not written"
+    cost(LocalGenerator(kv_llama, prefix_cache="disk", state_dir=folder), ask("nl", "boetes"))
+    assert len(list(folder.glob("*.state"))) == 1, "seen twice (in two processes): written"
 
     second = LocalGenerator(kv_llama, prefix_cache="disk", state_dir=folder)  # a new process
     m = ask("nl", "chatbots")
@@ -169,6 +171,7 @@ def test_the_next_process_reads_the_prefix_state_from_disk(kv_llama: Path, tmp_p
     assert second.stats["prefix"] == "restored"
 
     kv_llama.write_bytes(b"GGUF v2, another model")  # another file: its states are not used
+    m = ask("nl", "chatbots")
     third = LocalGenerator(kv_llama, prefix_cache="disk", state_dir=folder)
     assert cost(third, m) == len(chatml(m)) and third.stats["prefix"] == "saved"
 
@@ -210,7 +213,8 @@ def test_llama_gets_batch_and_flash_attention_from_settings(kv_llama: Path, tmp_
 def test_prefix_cache_keeps_a_few_states_in_memory_and_files_on_disk(tmp_path: Path) -> None:
     c = generate.PrefixCache(tmp_path, "model-a", keep=2, keep_files=3)
     for i in range(5):
-        c.put([i, i], f"state {i}".encode())
+        for _ in range(2):  # the second time it is written
+            c.put([i, i], f"state {i}".encode())
         time.sleep(0.01)  # distinct modification times
     assert len(c._ram) == 2 and len(list(tmp_path.glob("*.state"))) == 3
     assert c.get([4, 4]) == b"state 4" and c.get([0, 0]) is None
@@ -318,7 +322,8 @@ def test_real_model_restored_prefix_gives_the_same_answer(tmp_path: Path) -> Non
                                               "EU.\n\nQuestion: Since which date is social scoring prohibited?"}]
     kw: dict[str, Any] = {"n_ctx": 512, "n_threads": 2, "state_dir": tmp_path}
     plain = complete(LocalGenerator(SMALL, prefix_cache="off", **kw), m, max_tokens=12, temperature=0.0)
-    complete(LocalGenerator(SMALL, prefix_cache="disk", **kw), m, max_tokens=1, temperature=0.0)  # saves the state
+    for _ in range(2):  # a prefix seen twice is saved to disk
+        complete(LocalGenerator(SMALL, prefix_cache="disk", **kw), m, max_tokens=1, temperature=0.0)
     again = LocalGenerator(SMALL, prefix_cache="disk", **kw)
     assert complete(again, m, max_tokens=12, temperature=0.0) == plain
     assert again.stats["prefix"] == "restored" and again.stats["reused_tokens"] == again.stats["prefix_tokens"] > 10

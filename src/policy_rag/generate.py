@@ -439,12 +439,21 @@ class PrefixCache:
         return data
 
     def put(self, toks: list[int], data: bytes) -> None:
+        """Keep ``data`` in memory; on disk only from the second time this prefix is put (a
+        prefix that changes with every question would otherwise write a state file each time)."""
         k = self.key(toks)
         self._remember(k, data)
         if self.folder is None:
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            seen = self.folder / f"{k}.seen"
+            if not seen.exists():
+                seen.touch()
+                marks = sorted(self.folder.glob("*.seen"), key=lambda f: f.stat().st_mtime, reverse=True)
+                for old in marks[self.keep_files * 8:]:
+                    old.unlink(missing_ok=True)
+                return
             tmp = self.folder / f"{k}.{os.getpid()}.tmp"
             tmp.write_bytes(data)
             os.replace(tmp, self.folder / f"{k}.state")
