@@ -320,11 +320,13 @@ def test_real_model_restored_prefix_gives_the_same_answer(tmp_path: Path) -> Non
                                             "Quote the date exactly as the context gives it."}
     m = [sys_msg, {"role": "user", "content": "Context: Since 2 February 2025, social scoring is prohibited in the "
                                               "EU.\n\nQuestion: Since which date is social scoring prohibited?"}]
-    kw: dict[str, Any] = {"n_ctx": 512, "n_threads": 2, "state_dir": tmp_path}
-    plain = complete(LocalGenerator(SMALL, prefix_cache="off", **kw), m, max_tokens=12, temperature=0.0)
-    for _ in range(2):  # a prefix seen twice is saved to disk
-        complete(LocalGenerator(SMALL, prefix_cache="disk", **kw), m, max_tokens=1, temperature=0.0)
-    again = LocalGenerator(SMALL, prefix_cache="disk", **kw)
-    assert complete(again, m, max_tokens=12, temperature=0.0) == plain
+    kw: dict[str, Any] = {"n_ctx": 512, "n_threads": 2, "adapt_threads": True, "state_dir": tmp_path}
+    first = LocalGenerator(SMALL, prefix_cache="disk", **kw)
+    plain = complete(first, m, max_tokens=16, temperature=0.0)  # the prefix is seen once
+    first.load().n_tokens = 0
+    first.prefix_cache._ram.clear()  # type: ignore[union-attr]
+    complete(first, m, max_tokens=1, temperature=0.0)  # seen again: its state is written
+    again = LocalGenerator(SMALL, prefix_cache="disk", **kw)  # the next process
+    assert complete(again, m, max_tokens=16, temperature=0.0) == plain
     assert again.stats["prefix"] == "restored" and again.stats["reused_tokens"] == again.stats["prefix_tokens"] > 10
     assert "2025" in plain
