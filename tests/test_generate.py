@@ -119,6 +119,7 @@ def test_hosted_streams_the_deltas(fake_server: FakeOpenAI, monkeypatch: pytest.
         "temperature": 0.0,
         "stream": True,
         "stop": ["\n\n"],
+        "cache_prompt": True,  # llama.cpp's server keeps the prompt's KV cache
     }
     assert "Authorization" not in req["headers"], "no key set: no header"
 
@@ -224,6 +225,7 @@ def test_local_loads_lazily_once_and_streams(fake_llama: Path) -> None:
     assert len(FakeLlama.instances) == 1
     assert FakeLlama.instances[0].kw == {
         "model_path": str(fake_llama), "n_ctx": 1024, "n_threads": 2, "chat_format": "chatml", "verbose": False,
+        "n_batch": 512, "flash_attn": True,
     }  # fmt: skip
 
 

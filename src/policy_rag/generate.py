@@ -113,11 +113,27 @@ class LocalGenerator:
         n_ctx: int = 4096,
         n_threads: int | None = None,
         chat_format: str = "chatml",
+        n_batch: int = 512,
+        flash_attn: bool = True,
+        prefix_cache: str = "ram",
+        state_dir: Path | None = None,
+        adapt_threads: bool = False,
     ) -> None:
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 2
         self.chat_format = chat_format
+        self.n_batch = n_batch
+        self.flash_attn = flash_attn
+        self.adapt_threads = adapt_threads
+        self._threads_now: int | None = None  # set by _set_threads
+        if prefix_cache not in PREFIX_CACHE_MODES:
+            raise PolicyRagError(f"POLICY_RAG_LLM_PREFIX_CACHE={prefix_cache!r} is not one of "
+                                 f"{', '.join(PREFIX_CACHE_MODES)}; fix or unset it (default disk).")
+        self.prefix_cache: PrefixCache | None = None
+        if prefix_cache != "off":
+            self.prefix_cache = PrefixCache(state_dir if prefix_cache == "disk" else None, self._state_tag())
+        self.stats: dict[str, Any] = {}  # the last call: tokens, prefix reuse, seconds (llm_bench, logs)
         self._llm: Any = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()  # one generation at a time on this model
@@ -129,7 +145,27 @@ class LocalGenerator:
             model_path or settings.llm_model_path,
             n_ctx=settings.llm_ctx,
             n_threads=settings.llm_threads,
+            n_batch=settings.llm_batch,
+            flash_attn=settings.llm_flash_attn,
+            prefix_cache=settings.llm_prefix_cache,
+            state_dir=settings.cache / "llm-state",
+            adapt_threads=settings.llm_adapt_threads,
         )
+
+    def _state_tag(self) -> str:
+        """What a saved llama.cpp state depends on: the model file, the context and its layout."""
+        try:
+            st = self.model_path.stat()
+            file = f"{self.model_path.name}:{st.st_size}:{st.st_mtime_ns}"
+        except OSError:
+            file = self.model_path.name
+        try:
+            from importlib.metadata import version
+
+            lib = version("llama_cpp_python")
+        except Exception:
+            lib = "?"
+        return f"{file}|n_ctx={self.n_ctx}|fa={self.flash_attn}|llama_cpp={lib}"
 
     def __repr__(self) -> str:
         return f"LocalGenerator({str(self.model_path)!r}, n_ctx={self.n_ctx}, n_threads={self.n_threads})"
@@ -164,6 +200,8 @@ class LocalGenerator:
                     model_path=str(self.model_path),
                     n_ctx=self.n_ctx,
                     n_threads=self.n_threads,
+                    n_batch=self.n_batch,
+                    flash_attn=self.flash_attn,
                     chat_format=self.chat_format,
                     verbose=False,
                 )
@@ -190,6 +228,9 @@ class LocalGenerator:
             self._run_lock.acquire()
         chunks: Any = None
         try:
+            t0 = time.perf_counter()
+            stats = self._prepare_prefix(llm, messages)
+            n = 0
             try:
                 chunks = llm.create_chat_completion(
                     messages=messages,
@@ -211,7 +252,15 @@ class LocalGenerator:
                     continue
                 text = (choices[0].get("delta") or {}).get("content")
                 if text:
+                    if not n:
+                        stats["first_token_s"] = time.perf_counter() - t0
+                        log.info("LLM prompt %s tokens, %s reused (fixed prefix %s: %s), first token after %.2f s",
+                                 stats.get("prompt_tokens"), stats.get("reused_tokens"),
+                                 stats.get("prefix_tokens"), stats.get("prefix"), stats["first_token_s"])
+                    n += 1
+                    stats["pieces"] = n
                     yield text
+            stats["total_s"] = time.perf_counter() - t0
         finally:
             if chunks is not None and hasattr(chunks, "close"):
                 chunks.close()  # a consumer that stops early ends llama.cpp's generation too
@@ -233,6 +282,7 @@ class LocalGenerator:
 
                 self._yes_no = (first_tokens(YES_WORDS), first_tokens(NO_WORDS))
             yes, no = self._yes_no
+            self._prepare_prefix(llm, messages)
             toks = llm.tokenize(chatml(messages).encode(), add_bos=False, special=True)
             if len(toks) >= self.n_ctx:
                 raise PolicyRagError(f"The yes/no prompt has {len(toks)} tokens, more than the context "
@@ -243,14 +293,211 @@ class LocalGenerator:
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
         return _log_odds(logits, yes, no)
 
+    def _prepare_prefix(self, llm: Any, messages: list[Message]) -> dict[str, Any]:
+        """Make llama.cpp's cache hold the fixed start of the prompt before it is run.
+
+        llama-cpp-python reuses the longest common token prefix with the previous prompt. That
+        covers the next question in the same language in the same process; it does not cover a
+        question after one in the other language (the system prompts differ from the first
+        token), a yes/no check, or a new process (`policy-rag ask`). So the state after the
+        fixed prefix (:func:`fixed_prefix`: the system prompt and worked examples) is saved the
+        first time and restored when the cache does not already hold it. Sets ``self.stats``."""
+        stats: dict[str, Any] = {"prefix": "off", "prefix_tokens": 0}
+        self.stats = stats
+        if self.adapt_threads:
+            stats["threads"] = self._set_threads(llm, threads_for(self.n_threads))
+        try:
+            prompt = llm.tokenize(chatml(messages).encode(), add_bos=False, special=True)
+            stats["prompt_tokens"] = len(prompt)
+            prefix = fixed_prefix(messages)
+            if self.prefix_cache is not None and prefix:
+                toks = llm.tokenize(chatml_turns(prefix).encode(), add_bos=False, special=True)
+                if 0 < len(toks) < min(len(prompt), self.n_ctx) and toks == prompt[: len(toks)]:
+                    stats["prefix_tokens"] = len(toks)
+                    t = time.perf_counter()
+                    stats["prefix"] = self._hold_prefix(llm, toks)
+                    stats["prefix_s"] = time.perf_counter() - t
+            stats["reused_tokens"] = llm.longest_token_prefix(llm._input_ids, prompt)
+        except PolicyRagError:
+            raise
+        except Exception as exc:  # a llama-cpp-python without these internals: run without the cache
+            log.warning("LLM prefix cache not used: %s", exc)
+            stats["prefix"] = "error"
+            self.prefix_cache = None  # once is enough
+            if hasattr(llm, "n_tokens"):
+                llm.n_tokens = 0  # whatever the cache holds now, it is read again
+        return stats
+
+    def _set_threads(self, llm: Any, n: int) -> int:
+        """Run llama.cpp with ``n`` threads from now on (prompt and generation)."""
+        if self._threads_now != n:
+            try:
+                import llama_cpp
+
+                llama_cpp.llama_set_n_threads(llm.ctx, n, n)
+                self._threads_now = n
+                log.debug("LLM threads: %d", n)
+            except Exception as exc:  # an older llama-cpp-python: keep what the model was loaded with
+                log.debug("LLM threads not changed: %s", exc)
+                return self.n_threads
+        return n
+
+    def _hold_prefix(self, llm: Any, toks: list[int]) -> str:
+        """Bring ``toks`` into llama.cpp's KV cache: "live" (already there), "restored" (from a
+        saved state) or "saved" (evaluated now and its state saved)."""
+        assert self.prefix_cache is not None
+        live = llm.longest_token_prefix(llm._input_ids, toks)
+        if live == len(toks):
+            return "live"
+        data = self.prefix_cache.get(toks)
+        if data is not None and _restore_state(llm, toks, data):
+            log.debug("LLM prefix cache hit: %d tokens restored", len(toks))
+            return "restored"
+        llm.n_tokens = live  # keep what is there; eval() drops the rest of the cache
+        llm.eval(toks[live:])
+        self.prefix_cache.put(toks, _save_state(llm))
+        return "saved"
+
+
+PREFIX_CACHE_MODES = ("disk", "ram", "off")
+
+
+def threads_for(most: int, loadavg: str | None = None) -> int:
+    """Threads for llama.cpp now: at most ``most``, one per core that no other task is running on.
+
+    From the fourth field of /proc/loadavg ("running/total", counting the reader itself), a
+    snapshot rather than an average: llama.cpp's threads meet at a barrier after every step,
+    so one thread on a core another process holds stalls the others (and burns CPU waiting)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        text = loadavg if loadavg is not None else Path("/proc/loadavg").read_text()
+        running = int(text.split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return most
+    return max(1, min(most, cores - max(0, running - 1)))
+
+
+def fixed_prefix(messages: list[Message]) -> list[Message]:
+    """The messages before the final user turn(s): the system prompt and worked examples (the
+    same for every question in a language), or a chat's history. Empty when there is none."""
+    end = len(messages)
+    while end and messages[end - 1].get("role") == "user":
+        end -= 1
+    return messages[:end]
+
+
+def _save_state(llm: Any) -> bytes:
+    """The KV cache of sequence 0 (what has been evaluated), as bytes: no logits (a few MB
+    instead of the hundreds ``Llama.save_state`` copies with its score matrix)."""
+    import ctypes
+
+    import llama_cpp
+
+    size = llama_cpp.llama_state_seq_get_size(llm.ctx, 0)
+    buf = (ctypes.c_uint8 * size)()
+    n = llama_cpp.llama_state_seq_get_data(llm.ctx, buf, size, 0)
+    return ctypes.string_at(buf, n)
+
+
+def _restore_state(llm: Any, toks: list[int], data: bytes) -> bool:
+    """Load a state saved by :func:`_save_state` for the tokens ``toks``; False if llama.cpp refuses it."""
+    import ctypes
+
+    import llama_cpp
+
+    llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+    buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+    if llama_cpp.llama_state_seq_set_data(llm.ctx, buf, len(data), 0) != len(data):
+        llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+        llm.n_tokens = 0
+        log.warning("LLM prefix cache: the saved state was refused; evaluating the prefix again")
+        return False
+    llm.input_ids[: len(toks)] = toks
+    llm.n_tokens = len(toks)
+    llm._requires_eval = True  # the logits are not restored: the next decode makes them
+    return True
+
+
+class PrefixCache:
+    """Saved llama.cpp states of prompt prefixes, by their tokens: in memory (the last few) and,
+    with ``folder``, on disk for the next process. ``tag`` names what a state depends on
+    (model file, context size, flash attention, library version): another tag, another key."""
+
+    def __init__(self, folder: Path | None, tag: str, keep: int = 4, keep_files: int = 8) -> None:
+        self.folder = folder
+        self.tag = tag
+        self.keep = keep
+        self.keep_files = keep_files
+        self._ram: dict[str, bytes] = {}
+        self.hits = self.misses = 0
+
+    def key(self, toks: list[int]) -> str:
+        import hashlib
+
+        h = hashlib.sha256(self.tag.encode())
+        h.update(json.dumps(list(toks)).encode())
+        return h.hexdigest()[:32]
+
+    def get(self, toks: list[int]) -> bytes | None:
+        k = self.key(toks)
+        data = self._ram.get(k)
+        if data is None and self.folder is not None:
+            try:
+                data = (self.folder / f"{k}.state").read_bytes()
+            except OSError:
+                data = None
+            if data is not None:
+                self._remember(k, data)
+        if data is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return data
+
+    def put(self, toks: list[int], data: bytes) -> None:
+        """Keep ``data`` in memory; on disk only from the second time this prefix is put (a
+        prefix that changes with every question would otherwise write a state file each time)."""
+        k = self.key(toks)
+        self._remember(k, data)
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            seen = self.folder / f"{k}.seen"
+            if not seen.exists():
+                seen.touch()
+                marks = sorted(self.folder.glob("*.seen"), key=lambda f: f.stat().st_mtime, reverse=True)
+                for old in marks[self.keep_files * 8:]:
+                    old.unlink(missing_ok=True)
+                return
+            tmp = self.folder / f"{k}.{os.getpid()}.tmp"
+            tmp.write_bytes(data)
+            os.replace(tmp, self.folder / f"{k}.state")
+            files = sorted(self.folder.glob("*.state"), key=lambda f: f.stat().st_mtime, reverse=True)
+            for old in files[self.keep_files:]:
+                old.unlink(missing_ok=True)
+        except OSError as exc:  # a read-only or full disk: the RAM copy still serves this process
+            log.warning("LLM prefix cache: could not write %s: %s", self.folder, exc)
+
+    def _remember(self, k: str, data: bytes) -> None:
+        self._ram.pop(k, None)
+        self._ram[k] = data
+        while len(self._ram) > self.keep:
+            self._ram.pop(next(iter(self._ram)))
+
 
 YES_WORDS = ("Ja", "ja", "JA", "Yes", "yes", "YES")
 NO_WORDS = ("Nee", "nee", "NEE", "No", "no", "NO")
 
 
+def chatml_turns(messages: list[Message]) -> str:
+    """The ChatML text of ``messages`` (without the assistant's turn that follows)."""
+    return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+
+
 def chatml(messages: list[Message]) -> str:
     """The ChatML prompt (Qwen's format, as llama-cpp-python's "chatml" handler writes it)."""
-    return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
+    return chatml_turns(messages) + "<|im_start|>assistant\n"
 
 
 def _logsumexp(xs: Any) -> float:
@@ -290,6 +537,9 @@ class HostedGenerator:
         self.key_env = key_env
         self.timeout = timeout
         self.connect_timeout = connect_timeout
+        # llama.cpp's server keeps the prompt's KV cache for the next request with "cache_prompt";
+        # an endpoint that rejects the unknown field (OpenAI answers HTTP 400) is asked without it
+        self.cache_prompt = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HostedGenerator:
@@ -347,25 +597,33 @@ class HostedGenerator:
 
     def _stream(self, payload: dict[str, Any]) -> Iterator[str]:
         try:
-            with (
-                self._client() as client,
-                client.stream("POST", self.url, json=payload, headers=self._headers()) as resp,
-            ):
-                if resp.status_code >= 400:
-                    body = resp.read().decode("utf-8", "replace")
-                    if "response_format" in payload and resp.status_code in (400, 404, 415, 422, 501):
-                        raise _SchemaRefused(f"HTTP {resp.status_code}: {_error_detail(body)}")
-                    raise ModelUnavailableError(
-                        f"The hosted LLM at {self.url} answered HTTP {resp.status_code}: "
-                        f"{_error_detail(body)}. Check POLICY_RAG_HOSTED_BASE_URL, the model name "
-                        f"({self.model!r}) and the API key in ${self.key_env}."
-                    )
-                ctype = resp.headers.get("content-type", "")
-                if "text/event-stream" not in ctype:
-                    # A server that ignores stream=true answers with one JSON object.
-                    yield _message_text(json.loads(resp.read()), self.url)
+            for attempt in range(2):
+                if self.cache_prompt:
+                    payload["cache_prompt"] = True
+                else:
+                    payload.pop("cache_prompt", None)
+                with (
+                    self._client() as client,
+                    client.stream("POST", self.url, json=payload, headers=self._headers()) as resp,
+                ):
+                    if resp.status_code >= 400:
+                        body = resp.read().decode("utf-8", "replace")
+                        if attempt == 0 and self._rejects_cache_prompt(resp.status_code, body):
+                            continue
+                        if "response_format" in payload and resp.status_code in (400, 404, 415, 422, 501):
+                            raise _SchemaRefused(f"HTTP {resp.status_code}: {_error_detail(body)}")
+                        raise ModelUnavailableError(
+                            f"The hosted LLM at {self.url} answered HTTP {resp.status_code}: "
+                            f"{_error_detail(body)}. Check POLICY_RAG_HOSTED_BASE_URL, the model name "
+                            f"({self.model!r}) and the API key in ${self.key_env}."
+                        )
+                    ctype = resp.headers.get("content-type", "")
+                    if "text/event-stream" not in ctype:
+                        # A server that ignores stream=true answers with one JSON object.
+                        yield _message_text(json.loads(resp.read()), self.url)
+                        return
+                    yield from _parse_sse(resp.iter_lines(), self.url)
                     return
-                yield from _parse_sse(resp.iter_lines(), self.url)
         except httpx.TimeoutException as exc:
             raise ModelUnavailableError(
                 f"The hosted LLM at {self.url} did not answer in time ({type(exc).__name__}). "
@@ -381,15 +639,28 @@ class HostedGenerator:
                 f"The hosted LLM at {self.url} sent a reply that is not valid JSON ({exc})."
             ) from exc
 
+    def _rejects_cache_prompt(self, status: int, body: str) -> bool:
+        """The endpoint refused the request because of "cache_prompt": do not send it again."""
+        if self.cache_prompt and status in (400, 422) and "cache_prompt" in body:
+            log.info("The hosted LLM at %s does not take cache_prompt; sending requests without it", self.url)
+            self.cache_prompt = False
+            return True
+        return False
+
     def yes_odds(self, messages: list[Message]) -> float | None:
         """From the first token's top log-probabilities when the server gives them (OpenAI,
         vLLM, llama.cpp with logits_all), else from the reply's first word (+-3), else None."""
         payload: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": 1,
                                    "temperature": 0.0, "logprobs": True, "top_logprobs": 10}
+        if self.cache_prompt:
+            payload["cache_prompt"] = True
         headers = self._headers("application/json")
         try:
             with self._client() as client:
                 resp = client.post(self.url, json=payload, headers=headers)
+                if resp.status_code >= 400 and self._rejects_cache_prompt(resp.status_code, resp.text):
+                    payload.pop("cache_prompt")
+                    resp = client.post(self.url, json=payload, headers=headers)
                 if resp.status_code >= 400:  # a server without log-probabilities: the plain reply
                     for k in ("logprobs", "top_logprobs"):
                         payload.pop(k)
@@ -503,7 +774,7 @@ def resolve_backend(settings: Settings, requested: str | None = None) -> str:
     return name
 
 
-_local_cache: dict[tuple[str, int, int], LocalGenerator] = {}
+_local_cache: dict[tuple[object, ...], LocalGenerator] = {}
 _local_cache_lock = threading.Lock()
 
 
@@ -521,7 +792,8 @@ def get_generator(settings: Settings, backend: str) -> Generator | None:
         return HostedGenerator.from_settings(settings)
     if name == "local":
         path = Path(settings.llm_model_path).resolve()
-        key = (str(path), settings.llm_ctx, settings.llm_threads)
+        key = (str(path), settings.llm_ctx, settings.llm_threads, settings.llm_batch, settings.llm_flash_attn,
+               settings.llm_prefix_cache, settings.llm_adapt_threads)
         with _local_cache_lock:
             gen = _local_cache.get(key)
             if gen is None:

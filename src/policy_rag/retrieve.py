@@ -34,6 +34,13 @@ BM25_WEIGHT = 0.8
 TRANSLATED_WEIGHT = 0.3  # BM25 with translated keywords, over the documents only in the other language
 OTHER_LANG_DENSE_BONUS = 0.8  # BM25 cannot see the other language: its dense rank counts more
 DATED_WEIGHT = 6.0  # "from when does X apply": the Article 113 passage (and the point that set the date) first
+# A question about what a Commission page describes (the AI Office's tasks and units, the AI
+# Pact): the page ranks first and fills most of the top. Then the page answers it, and the
+# balance below does not pull in law that only mentions the subject (Article 112(5) for "what
+# does the AI Office do?"), which the answerer would otherwise put before the page.
+PAGE_TOPIC_TOP = 5
+PAGE_TOPIC_MIN = 3
+PAGE_TOPIC_PULL = 8
 NUDGED = 2  # a provision named as a setting ('uit bijlage III') or a topic's provision (fines: Article 99) boosts its best 2 passages
 
 # What a legal reader knows before searching: where the act defines its terms, where it
@@ -311,7 +318,9 @@ class Retriever:
             elif p.kind == "page":
                 fused[i] *= PAGE_WEIGHT
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
-        hits = self._collapse_and_balance(ranked, lang, k, on if allowed is not None else None)
+        topic = self.page_topic(ranked)
+        hits = self._collapse_and_balance(self.page_first(ranked, topic), lang, k,
+                                          on if allowed is not None else None, free_doc=topic)
         timings["fuse"] = time.perf_counter() - t
         top_dense = dense[0][1] if dense else 0.0
         return SearchResult(asked, lang, hits, float(top_dense), provision, timings, self.unknown_terms(asked),
@@ -322,8 +331,28 @@ class Retriever:
         """``ranked`` without the rows not shown on the date (None: every row)."""
         return ranked if allowed is None else [(i, sc) for i, sc in ranked if i in allowed]
 
+    def page_topic(self, ranked: list[tuple[int, float]]) -> str | None:
+        """The Commission page the question is about, when the fused ranking says so: at least
+        PAGE_TOPIC_MIN of the top PAGE_TOPIC_TOP passages are its sections (in either language)."""
+        top = [self.index.passages[i] for i, _ in ranked[:PAGE_TOPIC_TOP]]
+        pages = [p.doc for p in top if p.kind == "page"]
+        doc = max(pages, key=pages.count, default=None)
+        return doc if doc and pages.count(doc) >= PAGE_TOPIC_MIN else None
+
+    def page_first(self, ranked: list[tuple[int, float]], topic: str | None) -> list[tuple[int, float]]:
+        """When the topic page also ranks first, its passages among the top PAGE_TOPIC_PULL go
+        before the others there (law that scores in between only mentions the subject)."""
+        if not topic or not ranked or self.index.passages[ranked[0][0]].doc != topic:
+            return ranked
+        near = ranked[:PAGE_TOPIC_PULL]
+        return ([r for r in near if self.index.passages[r[0]].doc == topic]
+                + [r for r in near if self.index.passages[r[0]].doc != topic] + ranked[PAGE_TOPIC_PULL:])
+
     def _collapse_and_balance(self, ranked: list[tuple[int, float]], lang: Lang,
-                              k: int, on: str | None = None) -> list[Hit]:
+                              k: int, on: str | None = None, free_doc: str | None = None) -> list[Hit]:
+        """Ranked rows -> hits: one per provision (either language), guidance capped at about half
+        of every prefix of the list, except the document ``free_doc`` (see ``page_topic``); ``on``:
+        the date whose wordings are shown (inforce.py)."""
         out: list[Hit] = []
         seen: set[str] = set()  # language-independent keys: doc + provision id part
         versions = inforce.view(self.index) if on else None
@@ -346,9 +375,12 @@ class Retriever:
                     p = twin
             out.append(Hit(passage=p, score=score, why=why))
 
+        def capped(p: Passage) -> bool:
+            return not p.binding and p.doc != free_doc
+
         def guidance_allowed() -> bool:
             # at every prefix of the list, at most about half may be guidance
-            n_guidance = sum(1 for h in out if not h.passage.binding)
+            n_guidance = sum(1 for h in out if capped(h.passage))
             return n_guidance + 1 <= math.ceil((len(out) + 1) * MAX_GUIDANCE_SHARE)
 
         deferred: list[tuple[Passage, float]] = []
@@ -358,7 +390,7 @@ class Retriever:
             if len(out) >= k:
                 break
             p = self.index.passages[i]
-            if not p.binding and not guidance_allowed():
+            if capped(p) and not guidance_allowed():
                 deferred.append((p, score))
                 continue
             add(p, score, "fused")

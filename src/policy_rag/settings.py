@@ -124,6 +124,19 @@ class Settings:
     )
     llm_ctx: int = 4096
     llm_threads: int = field(default_factory=lambda: int(_env("LLM_THREADS", str(os.cpu_count() or 2))))
+    # before each generation, use only the cores no other process is running on (/proc/loadavg):
+    # llama.cpp's threads wait for each other, so a thread on a busy core stalls the rest (on 2
+    # shared cores, load ~10: 2 threads read a prompt at 3.0-3.5 tokens/s using 10.5 CPU-s, 1 thread
+    # at 4.6-4.9 tokens/s using 4.2 CPU-s)
+    llm_adapt_threads: bool = field(default_factory=lambda: _env("LLM_ADAPT_THREADS", "on") != "off")
+    # prompt tokens evaluated per llama.cpp batch (prompt processing)
+    llm_batch: int = field(default_factory=lambda: int(_env_number("LLM_BATCH", "512", 8, 8192)))
+    # flash attention on the CPU: 400 prompt tokens with 1 thread took 12.1-12.3 CPU-s with it,
+    # 17.0-17.5 without (1.5B Q4_K_M, Xeon with AMX, load ~10); a short answer 5.5 vs 10.8 CPU-s, same text
+    llm_flash_attn: bool = field(default_factory=lambda: _env("LLM_FLASH_ATTN", "on") != "off")
+    # the fixed start of the prompt (system prompt, worked examples) is evaluated once and its
+    # llama.cpp state kept: "disk" (also for the next process: cache/llm-state), "ram" or "off"
+    llm_prefix_cache: str = field(default_factory=lambda: _env("LLM_PREFIX_CACHE", "disk"))
     max_tokens: int = 320
     temperature: float = 0.1
     # answerability: before writing, the LLM can be asked whether the sources answer the question;
