@@ -30,6 +30,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -483,7 +484,7 @@ class Answerer:
     # -- the verdict and the answer's shape (verdict.py) -----------------------------------
     def evidence_quotes(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[tuple[str, str, str]]:
         """(decisive sentence, its language, its lead-in) of each passage, in context order."""
-        out = []
+        out: list[tuple[str, str, str]] = []
         for p in passages:
             quote = decisive(p, question, lang)
             if quote:
@@ -611,7 +612,7 @@ class Answerer:
                 shape = verdict.Shape(q, lang, self.evidence_quotes(q, lang, passages))
                 reply = verdict.JsonAnswer()
                 done = 0  # sentences of the raw (plain-text) reply checked so far
-                kw = {"schema": verdict.schema(len(passages))} if accepts_schema(generator) else {}
+                kw: dict[str, Any] = {"schema": verdict.schema(len(passages))} if accepts_schema(generator) else {}
                 for piece in generator.stream(msgs, max_tokens=self.settings.max_tokens,
                                               temperature=self.settings.temperature, **kw):
                     if not pieces:

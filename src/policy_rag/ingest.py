@@ -131,7 +131,7 @@ def _reuse(settings: Settings, embedder: Embedder, key: str, report: IngestRepor
         return False
     counts = m.get("counts") or {}
     by_source = counts.get("by_source") or {}
-    first = {}
+    first: dict[str, Passage] = {}
     for p in old.passages:
         first.setdefault(p.source_id, p)
         if p.flagged:
