@@ -10,6 +10,7 @@ import pytest
 
 from conftest import FakeGenerator
 from policy_rag.answer import Answerer
+from policy_rag.errors import ModelUnavailableError
 from policy_rag.generate import HostedGenerator, accepts_schema
 from policy_rag.prompts import REFUSAL
 from policy_rag.retrieve import Retriever
@@ -163,7 +164,41 @@ def test_hosted_sends_response_format_and_retries_without_it() -> None:
     assert out == "{\"verdict\": \"no\"}"
     assert seen[0]["response_format"]["type"] == "json_schema"
     assert seen[0]["response_format"]["json_schema"]["schema"] == {"type": "object"}
-    assert "response_format" not in seen[1]
+    assert seen[1]["response_format"] == {"type": "json_object", "schema": {"type": "object"}}  # llama.cpp's form
+    assert "response_format" not in seen[2] and len(seen) == 3
+    # the refused forms are not sent again
+    "".join(gen.stream([{"role": "user", "content": "q"}], max_tokens=5, temperature=0.0, schema={"type": "object"}))
+    assert len(seen) == 4 and "response_format" not in seen[3]
+
+
+def test_hosted_takes_the_json_object_form_after_a_500_naming_response_format() -> None:
+    """llama-cpp-python's server answers OpenAI's json_schema form with a 500 (a validation error
+    naming response_format) and takes {"type": "json_object", "schema": ...}."""
+    seen: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body)
+        if body.get("response_format", {}).get("type") == "json_schema":
+            return httpx.Response(500, text="1 validation error: ('body', 'response_format', 'type') Input should be "
+                                            "'text' or 'json_object'")
+        return httpx.Response(200, json={"choices": [{"message": {"content": "{\"verdict\": \"yes\"}"}}]})
+
+    gen = HostedGenerator("http://127.0.0.1:9/v1", "m")
+    transport = httpx.MockTransport(handler)
+    gen._client = lambda: httpx.Client(transport=transport)  # type: ignore[method-assign]
+    for _ in range(2):
+        out = "".join(gen.stream([{"role": "user", "content": "q"}], max_tokens=5, temperature=0.0,
+                                 schema={"type": "object"}))
+        assert out == "{\"verdict\": \"yes\"}"
+    assert [b["response_format"]["type"] for b in seen] == ["json_schema", "json_object", "json_object"]
+    # a 500 that does not name response_format is the server's failure, not a refusal of the form
+    gen2 = HostedGenerator("http://127.0.0.1:9/v1", "m")
+    gen2._client = lambda: httpx.Client(  # type: ignore[method-assign]
+        transport=httpx.MockTransport(lambda r: httpx.Response(500, text="out of memory")))
+    with pytest.raises(ModelUnavailableError, match="HTTP 500"):
+        "".join(gen2.stream([{"role": "user", "content": "q"}], max_tokens=5, temperature=0.0,
+                            schema={"type": "object"}))
 
 
 def test_app_answer_panel_shows_the_verdict(answerer: Answerer) -> None:

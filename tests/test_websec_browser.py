@@ -75,7 +75,7 @@ def hostile_app(assistant: Assistant, counter: Counter, tmp_path: Path) -> Itera
     twin = make_passage("ai-act/en/art-5.1.f", "Article 5(1)(f)", "Article 5(1)(f)", hostile(counter.url, "twin"))
     twin.url = "https://eur-lex.europa.eu/legal-content/EN/TXT/HTML/?uri=OJ:L_202401689#art_5"
 
-    def stream(question: str, backend: str | None = None) -> Iterator[str | Answer]:
+    def stream(question: str, backend: str | None = None, on: str | None = None) -> Iterator[str | Answer]:
         for piece in hostile(counter.url, "stream").split(" "):
             time.sleep(0.02)
             yield piece + " "

@@ -539,6 +539,7 @@ class HostedGenerator:
         self.connect_timeout = connect_timeout
         # llama.cpp's server keeps the prompt's KV cache for the next request with "cache_prompt";
         # an endpoint that rejects the unknown field (OpenAI answers HTTP 400) is asked without it
+        self._schema_form = 0  # which structured-output form the endpoint takes (HostedGenerator.stream)
         self.cache_prompt = True
 
     @classmethod
@@ -585,15 +586,24 @@ class HostedGenerator:
         }
         if stop:
             payload["stop"] = stop
-        if schema:
-            payload["response_format"] = {"type": "json_schema",
-                                          "json_schema": {"name": "answer", "schema": schema, "strict": True}}
-        try:
-            yield from self._stream(payload)
-        except _SchemaRefused as exc:  # a server without structured output: the same request without it
-            log.info("The hosted LLM at %s refused response_format (%s); asking without it", self.url, exc)
-            payload.pop("response_format", None)
-            yield from self._stream(payload)
+        # structured output, in the forms servers take: OpenAI's json_schema, then llama.cpp's (and
+        # llama-cpp-python's server's) json_object with a schema, then none; the first form the
+        # endpoint accepts is remembered, a refused one is not sent again
+        forms = [] if not schema else [
+            {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}},
+            {"type": "json_object", "schema": schema},
+        ][self._schema_form:]
+        for form in [*forms, None]:
+            if form is None:
+                payload.pop("response_format", None)
+            else:
+                payload["response_format"] = form
+            try:
+                yield from self._stream(payload)
+                return
+            except _SchemaRefused as exc:  # a server without this form: the next one
+                log.info("The hosted LLM at %s refused response_format %s (%s)", self.url, form["type"], exc)
+                self._schema_form += 1
 
     def _stream(self, payload: dict[str, Any]) -> Iterator[str]:
         try:
@@ -610,7 +620,10 @@ class HostedGenerator:
                         body = resp.read().decode("utf-8", "replace")
                         if attempt == 0 and self._rejects_cache_prompt(resp.status_code, body):
                             continue
-                        if "response_format" in payload and resp.status_code in (400, 404, 415, 422, 501):
+                        if "response_format" in payload and (
+                                resp.status_code in (400, 404, 415, 422, 501)
+                                or (resp.status_code >= 500 and "response_format" in body)):
+                            # (llama-cpp-python's server answers an unknown form with a 500 naming it)
                             raise _SchemaRefused(f"HTTP {resp.status_code}: {_error_detail(body)}")
                         raise ModelUnavailableError(
                             f"The hosted LLM at {self.url} answered HTTP {resp.status_code}: "
