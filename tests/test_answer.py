@@ -278,8 +278,11 @@ def test_context_puts_the_law_first_only_when_it_ranks_near_the_top(answerer):
                             f"De EU investeert {n} miljard euro per jaar in AI.", kind="page", binding=False)
 
     article = make_passage("ai-act/nl/art-48.2", "Article 48(2)", "Artikel 48, lid 2", "De CE-markering wordt aangebracht.")
-    near = [page(1), page(2), article, page(3)]
+    guide = make_passage("guidelines-ai-system/en/par-3", "Paragraph 3", "para. 3", "An AI system is a machine-based "
+                         "system.", kind="guideline", binding=False)
+    near = [page(1), guide, article, page(2)]
     far = [page(1), page(2), page(3), page(4), page(5), article]
+    topic = [page(1), page(2), article, page(3)]  # the page leads and fills most of the top: it answers
 
     def context(ps):
         hits = [Hit(passage=p, score=1.0 / r, why="fused", rank=r) for r, p in enumerate(ps, 1)]
@@ -287,3 +290,4 @@ def test_context_puts_the_law_first_only_when_it_ranks_near_the_top(answerer):
 
     assert context(near) == [article.id, near[0].id, near[1].id]  # the law first
     assert context(far) == [far[0].id, far[1].id, far[2].id]  # a distant article does not push out the answer
+    assert context(topic) == [topic[0].id, topic[1].id, article.id]  # a page question: in rank order

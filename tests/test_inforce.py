@@ -450,3 +450,23 @@ def test_a_new_wording_split_into_paragraphs_keeps_the_old_one_a_click_away(fake
     (note,) = inforce.notes_for([ps[0]], v, "2025-06-01", "nl")
     assert note.startswith("Let op: Artikel 4 wordt met ingang van 27 juli 2026 vervangen bij Verordening (EU) "
                            "2026/1744, art. 1, punt 5.") and "Lid een nieuw. Lid twee nieuw." in note
+
+
+def test_the_dutch_wording_in_force_is_given_once_not_also_through_the_english_note(
+        vassistant: Assistant, vindex) -> None:  # noqa: ANN001
+    from policy_rag.retrieve import SearchResult
+    from policy_rag.types import Hit
+
+    en4, nl4 = vindex.get("ai-act/en/art-4"), vindex.get("ai-act/nl/art-4")
+    other = next(p for p in vindex.passages if p.doc == "ai-act" and p.lang == "en" and not p.valid_to
+                 and not p.id.endswith("/art-4"))
+
+    def context(ps: list) -> list[tuple[str, str]]:
+        hits = [Hit(passage=p, score=1.0 / r, why="fused", rank=r) for r, p in enumerate(ps, 1)]
+        chosen, _ = vassistant.answerer.context(SearchResult("q", "en", hits, 0.9, on="2026-12-15"))
+        return [(p.id, p.lang) for p in chosen]
+
+    # alone, the English 2024 passage is read as its Dutch wording in force
+    assert context([en4, other]) == [("ai-act/en/art-4", "nl"), (other.id, "en")]
+    # with the Dutch passage of that wording also found, the wording is given once: that passage
+    assert context([en4, nl4, other]) == [("ai-act/nl/art-4", "nl"), (other.id, "en")]

@@ -57,7 +57,7 @@ from .prompts import (
     VALIDITY_NOTE,
     VERDICT_NOTE,
 )
-from .retrieve import Retriever, SearchResult
+from .retrieve import PAGE_TOPIC_MIN, PAGE_TOPIC_TOP, Retriever, SearchResult
 from .settings import Settings
 from .types import Answer, Citation, Lang, Passage
 
@@ -309,6 +309,16 @@ class Checked:
         return cls(REFUSAL[lang], [], dropped=dropped, refused=True, support=support or [], reason=reason)
 
 
+def page_topic(passages: Sequence[Passage]) -> str | None:
+    """The Commission page a question is about when retrieval says so (as retrieve.page_topic):
+    the first passage is a section of it and at least 3 of the first 5 are."""
+    top = list(passages[:PAGE_TOPIC_TOP])
+    if not top or top[0].kind != "page":
+        return None
+    doc = top[0].doc
+    return doc if sum(p.doc == doc for p in top) >= PAGE_TOPIC_MIN else None
+
+
 class Answerer:
     """Writes the answer for a retrieval result, with one of the backends, and checks it."""
 
@@ -387,6 +397,8 @@ class Answerer:
         # only law that ranks near the top: a distant article must not push out the page or
         # guideline paragraph that answers ("how much does the EU invest in AI?")
         law = [p for p in safe[:CONTEXT_LAW_WINDOW] if p.binding and p.kind != "recital"][:CONTEXT_BINDING]
+        if page_topic(safe):  # a question about what a Commission page describes: the page answers it
+            law = []
         rest = [p for p in safe if p not in law]
         chosen = (law + rest)[:CONTEXT_PASSAGES]
         if result.on:  # the law in force on the date (inforce.py)
@@ -395,7 +407,13 @@ class Answerer:
                                                        fallback=False) if usable_spans(p)]
             if dated:  # "from when": the Article 113 wording and the point that set the date first
                 chosen = (dated + [p for p in chosen if p.id not in {d.id for d in dated}])[:CONTEXT_PASSAGES]
-            chosen = [inforce.as_current(p, versions, result.on, result.lang) for p in chosen]
+            current = [inforce.as_current(p, versions, result.on, result.lang) for p in chosen]
+            # an English passage read as its Dutch wording in force is left out when that wording's
+            # own passage is already there (the same text would be cited twice)
+            chosen = [c for c, p in zip(current, chosen, strict=True)
+                      if c is p or not any(o is q and o.doc == c.doc and o.lang == c.lang
+                                           and legal.matches(c.provision, o.provision)
+                                           for o, q in zip(current, chosen, strict=True))]
         return chosen, quarantined
 
     def messages(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
