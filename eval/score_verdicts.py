@@ -46,7 +46,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from policy_rag.evaluate import _mean, _pct  # the same averages and percentiles as `policy-rag eval`
+from policy_rag.evaluate import (  # the same averages and percentiles as `policy-rag eval`
+    _mean,
+    _pct,
+    evenly_spread,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = (ROOT / "eval" / "verdicts.jsonl", ROOT / "eval" / "amended.jsonl")
@@ -69,10 +73,7 @@ def load(path: Path, *, split: str = "tune", lang: str | None = None, limit: int
         if lang and q["lang"] != lang:
             continue
         qs.append(q)
-    if limit and limit < len(qs):
-        step = len(qs) / limit
-        qs = [qs[int(i * step)] for i in range(limit)]
-    return qs
+    return evenly_spread(qs, limit)
 
 
 # --------------------------------------------------------------------------- normalisation

@@ -79,11 +79,16 @@ def load_questions(path: Path = QUESTIONS, *, lang: str | None = None, limit: in
         if lang and q.lang != lang:
             continue
         qs.append(q)
-    if limit and limit < len(qs):
-        # an evenly spread part: every category, both languages, answerable and not
-        step = len(qs) / limit
-        qs = [qs[int(i * step)] for i in range(limit)]
-    return qs
+    # an evenly spread part: every category, both languages, answerable and not
+    return evenly_spread(qs, limit)
+
+
+def evenly_spread(items: list, limit: int | None) -> list:
+    """``limit`` items taken at even steps through ``items`` (all of them without a limit)."""
+    if limit and limit < len(items):
+        step = len(items) / limit
+        return [items[int(i * step)] for i in range(limit)]
+    return items
 
 
 def gold_matches(gold: str, doc: str, provision: str) -> bool:
