@@ -21,6 +21,15 @@ MAY = "Mag ik emotieherkenning gebruiken op de werkplek?"
 
 @pytest.fixture
 def answerer(small_index, fake_embedder, settings):  # noqa: ANN001, ANN201
+    """The JSON answer format (POLICY_RAG_ANSWER_FORMAT=json): most tests here are about it."""
+    s = settings.with_(answer_format="json")
+    return Answerer(Retriever(small_index, fake_embedder, s), s)
+
+
+@pytest.fixture
+def text_answerer(small_index, fake_embedder, settings):  # noqa: ANN001, ANN201
+    """The default answer format: plain sentences with [n] marks."""
+    assert settings.answer_format == "text"
     return Answerer(Retriever(small_index, fake_embedder, settings), settings)
 
 
@@ -113,6 +122,38 @@ def test_plain_text_reply_gets_the_same_shape(answerer: Answerer, fake_generator
     pieces, ans = run(answerer, MAY, fake_generator)
     assert "".join(pieces) == ans.text and ans.verdict == "no-unless"
     assert ans.text.startswith("Nee, behalve") and "\n\n- Artikel 5, lid 1, punt f): “" in ans.text
+
+
+def test_text_format_sends_no_schema_and_reads_the_verdict_from_the_quote(text_answerer: Answerer) -> None:
+    """By default the model writes sentences, not a verdict: no schema (no grammar), the text
+    prompt, and the verdict comes from the decisive quote even when the sentence says "ja"."""
+    gen = JsonGenerator().enqueue("Ja, emotieherkenning op de werkplek is verboden, behalve om medische of "
+                                  "veiligheidsredenen [1].")
+    pieces, ans = run(text_answerer, MAY, gen)
+    assert gen.schemas == [None]
+    system = gen.prompts[0][0]["content"]
+    assert "JSON" not in system and "[1]" in system and REFUSAL["nl"] in system
+    assert all("{" not in m["content"] for m in gen.prompts[0][1:-1])  # worked examples in plain text
+    assert ans.verdict == "no-unless" and ans.text.startswith("Nee, behalve") and "".join(pieces) == ans.text
+
+
+def test_text_format_prompt_is_english_for_english_questions(text_answerer: Answerer) -> None:
+    passages = [h.passage for h in text_answerer.retriever.search(MAY).hits[:2]]
+    msgs = text_answerer.messages("May I use emotion recognition at work?", "en", passages)
+    assert msgs[0]["content"].startswith("You answer questions") and "JSON" not in msgs[0]["content"]
+    assert msgs[-1]["content"].startswith("Sources:\n[1] ") and "[2] " in msgs[-1]["content"]
+    assert msgs[-2]["content"].endswith("has switched it on [1].")  # the exception example, in plain text
+
+
+def test_bad_answer_format_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from policy_rag.errors import SettingsError
+    from policy_rag.settings import Settings
+
+    monkeypatch.setenv("POLICY_RAG_ANSWER_FORMAT", "xml")
+    with pytest.raises(SettingsError, match="POLICY_RAG_ANSWER_FORMAT='xml'.*text, json"):
+        Settings()
+    monkeypatch.setenv("POLICY_RAG_ANSWER_FORMAT", "JSON")
+    assert Settings().answer_format == "json"
 
 
 def test_extractive_answer_has_the_verdict_its_quote_supports(answerer: Answerer) -> None:

@@ -41,6 +41,7 @@ from .inputs import MAX_QUESTION_CHARS, InvalidQuestion, validate_question  # no
 from .prompts import (
     AMENDED_NOTE,
     ANSWERABLE_PROMPT,
+    EXAMPLES,
     EXAMPLES_JSON,
     EXTRACTIVE_INTRO,
     FALLBACK_NOTE,
@@ -51,6 +52,7 @@ from .prompts import (
     QUARANTINE_NOTE,
     REFUSAL,
     SOURCE_TEMPLATE,
+    SYSTEM_PROMPT,
     SYSTEM_PROMPT_JSON,
     UNSUPPORTED_NOTE,
     USER_PROMPT,
@@ -416,19 +418,23 @@ class Answerer:
                                            for o, q in zip(current, chosen, strict=True))]
         return chosen, quarantined
 
-    def messages(self, question: str, lang: Lang, passages: Sequence[Passage]) -> list[dict[str, str]]:
+    def messages(self, question: str, lang: Lang, passages: Sequence[Passage],
+                 as_json: bool = False) -> list[dict[str, str]]:
         """The fixed part first (instructions and worked examples, the same for every question, so
         llama.cpp's prompt cache keeps it), then the evidence: each passage's decisive sentences
-        with its label, and the question."""
+        with its label, and the question. ``as_json``: the instructions and examples of the JSON
+        reply (verdict.schema), else of plain sentences with [n] marks."""
         sources = "\n\n".join(
             SOURCE_TEMPLATE.format(n=i, label=p.label,
                                    text=" ".join(f"{usable_context(p)} {focus(p, question, lang, EVIDENCE_WORDS)}".split()))
             for i, p in enumerate(passages, 1)
         )
+        examples = EXAMPLES_JSON[lang] if as_json else EXAMPLES[lang]
+        system = SYSTEM_PROMPT_JSON[lang] if as_json else SYSTEM_PROMPT[lang].format(refusal=REFUSAL[lang])
         shots = [{"role": role, "content": text}
-                 for example in EXAMPLES_JSON[lang] for role, text in zip(("user", "assistant"), example)]
+                 for example in examples for role, text in zip(("user", "assistant"), example)]
         return [
-            {"role": "system", "content": SYSTEM_PROMPT_JSON[lang]},
+            {"role": "system", "content": system},
             *shots,
             {"role": "user", "content": USER_PROMPT[lang].format(sources=sources, question=question)},
         ]
@@ -612,7 +618,8 @@ class Answerer:
             passages, quarantined = self.context(result)
             if quarantined:
                 notes.append(QUARANTINE_NOTE[lang].format(ids=", ".join(quarantined)))
-            msgs = self.messages(q, lang, passages) if generator is not None and passages else []
+            as_json = self.settings.answer_format == "json" and generator is not None and accepts_schema(generator)
+            msgs = self.messages(q, lang, passages, as_json) if generator is not None and passages else []
             if generator is not None and msgs:
                 odds = self.answerability(generator, msgs, lang, timings)
             if not passages:
@@ -630,7 +637,7 @@ class Answerer:
                 shape = verdict.Shape(q, lang, self.evidence_quotes(q, lang, passages))
                 reply = verdict.JsonAnswer()
                 done = 0  # sentences of the raw (plain-text) reply checked so far
-                kw: dict[str, Any] = {"schema": verdict.schema(len(passages))} if accepts_schema(generator) else {}
+                kw: dict[str, Any] = {"schema": verdict.schema(len(passages))} if as_json else {}
                 for piece in generator.stream(msgs, max_tokens=self.settings.max_tokens,
                                               temperature=self.settings.temperature, **kw):
                     if not pieces:

@@ -39,6 +39,17 @@ def _env_number(name: str, default: str, lo: float, hi: float) -> float:
     return number
 
 
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``; anything else stops the run with a message naming the variable."""
+    value = _env(name, default).strip().lower()
+    if value not in choices:
+        from .errors import SettingsError
+
+        raise SettingsError(f"POLICY_RAG_{name}={value!r} is not one of {', '.join(choices)}; "
+                            f"fix or unset it (default {default}).")
+    return value
+
+
 def _env_date(name: str) -> str:
     """An ISO date "YYYY-MM-DD" or "" (unset); anything else stops the run with a message naming the variable."""
     value = _env(name, "")
@@ -137,6 +148,13 @@ class Settings:
     # the fixed start of the prompt (system prompt, worked examples) is evaluated once and its
     # llama.cpp state kept: "disk" (also for the next process: cache/llm-state), "ram" or "off"
     llm_prefix_cache: str = field(default_factory=lambda: _env("LLM_PREFIX_CACHE", "disk"))
+    # how the LLM writes its answer: "text" (1-2 sentences with [n] marks; the verdict is read
+    # from the decisive quotes by code) or "json" (verdict.schema: the model's own verdict and
+    # sentences with their source, held to a llama.cpp grammar / the hosted response_format).
+    # "text" is the default: with the 1.5B model the JSON verdict was "yes" on 11 of 11 questions
+    # of a tune sample whatever the law said, and llama-cpp-python's grammar sampling cut
+    # decoding from ~10 to ~6 tokens/s on this CPU (eval/README.md, "Answer format").
+    answer_format: str = field(default_factory=lambda: _env_choice("ANSWER_FORMAT", "text", ("text", "json")))
     max_tokens: int = 320
     temperature: float = 0.1
     # answerability: before writing, the LLM can be asked whether the sources answer the question;
