@@ -315,3 +315,25 @@ def test_real_local_model_keeps_to_the_schema() -> None:
         parsed.feed(piece)
     assert parsed.is_json and parsed.verdict in (*verdict.CODES, "none"), parsed.text
     assert parsed.sentences and all(n == 1 for _, n in parsed.sentences), parsed.text
+
+
+def test_generation_stops_after_two_kept_sentences(text_answerer: Answerer) -> None:
+    """1-2 sentences are asked for; a model that goes on is stopped once two are kept (the stream
+    is closed, so llama.cpp stops too) and the sentence it had begun is not shown."""
+    streamed: list[str] = []
+
+    class Rambling(JsonGenerator):
+        def stream(self, messages, **kw):  # noqa: ANN001, ANN003, ANN201
+            for piece in super().stream(messages, **kw):
+                streamed.append(piece)
+                yield piece
+
+    gen = Rambling().enqueue(
+        "Emotieherkenning op de werkplek is verboden, behalve om medische of veiligheidsredenen [1]. "
+        "AI-systemen die emoties op de werkplek afleiden zijn verboden, behalve om medische redenen [1]. "
+        "Het afleiden van emoties van een natuurlijke persoon op de werkplek is verboden [1]. "
+        "Dit wordt nooit gelezen want de generatie is gestopt [1].")
+    pieces, ans = run(text_answerer, MAY, gen)
+    assert "AI-systemen die emoties" in ans.text and "Het afleiden van emoties" not in ans.text
+    assert "nooit gelezen" not in "".join(streamed)  # the model was not read to the end
+    assert "".join(pieces) == ans.text and not ans.refused

@@ -65,7 +65,9 @@ from .types import Answer, Citation, Lang, Passage
 
 log = logging.getLogger(__name__)
 
-CONTEXT_PASSAGES = 3  # passages given to the LLM (prompt processing is ~150 tokens/s here)
+CONTEXT_PASSAGES = 3  # passages given to the LLM (prompt reading is ~75 tokens/s on 2 cores without AMX)
+ANSWER_SENTENCES = 2  # the LLM's sentences shown; generation stops once this many are kept ...
+ANSWER_SENTENCES_READ = 4  # ... or this many were read (kept or not): 1-2 sentences are asked for
 CONTEXT_BINDING = 2  # of which at least this many from binding text, when retrieval found them ...
 CONTEXT_LAW_WINDOW = 5  # ... among its top 5
 CONTEXT_WORDS = 120  # words kept of each (the sentences most relevant to the question)
@@ -638,8 +640,9 @@ class Answerer:
                 reply = verdict.JsonAnswer()
                 done = 0  # sentences of the raw (plain-text) reply checked so far
                 kw: dict[str, Any] = {"schema": verdict.schema(len(passages))} if as_json else {}
-                for piece in generator.stream(msgs, max_tokens=self.settings.max_tokens,
-                                              temperature=self.settings.temperature, **kw):
+                stream = generator.stream(msgs, max_tokens=self.settings.max_tokens,
+                                          temperature=self.settings.temperature, **kw)
+                for piece in stream:
                     if not pieces:
                         timings["first_token"] = time.perf_counter() - t0
                     pieces.append(piece)
@@ -650,6 +653,8 @@ class Answerer:
                                 shape.model_verdict = str(value)
                             elif not model_refused(value[0], lang):  # type: ignore[index]
                                 yield from shape.pieces(checker, self._json_sentence(*value))  # type: ignore[misc]
+                        if shape.shown >= ANSWER_SENTENCES or len(reply.sentences) >= ANSWER_SENTENCES_READ:
+                            break  # enough: closing the stream ends the generation
                         continue
                     if not piece.strip() or (done == 0 and not _ENDS.search("".join(pieces))):
                         continue
@@ -659,6 +664,11 @@ class Answerer:
                     spans = sentence_spans(text)
                     yield from shape.pieces(checker, [text[slice(*sp)] for sp in spans[done:-1]])
                     done = max(done, len(spans) - 1)  # every sentence but the last is complete
+                    if shape.shown >= ANSWER_SENTENCES or done >= ANSWER_SENTENCES_READ:
+                        pieces[:] = [text[:spans[done - 1][1]]]  # the sentence begun after them is dropped
+                        break  # enough: closing the stream ends the generation
+                if hasattr(stream, "close"):
+                    stream.close()  # at once, not when garbage-collected: frees the model for the next question
                 timings["generation"] = time.perf_counter() - t
                 raw = "".join(pieces)
                 if model_refused(raw, lang):
