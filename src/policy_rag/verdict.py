@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import meaning
+from .index import tokenize
 from .types import Citation, Lang
 
 CODES = ("yes", "no", "yes-if", "no-unless", "not-in-sources")
@@ -49,7 +50,16 @@ _DATE_Q = re.compile(
 _AMOUNT_Q = re.compile(
     r"\b(hoeveel|hoe\s+hoog|maximale\s+boete|hoogste\s+boete|hoogte\s+van\s+de\s+boete|welke\s+boete|"
     r"how\s+much|how\s+high|how\s+large|maximum\s+fine|highest\s+fine|amount\s+of\s+the\s+fine|what\s+fine|"
-    r"which\s+fine)\b", re.I)
+    r"which\s+fine|hoe\s+lang|how\s+long|how\s+many|welke\s+hoeveelheid|what\s+amount|which\s+amount|"
+    r"binnen\s+welke\s+termijn|within\s+what\s+period)\b", re.I)
+# "who must ...", "welke ondernemingen mogen ...": the answer is who (the subject of the rule)
+_WHO_Q = re.compile(
+    r"^\W*(wie|who|welke\s+(ondernemingen|bedrijven|partij|partijen|organisaties|actoren|instantie|instanties|"
+    r"autoriteit|autoriteiten|toezichthouder)|which\s+(companies|undertakings|enterprises|parties|organisations|"
+    r"organizations|operators|actors|body|bodies|authority|authorities))\b", re.I)
+# "hoger of lager", "the higher or the lower": the answer is one of the two
+_CHOICE_Q = re.compile(r"\b(hogere?|higher)\s+of\s+(de\s+|het\s+)?(lagere?)\b|\b(lagere?)\s+of\s+(de\s+|het\s+)?hogere?\b|"
+                       r"\bhigher\s+or\s+(the\s+)?lower\b|\blower\s+or\s+(the\s+)?higher\b", re.I)
 _YN_NL = {"mag", "mogen", "moet", "moeten", "is", "zijn", "kan", "kunnen", "valt", "vallen", "geldt", "gelden",
           "heb", "hebben", "heeft", "wordt", "worden", "ben", "hoef", "hoeft", "hoeven", "krijg", "krijgt",
           "krijgen", "zal", "zullen", "dient", "dienen", "vereist", "bestaat", "bestaan", "staat",
@@ -65,9 +75,14 @@ _ASKS_PERMISSION = re.compile(
 
 
 def question_kind(question: str) -> str:
-    """"yesno", "date", "amount", or "" (an open question: what, who, which, how)."""
+    """"yesno", "date", "amount", "who" (who must / which undertakings may), "choice" (the higher
+    or the lower), or "" (an open question: what, which, how)."""
     qs = _Q_SENT.findall(question)
     q = (qs[-1] if qs else question).strip()
+    if _CHOICE_Q.search(q):
+        return "choice"
+    if _WHO_Q.search(q):
+        return "who"
     if _AMOUNT_Q.search(q):
         return "amount"
     if _DATE_Q.search(q):
@@ -85,14 +100,66 @@ def _question_sentence(question: str) -> str:
     return (qs[-1] if qs else question).strip()
 
 
+# the rule's scope: "Deze verordening is niet van toepassing op ...", "This Regulation does not apply to ..."
+_ASKS_SCOPE = re.compile(
+    r"\b(van\s+toepassing|valt|vallen|onder\s+de\s+(ai-)?verordening|geldt|gelden|apply|applies|"
+    r"fall\s+(under|within)|falls\s+(under|within)|covered|subject\s+to)\b", re.I)
+_NOT_APPLY = re.compile(
+    r"\b(is|zijn|blijft|blijven)\s+niet\s+van\s+toepassing\s+op|\bniet\s+van\s+toepassing\s+(is|zijn)\s+op|"
+    r"\b(does|do|shall)\s+not\s+apply\s+to|\bvalt\s+niet\s+onder|\bvallen\s+niet\s+onder|"
+    r"\bfalls?\s+outside\s+the\s+scope", re.I)
+_ONLY_APPLY = re.compile(
+    r"\b(alleen|slechts|uitsluitend)\s+van\s+toepassing\b|\bvan\s+toepassing\b[^.;]{0,40}\b(alleen|slechts|"
+    r"uitsluitend)\b|\b(shall\s+)?only\s+apply\b|\bappl(y|ies)\s+only\b", re.I)
+_APPLY = re.compile(r"\b(is|zijn)\s+van\s+toepassing\s+op\b|\b(shall\s+apply|applies)\s+to\b", re.I)
+_IF = re.compile(r"\b(indien|als|wanneer|mits|if|where|provided\s+that)\b", re.I)
+# "X kunnen ... op vereenvoudigde wijze verstrekken", "SMEs may provide ...": a permission
+_MAY = re.compile(r"\b(kan|kunnen|may|can)\b(?!\s+(niet|geen|not)\b)", re.I)
+_MAY_NOT = re.compile(r"\b(kan|kunnen)\s+(\w+\s+){0,3}?(niet|geen)\b|\b(cannot|can't|may\s+not|can\s+not)\b", re.I)
+
+
+# a legal fiction is no duty: "shall be considered to be high-risk", "wordt geacht ... te hebben"
+_DEEMED = re.compile(r"\b(shall|must)\s+(\w+\s+)?be\s+(considered|deemed|regarded|presumed)\b", re.I)
+
+
+_PERMIT_AS_CONDITION = re.compile(
+    r"\b(in\s+so\s+far\s+as|insofar\s+as|voor\s+zover|where|if|indien|als|wanneer)\b[^:;]{0,80}?"
+    r"\b(permitted|allowed|toegestaan|toegelaten)\b", re.I)
+
+
+def derive_scope(question: str, quote: str) -> str:
+    """Does the act (or a rule) apply? From a quote that says what it does (not) apply to:
+    "is niet van toepassing op" gives "no", "is alleen van toepassing op ... indien" "no-unless"
+    (no, except in the case it names), "is van toepassing op" "yes"; "" otherwise."""
+    if not _ASKS_SCOPE.search(question):
+        return ""
+    if _NOT_APPLY.search(quote):
+        return "no"
+    if _ONLY_APPLY.search(quote):
+        return "no-unless" if _IF.search(quote) else "yes-if"
+    if _APPLY.search(quote) and not meaning.NEGATION.search(quote):
+        return "yes-if" if meaning.EXCEPTION.search(quote) else "yes"
+    return ""
+
+
 def derive_yesno(question: str, quote: str, context: str = "") -> str:
     """The yes/no verdict ``quote`` (with its lead-in ``context``) gives to ``question``, from
-    their deontic words; "" when it cannot be told."""
+    their deontic words; "" when it cannot be told. The lead-in lends its prohibition or duty
+    ("The following AI practices shall be prohibited:") but not a permission: "in so far as their
+    use is permitted" is a condition of the list, not an answer."""
     q = _question_sentence(question)
-    src = meaning.polarity(f"{context} {quote}")
-    exc = meaning.polarity(quote).exception
-    prohibits = src.prohibited and not src.not_prohibited
-    permits = src.not_prohibited or (src.allowed and not src.prohibited)
+    quote, context = _DEEMED.sub(" ", quote), _DEEMED.sub(" ", context)
+    own = meaning.polarity(quote)
+    ctx = meaning.polarity(context) if context.strip() else None
+    exc = own.exception
+    prohibited = own.prohibited or bool(ctx and ctx.prohibited and not ctx.not_prohibited)
+    prohibits = prohibited and not own.not_prohibited
+    may = bool(_MAY.search(quote)) and not _MAY_NOT.search(quote)
+    permits = own.not_prohibited or (own.allowed and not prohibited)
+    # "... mogen aanbieders ... verwerken, mits aan alle volgende voorwaarden is voldaan:": the
+    # lead-in permits, and the quoted point is one of its conditions
+    ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
+    obligation = own.obligation or bool(ctx and ctx.obligation)
     if _ASKS_PROHIBITED.search(q):
         if prohibits:
             return "yes-if" if exc else "yes"
@@ -100,17 +167,21 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
             return "no"
         return ""
     if _ASKS_OBLIGATION.search(q):
-        if src.no_obligation:
+        if own.no_obligation:
             return "no"
-        if src.obligation:
+        if obligation:
             return "yes-if" if exc else "yes"
-        return ""
+        return derive_scope(q, quote)
     if _ASKS_PERMISSION.search(q):
         if prohibits:
             return "no-unless" if exc else "no"
-        if permits or src.obligation:
-            return "yes-if" if (exc or src.obligation) else "yes"
-    return ""
+        if permits or own.obligation:  # a duty to do it (the quote's own, not its list's)
+            return "yes-if" if (exc or own.obligation) else "yes"
+        if may and not prohibited:
+            return "yes-if" if exc else "yes"
+        if ctx_permits and not prohibited:
+            return "yes-if"
+    return derive_scope(q, quote)
 
 
 def derive_amount(quote: str, lang: Lang) -> str:
@@ -139,21 +210,115 @@ def derive_date(quote: str) -> str:
     return " ".join(dates[0].group(0).split()) if dates else ""
 
 
+# who a rule binds or entitles (the parties of the AI Act and the bodies that apply it)
+_ACTOR = (r"(?:de\s+|het\s+|the\s+)?(?:aanbieders?|gebruiksverantwoordelijken?|importeurs?|distributeurs?|"
+          r"gemachtigden?|exploitanten?|operatoren?|Commissie|AI-bureau|lidstaten|markttoezichtautoriteit(?:en)?|"
+          r"(?:nationale\s+)?bevoegde\s+autoriteit(?:en)?|aangemelde\s+instanties?|AI-board|kmo['’]s|kmo|"
+          r"kleine\s+midcapondernemingen|overheidsinstanties|"
+          r"providers?|deployers?|importers?|distributors?|authori[sz]ed\s+representatives?|operators?|Commission|"
+          r"AI\s+Office|Member\s+States?|market\s+surveillance\s+authorit(?:y|ies)|"
+          r"(?:national\s+)?competent\s+authorit(?:y|ies)|notified\s+bod(?:y|ies)|Board|SMEs?|"
+          r"small\s+mid-caps?(?:\s+(?:enterprises|companies))?|public\s+authorities)\b")
+_ACTORS = re.compile(rf"\b{_ACTOR}(?:(?:\s*,\s*|\s+)(?:of|en|or|and)(?:\s*,?\s*(?:where\s+applicable|"
+                     rf"in\s+voorkomend\s+geval),?)?\s+{_ACTOR})*", re.I)
+_RULE_VERB = re.compile(r"\b(shall|must|may|can|is\s+required|are\s+required|moet|moeten|mag|mogen|kan|kunnen|"
+                        r"dient|dienen)\b", re.I)
+WHO_COVERAGE = 0.5  # share of the question's words the quote must hold for its subject to answer "who"
+
+
+def _stems(text: str) -> set[str]:
+    return {t for t in tokenize(text, "nl") + tokenize(text, "en") if not t.isdigit()}
+
+
+_WH_WORDS = {"wie", "who", "welk", "welke", "which", "hoeveel", "how", "much", "many", "lang", "long"}
+
+
+def coverage(question: str, text: str) -> float:
+    """Share of the question's content words (stemmed both ways) that ``text`` holds."""
+    q = _stems(_question_sentence(question)) - _WH_WORDS
+    return len(q & _stems(text)) / len(q) if q else 0.0
+
+
+def derive_who(question: str, quote: str, context: str = "") -> str:
+    """Who a rule binds: the parties named as the subject of the quote ("the provider or, where
+    applicable, the authorised representative shall register ..." gives "the provider or, where
+    applicable, the authorised representative"), the lead-in's when the quote is a point of its
+    list; "" when the quote does not speak to the question or names no party."""
+    if coverage(question, f"{context} {quote}") < WHO_COVERAGE:
+        return ""
+    for text in (quote, context):
+        verb = _RULE_VERB.search(text)
+        head = text[: verb.start()] if verb and text is quote and verb.start() > 0 else text
+        m = _ACTORS.search(head) or _ACTORS.search(text)
+        if m:
+            return " ".join(m.group(0).split())
+    return ""
+
+
+_NUM_WORDS = {"een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8,
+              "negen": 9, "tien": 10, "twaalf": 12, "vijftien": 15, "dertig": 30, "one": 1, "two": 2,
+              "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+              "twelve": 12, "fifteen": 15, "thirty": 30}
+_UNITS = (r"(?:werk)?dagen|dag|(?:working\s+)?days?|maanden|maand|months?|jaren|jaar|years?|weken|week|weeks?|"
+          r"uur|uren|hours?|kalenderdagen|calendar\s+days")
+QUANTITY = re.compile(rf"\b(\d+|{'|'.join(_NUM_WORDS)})\s+({_UNITS})\b|\b10\s?\^\s?\d+\b|\b10\d{{2}}\b(?=\s|$|[.,;])",
+                      re.I)
+_DEROGATION = re.compile(r"^\W*\w?\W*(niettegenstaande|in\s+afwijking\s+van|notwithstanding|by\s+way\s+of\s+derogation|"
+                         r"by\s+derogation)\b", re.I)
+
+
+def derive_quantity(quote: str) -> str:
+    """A period or threshold the quote names: "zes maanden" gives "6 maanden", "10^25"."""
+    m = QUANTITY.search(quote)
+    if not m:
+        return ""
+    if m.group(1):
+        n = m.group(1).lower()
+        return f"{_NUM_WORDS.get(n, n)} {' '.join(m.group(2).split())}"
+    return m.group(0).replace(" ", "")
+
+
+def derive_choice(question: str, quote: str, lang: Lang) -> str:
+    """The higher or the lower of two amounts, as the quote settles it."""
+    if meaning.LOWER.search(quote) or re.search(r"\b(indien|als)\s+(dat|deze|die)\s+lager\s+(is|zijn)\b", quote, re.I):
+        return {"nl": "Het laagste", "en": "The lower"}[lang]
+    if meaning.HIGHER.search(quote) or re.search(r"\b(indien|als)\s+(dat|deze|die)\s+hoger\s+(is|zijn)\b", quote, re.I):
+        return {"nl": "Het hoogste", "en": "The higher"}[lang]
+    return ""
+
+
+def _value(question: str, kind: str, quote: str, context: str, lang: Lang) -> str:
+    if kind == "yesno":
+        return derive_yesno(question, quote, context)
+    if kind == "amount":
+        return derive_amount(quote, lang) or derive_quantity(quote)
+    if kind == "date":
+        return derive_date(quote)
+    if kind == "who":
+        return derive_who(question, quote, context)
+    if kind == "choice":
+        return derive_choice(question, quote, lang)
+    return ""
+
+
 def derive(question: str, kind: str, quotes: Sequence[tuple[str, str]], lang: Lang) -> str:
     """The verdict the first of ``quotes`` ((quote, lead-in), most decisive first) that gives
-    one supports; "" when none does."""
-    for quote, context in quotes:
-        if kind == "yesno":
-            v = derive_yesno(question, quote, context)
-        elif kind == "amount":
-            v = derive_amount(quote, lang)
-        elif kind == "date":
-            v = derive_date(quote)
-        else:
+    one supports; "" when none does. An amount is taken from the quote that speaks most to the
+    question (the Commission's fines on model providers, not the fines for prohibited practices),
+    and a derogation ("Notwithstanding paragraph 2, in the event of death ...") gives way to
+    the rule it departs from when another quote gives a value."""
+    found: list[tuple[float, int, str]] = []
+    for i, (quote, context) in enumerate(quotes):
+        if kind not in ("yesno", "amount", "date", "who", "choice"):
             return ""
-        if v:
+        v = _value(question, kind, quote, context, lang)
+        if not v:
+            continue
+        if kind != "amount":
             return v
-    return ""
+        derogation = bool(_DEROGATION.search(quote))
+        found.append((-1.0 if derogation else coverage(question, f"{context} {quote}"), -i, v))
+    return max(found)[2] if found else ""
 
 
 def contradicts(model: str, derived: str) -> bool:
@@ -166,10 +331,10 @@ def contradicts(model: str, derived: str) -> bool:
 
 
 def reconcile(kind: str, model: str, derived: str) -> str:
-    """The verdict to show: for a date or amount the quote's own; for yes/no the model's unless
-    the decisive quote contradicts it (then the quote's); "" for an open question."""
+    """The verdict to show: for a date, amount, party or choice the quote's own; for yes/no the
+    model's unless the decisive quote contradicts it (then the quote's); "" for an open question."""
     model = (model or "").strip().lower()
-    if kind in ("date", "amount"):
+    if kind in ("date", "amount", "who", "choice"):
         return derived
     if kind != "yesno":
         return ""
