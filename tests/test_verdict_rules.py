@@ -113,3 +113,28 @@ def test_the_higher_or_the_lower() -> None:
     assert verdict.derive("Geldt het hogere of het lagere bedrag?", "choice", [(quote, "")], "nl") == "Het hoogste"
     assert verdict.reconcile("choice", "yes", "The lower") == "The lower"
     assert verdict.reconcile("who", "", "Aanbieders") == "Aanbieders"
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Moet een verzekeraar die scores gebruikt een effectbeoordeling doen, en vanaf wanneer?", "yesno"),
+    ("Are apps that fake voices banned, and since when?", "yesno"),
+    ("Vanaf wanneer geldt het verbod?", "date"),
+    ("When we register a listed system, must we still give a summary of our reasons?", "yesno"),
+    ("Als ik een chatbot gebruik, moet ik dat dan melden?", "yesno"),
+    ("When does the ban apply?", "date"),
+])
+def test_yes_no_questions_with_a_date_or_a_condition(question: str, kind: str) -> None:
+    assert verdict.question_kind(question) == kind
+
+
+def test_rights_and_deleted_provisions() -> None:
+    q = "Heb ik recht op uitleg als een bank een besluit over mij neemt met een scoresysteem?"
+    quote = ("Elke getroffen persoon op wie een besluit van toepassing is, met uitzondering van besluiten over "
+             "leningen, heeft het recht om van de bank uitleg te verkrijgen.")
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == "yes-if"
+    quote = "Any affected person shall have the right to obtain an explanation from the bank."
+    assert verdict.derive("Do I have a right to an explanation?", "yesno", [(quote, "")], "en") == "yes"
+    quote = "Annex IX, Section C, point 4: geschrapt / deleted."
+    assert verdict.derive("Must we still give a summary of our reasons?", "yesno", [(quote, "")], "en") == "no"
+    # a deleted provision does not say whether something is allowed
+    assert verdict.derive("May we still use the old form?", "yesno", [(quote, "")], "en") == ""

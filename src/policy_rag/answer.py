@@ -579,7 +579,8 @@ class Answerer:
             return None
         cites = [Citation(n=i, passage=p, quote=q) for i, (p, q) in enumerate(zip(dated.passages, dated.quotes), 1)]
         checked = Checked(dated.text, cites)
-        checked.dates = sorted({r.date for r in rows})  # the verdict of a "from when" question
+        if verdict.question_kind(question) != "yesno":  # "Is X banned, and since when?" asks yes or no first
+            checked.dates = sorted({r.date for r in rows})  # the verdict of a "from when" question
         return checked
 
     # -- the whole job ---------------------------------------------------------------------

@@ -52,6 +52,10 @@ _AMOUNT_Q = re.compile(
     r"how\s+much|how\s+high|how\s+large|maximum\s+fine|highest\s+fine|amount\s+of\s+the\s+fine|what\s+fine|"
     r"which\s+fine|hoe\s+lang|how\s+long|how\s+many|welke\s+hoeveelheid|what\s+amount|which\s+amount|"
     r"binnen\s+welke\s+termijn|within\s+what\s+period)\b", re.I)
+# a yes/no question with its date asked after it: "Moet X ..., en vanaf wanneer?"
+_THEN_WHEN = re.compile(r"(,|\b(en|and))\s+(en\s+|and\s+)?(vanaf|sinds|since|from|per)\s+(wanneer|when)\W*$", re.I)
+# a question that opens with a condition: "When we register X, must we ...?", "Als ik X doe, moet ik ...?"
+_LEADING_CLAUSE = re.compile(r"^\W*(when|if|where|once|wanneer|als|indien|zodra)\b[^,?]{3,200},\s*", re.I)
 # "who must ...", "welke ondernemingen mogen ...": the answer is who (the subject of the rule)
 _WHO_Q = re.compile(
     r"^\W*(wie|who|welke\s+(ondernemingen|bedrijven|partij|partijen|organisaties|actoren|instantie|instanties|"
@@ -83,16 +87,22 @@ def question_kind(question: str) -> str:
         return "choice"
     if _WHO_Q.search(q):
         return "who"
+    words = re.findall(r"[^\W\d_]+", q.lower())
+    while words and words[0] in ("en", "dus", "maar", "and", "so", "but", "ok", "oké", "also", "ook"):
+        words = words[1:]
+    yesno = bool(words) and (words[0] in _YN_NL or words[0] in _YN_EN)
+    lead = _LEADING_CLAUSE.match(q)  # "When we register X, must we still ...?": the main clause asks
+    if lead:
+        main = re.findall(r"[^\W\d_]+", q[lead.end():].lower())
+        if main and (main[0] in _YN_NL or main[0] in _YN_EN):
+            return "yesno"
+    if yesno and _THEN_WHEN.search(q):  # "Is X banned, and since when?": yes or no first
+        return "yesno"
     if _AMOUNT_Q.search(q):
         return "amount"
     if _DATE_Q.search(q):
         return "date"
-    words = re.findall(r"[^\W\d_]+", q.lower())
-    while words and words[0] in ("en", "dus", "maar", "and", "so", "but", "ok", "oké", "also", "ook"):
-        words = words[1:]
-    if words and (words[0] in _YN_NL or words[0] in _YN_EN):
-        return "yesno"
-    return ""
+    return "yesno" if yesno else ""
 
 
 def _question_sentence(question: str) -> str:
@@ -125,6 +135,16 @@ _DEEMED = re.compile(r"\b(shall|must)\s+(\w+\s+)?be\s+(considered|deemed|regarde
 _PERMIT_AS_CONDITION = re.compile(
     r"\b(in\s+so\s+far\s+as|insofar\s+as|voor\s+zover|where|if|indien|als|wanneer)\b[^:;]{0,80}?"
     r"\b(permitted|allowed|toegestaan|toegelaten)\b", re.I)
+
+
+# a right: "heeft het recht om ... te verkrijgen", "shall have the right to obtain"
+_ASKS_RIGHT = re.compile(r"\b(recht\s+op|recht\s+om|right\s+to|entitled\s+to)\b", re.I)
+_RIGHT = re.compile(r"\b(heeft|hebben)\s+(het\s+)?recht\b|\b(has|have|shall\s+have)\s+the\s+right\b|"
+                    r"\b(is|are)\s+entitled\b", re.I)
+_NO_RIGHT = re.compile(r"\b(heeft|hebben)\s+geen\s+recht\b|\b(has|have)\s+no\s+right\b|"
+                       r"\b(is|are)\s+not\s+entitled\b", re.I)
+# a provision struck out: "Bijlage VIII, afdeling B, punt 7: geschrapt / deleted."
+_DELETED = re.compile(r"^[^.;]{0,80}?:?\s*(geschrapt|vervallen|deleted|repealed)(\s*/\s*(geschrapt|deleted))?\W*$", re.I)
 
 
 def derive_scope(question: str, quote: str) -> str:
@@ -160,6 +180,13 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     # lead-in permits, and the quoted point is one of its conditions
     ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
     obligation = own.obligation or bool(ctx and ctx.obligation)
+    if _ASKS_RIGHT.search(q):
+        if _NO_RIGHT.search(quote):
+            return "no"
+        if _RIGHT.search(quote):
+            return "yes-if" if exc else "yes"
+    if _DELETED.match(quote) and _ASKS_OBLIGATION.search(q):
+        return "no"  # the provision that laid the duty down has been deleted
     if _ASKS_PROHIBITED.search(q):
         if prohibits:
             return "yes-if" if exc else "yes"
