@@ -138,3 +138,20 @@ def test_rights_and_deleted_provisions() -> None:
     assert verdict.derive("Must we still give a summary of our reasons?", "yesno", [(quote, "")], "en") == "no"
     # a deleted provision does not say whether something is allowed
     assert verdict.derive("May we still use the old form?", "yesno", [(quote, "")], "en") == ""
+
+
+def test_a_may_with_obligations_as_a_noun_is_a_permission() -> None:
+    q = "Mag de exploitant delen van zijn privacytoets opnemen in de grondrechtentoets?"
+    quote = ("Indien een van de in dit artikel vastgelegde verplichtingen reeds is nagekomen door de privacytoets, "
+             "kan de exploitant relevante delen daarvan opnemen in de grondrechtentoets.")
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == "yes"
+
+
+def test_the_decisive_sentence_is_never_a_heading() -> None:
+    from policy_rag.answer import decisive
+    from policy_rag.types import Passage
+
+    p = Passage(id="x/nl/art-9.4", doc="x", lang="nl", provision="Article 9(4)", label="Artikel 9, lid 4", title="",
+                url="", text="Artikel 9, lid 4: 4. Niet-naleving van de registerplicht wordt bestraft met een "
+                              "geldboete van ten hoogste 15 000 000 EUR.")
+    assert decisive(p, "Welke boete geldt volgens artikel 9?", "nl").startswith("Niet-naleving")

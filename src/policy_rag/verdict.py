@@ -202,10 +202,12 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     if _ASKS_PERMISSION.search(q):
         if prohibits:
             return "no-unless" if exc else "no"
-        if permits or own.obligation:  # a duty to do it (the quote's own, not its list's)
+        if permits:
             return "yes-if" if (exc or own.obligation) else "yes"
-        if may and not prohibited:
+        if may and not prohibited:  # "kan de gebruiksverantwoordelijke ... opnemen" (its "verplichtingen" a noun)
             return "yes-if" if exc else "yes"
+        if own.obligation:  # a duty to do it (the quote's own, not its list's)
+            return "yes-if"
         if ctx_permits and not prohibited:
             return "yes-if"
     return derive_scope(q, quote)
