@@ -155,3 +155,11 @@ def test_the_decisive_sentence_is_never_a_heading() -> None:
                 url="", text="Artikel 9, lid 4: 4. Niet-naleving van de registerplicht wordt bestraft met een "
                               "geldboete van ten hoogste 15 000 000 EUR.")
     assert decisive(p, "Welke boete geldt volgens artikel 9?", "nl").startswith("Niet-naleving")
+
+
+def test_scope_of_another_act_or_a_list_of_cases() -> None:
+    q = "Valt mijn rekenmodel onder deze regeling?"
+    other = "Verordening (EU) 2019/1020 is van toepassing op rekenmodellen die onder deze regeling vallen."
+    assert verdict.derive(q, "yesno", [(other, "")], "nl") == ""
+    assert verdict.derive("Is deze verordening van toepassing op mijn rekenmodel?", "yesno",
+                          [("Deze verordening is van toepassing op:", "")], "nl") == "yes-if"

@@ -121,6 +121,9 @@ _NOT_APPLY = re.compile(
 _ONLY_APPLY = re.compile(
     r"\b(alleen|slechts|uitsluitend)\s+van\s+toepassing\b|\bvan\s+toepassing\b[^.;]{0,40}\b(alleen|slechts|"
     r"uitsluitend)\b|\b(shall\s+)?only\s+apply\b|\bappl(y|ies)\s+only\b", re.I)
+_OWN_SCOPE = re.compile(r"\b(deze|dit|this|that|die|dat)\s+(verordening|regulation|regeling|richtlijn|directive|act|"
+                        r"artikel|article|hoofdstuk|chapter|afdeling|section|verplichting|obligation|verbod|"
+                        r"prohibition|lid|paragraph)\b", re.I)
 _APPLY = re.compile(r"\b(is|zijn)\s+van\s+toepassing\s+op\b|\b(shall\s+apply|applies)\s+to\b", re.I)
 _IF = re.compile(r"\b(indien|als|wanneer|mits|if|where|provided\s+that)\b", re.I)
 # "X kunnen ... op vereenvoudigde wijze verstrekken", "SMEs may provide ...": a permission
@@ -155,10 +158,16 @@ def derive_scope(question: str, quote: str) -> str:
         return ""
     if _NOT_APPLY.search(quote):
         return "no"
-    if _ONLY_APPLY.search(quote):
+    only, applies = _ONLY_APPLY.search(quote), _APPLY.search(quote)
+    m = only or applies
+    # its subject must be this act or rule: "Verordening (EU) 2019/1020 is van toepassing op ..." is another act's
+    if not m or not _OWN_SCOPE.search(quote, max(0, m.start() - 60), m.start() + 1):
+        return ""
+    if only:
         return "no-unless" if _IF.search(quote) else "yes-if"
-    if _APPLY.search(quote) and not meaning.NEGATION.search(quote):
-        return "yes-if" if meaning.EXCEPTION.search(quote) else "yes"
+    if applies and not meaning.NEGATION.search(quote):
+        listed = quote.rstrip().endswith(":")  # "is van toepassing op:" and a list of the cases
+        return "yes-if" if listed or meaning.EXCEPTION.search(quote) else "yes"
     return ""
 
 
