@@ -163,3 +163,13 @@ def test_scope_of_another_act_or_a_list_of_cases() -> None:
     assert verdict.derive(q, "yesno", [(other, "")], "nl") == ""
     assert verdict.derive("Is deze verordening van toepassing op mijn rekenmodel?", "yesno",
                           [("Deze verordening is van toepassing op:", "")], "nl") == "yes-if"
+
+
+def test_a_duty_laid_on_another_party_gives_no_verdict() -> None:
+    quote = ("Exploitanten van rekenmodellen nemen maatregelen om de vaardigheden van hun personeel en andere "
+             "personen die namens hen de modellen gebruiken te ondersteunen.")
+    assert verdict.derive("Moet mijn personeel een cursus volgen?", "yesno", [(quote, "")], "nl") == ""
+    assert verdict.derive("Moet een exploitant maatregelen nemen?", "yesno", [(quote, "")], "nl") == "yes"
+    assert verdict.derive("Moeten we maatregelen nemen?", "yesno", [(quote, "")], "nl") == "yes"
+    quote = "Deployers of a text generator shall disclose that the text has been artificially generated."
+    assert verdict.derive("Must a generated news text be disclosed?", "yesno", [(quote, "")], "en") == "yes"

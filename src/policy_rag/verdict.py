@@ -150,6 +150,32 @@ _NO_RIGHT = re.compile(r"\b(heeft|hebben)\s+geen\s+recht\b|\b(has|have)\s+no\s+r
 _DELETED = re.compile(r"^[^.;]{0,80}?:?\s*(geschrapt|vervallen|deleted|repealed)(\s*/\s*(geschrapt|deleted))?\W*$", re.I)
 
 
+# who a yes/no question asks a duty of: "Moet [mijn personeel] ...?", "Must [an importer] ...?"
+_ASKED_SUBJECT = re.compile(r"^\W*(?:moet|moeten|hoeft|hoeven|dient|dienen|must|shall|should)\s+"
+                            r"(?:(?:mijn|onze|ons|uw|je|jouw|de|het|een|my|our|your|the|a|an)\s+)?([^\W\d_][\w-]*)", re.I)
+_PASSIVE = re.compile(r"\bbe\s+(\w+\s+)?\w+(ed|en|wn|ld|nt)\b|\b(worden|wordt)\b", re.I)
+_PRONOUNS = {"ik", "we", "wij", "je", "jij", "u", "jullie", "men", "i", "you", "they", "it", "het", "dat", "dit", "er",
+             "ze", "zij", "hij", "he", "she", "one", "there", "this", "that"}
+
+
+def _duty_of_another(question: str, quote: str, context: str = "") -> bool:
+    """The quote lays its duty on a party the question does not ask about: the question asks a
+    duty of a named party ("mijn personeel") that the quote's duty-bearers ("Aanbieders en
+    gebruiksverantwoordelijken") do not include."""
+    m = _ASKED_SUBJECT.match(question)
+    if not m or m.group(1).lower() in _PRONOUNS or _PASSIVE.search(question):
+        return False  # "Must a news text be disclosed?" names what the duty is about, not who bears it
+    bearer = None
+    for text in (quote, context):
+        verb = _RULE_VERB.search(text)
+        bearer = _ACTORS.search(text, 0, verb.start() if verb else len(text)) or _ACTORS.search(text)
+        if bearer:
+            break
+    if not bearer:
+        return False
+    return not (_stems(m.group(1)) & _stems(bearer.group(0)))
+
+
 def derive_scope(question: str, quote: str) -> str:
     """Does the act (or a rule) apply? From a quote that says what it does (not) apply to:
     "is niet van toepassing op" gives "no", "is alleen van toepassing op ... indien" "no-unless"
@@ -205,6 +231,8 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     if _ASKS_OBLIGATION.search(q):
         if own.no_obligation:
             return "no"
+        if obligation and _duty_of_another(q, quote, context):
+            return ""  # "Moet mijn personeel ...?" on "Aanbieders ... nemen maatregelen ...": not theirs
         if obligation:
             return "yes-if" if exc else "yes"
         return derive_scope(q, quote)
