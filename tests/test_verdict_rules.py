@@ -173,3 +173,18 @@ def test_a_duty_laid_on_another_party_gives_no_verdict() -> None:
     assert verdict.derive("Moeten we maatregelen nemen?", "yesno", [(quote, "")], "nl") == "yes"
     quote = "Deployers of a text generator shall disclose that the text has been artificially generated."
     assert verdict.derive("Must a generated news text be disclosed?", "yesno", [(quote, "")], "en") == "yes"
+
+
+def test_a_count_or_a_period_is_not_a_sum_of_money() -> None:
+    quote = "Het toezichtsbureau telt 140 medewerkers en een budget van 46 miljoen EUR, te besteden binnen 3 maanden."
+    assert verdict.derive("Hoeveel medewerkers telt het toezichtsbureau?", "amount", [(quote, "")], "nl") == \
+        "140 medewerkers"
+    assert verdict.derive("Hoeveel lidstaten doen mee?", "amount", [(quote, "")], "nl") == ""
+    assert verdict.derive("Hoeveel geld krijgt het bureau?", "amount", [(quote, "")], "nl") == "46 miljoen EUR"
+    assert verdict.derive("Binnen hoeveel maanden moet het budget op zijn?", "amount", [(quote, "")], "nl") == \
+        "3 maanden"
+
+
+def test_the_verdict_line_of_a_party_starts_with_a_capital() -> None:
+    assert verdict.line("the provider", "en") == "The provider."
+    assert verdict.line("2 augustus 2027", "nl") == "2 augustus 2027."

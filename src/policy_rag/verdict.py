@@ -344,6 +344,30 @@ def derive_quantity(quote: str) -> str:
     return m.group(0).replace(" ", "")
 
 
+_ASKS_PERIOD = re.compile(
+    r"\b(hoe\s+lang|how\s+long|binnen\s+hoeveel|within\s+how\s+many|hoeveel\s+(dagen|maanden|jaar|jaren|weken|uur)|"
+    r"how\s+many\s+(days|months|years|weeks|hours)|binnen\s+welke\s+termijn|within\s+what\s+period|"
+    r"welke\s+hoeveelheid|what\s+amount\s+of|which\s+amount\s+of|boven\s+welke|above\s+what|drempel|threshold)\b",
+    re.I)
+_COUNTED = re.compile(r"\b(?:hoeveel|how\s+many)\s+([^\W\d_]{3,})", re.I)
+
+
+def derive_measure(question: str, quote: str, lang: Lang) -> str:
+    """What a "how much / how long / how many" question asks, from the quote: a period or
+    threshold for "hoe lang", "binnen hoeveel dagen", "boven welke hoeveelheid"; the number of
+    what is counted for "hoeveel medewerkers" ("140 medewerkers"); else the sums of money and
+    percentages (a fine)."""
+    q = _question_sentence(question)
+    if _ASKS_PERIOD.search(q):
+        return derive_quantity(quote)
+    counted = _COUNTED.search(q)
+    if counted and not re.match(r"(boete|fine|geld|money|kost|cost|bedrag|amount)", counted.group(1), re.I):
+        stem = counted.group(1).lower()[:5]
+        m = re.search(rf"\b(\d[\d .,\u00a0\u202f]*\d|\d)\s+({re.escape(stem)}\w*)", quote, re.I)
+        return " ".join(m.group(0).split()) if m else ""
+    return derive_amount(quote, lang)
+
+
 def derive_choice(question: str, quote: str, lang: Lang) -> str:
     """The higher or the lower of two amounts, as the quote settles it."""
     if meaning.LOWER.search(quote) or re.search(r"\b(indien|als)\s+(dat|deze|die)\s+lager\s+(is|zijn)\b", quote, re.I):
@@ -357,7 +381,7 @@ def _value(question: str, kind: str, quote: str, context: str, lang: Lang) -> st
     if kind == "yesno":
         return derive_yesno(question, quote, context)
     if kind == "amount":
-        return derive_amount(quote, lang) or derive_quantity(quote)
+        return derive_measure(question, quote, lang)
     if kind == "date":
         return derive_date(quote)
     if kind == "who":
@@ -414,8 +438,8 @@ def line(verdict: str, lang: Lang, quotes: Sequence[tuple[str, str, str]] = ()) 
     (quote, its language, lead-in) name the exception of "no-unless"; "" for no verdict."""
     if not verdict:
         return ""
-    if verdict not in CODES:
-        return f"{verdict}."
+    if verdict not in CODES:  # a date, amount or party: "The provider or ... representative."
+        return f"{verdict[:1].upper()}{verdict[1:]}."
     label = LABELS[lang][verdict]
     if verdict == "no-unless":
         clause = ""
