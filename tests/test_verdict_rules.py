@@ -188,3 +188,24 @@ def test_a_count_or_a_period_is_not_a_sum_of_money() -> None:
 def test_the_verdict_line_of_a_party_starts_with_a_capital() -> None:
     assert verdict.line("the provider", "en") == "The provider."
     assert verdict.line("2 augustus 2027", "nl") == "2 augustus 2027."
+
+
+def test_another_partys_may_is_no_permission_for_the_asker() -> None:
+    quote = "De Commissie kan de exploitant een geldboete opleggen van ten hoogste 5 000 EUR."
+    assert verdict.derive("Mag ik mijn model zonder registratie gebruiken?", "yesno", [(quote, "")], "nl") == ""
+    quote = "Exploitanten kunnen de gegevens na afloop in een register opnemen."
+    assert verdict.derive("Mogen de lidstaten de gegevens in een register opnemen?", "yesno", [(quote, "")],
+                          "nl") == ""
+    assert verdict.derive("Mag een exploitant de gegevens in een register opnemen?", "yesno", [(quote, "")],
+                          "nl") == "yes"
+    quote = "Kmo's, met inbegrip van start-ups, en kleine midcapondernemingen, kunnen het korte formulier gebruiken."
+    assert verdict.derive("Mogen kleine midcapondernemingen het korte formulier gebruiken?", "yesno",
+                          [(quote, "")], "nl") == "yes"
+
+
+def test_the_same_party_across_languages() -> None:
+    quote = "Gebruiksverantwoordelijken van een tekstgenerator maken bekend dat de tekst kunstmatig is gegenereerd."
+    assert verdict.derive("Must a deployer tell readers that a text is generated?", "yesno", [(quote, "")],
+                          "en") == "yes"
+    assert verdict.derive("Must an importer tell readers that a text is generated?", "yesno", [(quote, "")],
+                          "en") == ""

@@ -173,7 +173,48 @@ def _duty_of_another(question: str, quote: str, context: str = "") -> bool:
             break
     if not bearer:
         return False
+    asked, bears = _roles(m.group(1)), _roles(bearer.group(0))
+    if asked and bears:  # "Must a deployer ...?" on "Gebruiksverantwoordelijken ... maken bekend"
+        return not (asked & bears)
     return not (_stems(m.group(1)) & _stems(bearer.group(0)))
+
+
+_ASKED_MAY = re.compile(r"^\W*(?:mag|mogen|kan|kunnen|may|can)\s+((?:[^\W\d_][\w'’-]*\s+){1,3})", re.I)
+_AUTHORITY = re.compile(r"\b(commissie|commission|ai-bureau|ai\s+office|lidstaten|member\s+states?|autoriteit\w*|"
+                        r"authorit(y|ies)|instanties?|bod(y|ies)|board|raad|council)\b", re.I)
+
+
+_ROLES = {  # the parties in both languages, to compare who is asked about with who a rule names
+    "provider": r"aanbieder|provider", "deployer": r"gebruiksverantwoordelijke|deployer",
+    "importer": r"importeur|importer", "distributor": r"distributeur|distributor",
+    "representative": r"gemachtigde|authori[sz]ed\s+representative", "operator": r"exploitant|operator",
+    "commission": r"commissie|commission", "office": r"ai-bureau|ai\s+office", "states": r"lidstat|member\s+state",
+    "authority": r"autoriteit|authorit|instantie|bod(y|ies)\b|board", "sme": r"kmo|\bsmes?\b|start-up",
+    "midcap": r"midcap|mid-cap",
+}
+
+
+def _roles(text: str) -> set[str]:
+    return {role for role, rx in _ROLES.items() if re.search(rx, text, re.I)}
+
+
+def _may_of_another(question: str, quote: str) -> bool:
+    """The quote's "kan / may" is another party's: the Commission's "kan ... opleggen" does not
+    answer "Mag ik ...?", nor the authorities' power a question about providers. Its bearers are
+    the parties named just before or after the modal."""
+    may = _MAY.search(quote)
+    if not may:
+        return False
+    window = quote[max(0, may.start() - 100): may.end() + 40]
+    bearers = _roles(" ".join(m.group(0) for m in _ACTOR_ONE.finditer(window)))
+    if not bearers:
+        return False
+    asked = _ASKED_MAY.match(question)
+    words = asked.group(1).split() if asked else []
+    if not words or words[0].lower() in _PRONOUNS:  # "Mag ik ...?": a user, not an authority
+        return bearers <= {"commission", "office", "states", "authority"}
+    named = _roles(" ".join(words))
+    return bool(named) and not (named & bearers)
 
 
 def derive_scope(question: str, quote: str) -> str:
@@ -241,7 +282,7 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
             return "no-unless" if exc else "no"
         if permits:
             return "yes-if" if (exc or own.obligation) else "yes"
-        if may and not prohibited:  # "kan de gebruiksverantwoordelijke ... opnemen" (its "verplichtingen" a noun)
+        if may and not prohibited and not _may_of_another(q, quote):  # "kan de gebruiksverantwoordelijke ..."
             return "yes-if" if exc else "yes"
         if own.obligation:  # a duty to do it (the quote's own, not its list's)
             return "yes-if"
@@ -287,6 +328,7 @@ _ACTOR = (r"(?:de\s+|het\s+|the\s+)?(?:aanbieders?|gebruiksverantwoordelijken?|i
           r"small\s+mid-caps?(?:\s+(?:enterprises|companies))?|public\s+authorities)\b")
 _ACTORS = re.compile(rf"\b{_ACTOR}(?:(?:\s*,\s*|\s+)(?:of|en|or|and)(?:\s*,?\s*(?:where\s+applicable|"
                      rf"in\s+voorkomend\s+geval),?)?\s+{_ACTOR})*", re.I)
+_ACTOR_ONE = re.compile(rf"\b{_ACTOR}", re.I)
 _RULE_VERB = re.compile(r"\b(shall|must|may|can|is\s+required|are\s+required|moet|moeten|mag|mogen|kan|kunnen|"
                         r"dient|dienen)\b", re.I)
 WHO_COVERAGE = 0.5  # share of the question's words the quote must hold for its subject to answer "who"
