@@ -381,6 +381,15 @@ def test_from_when_is_answered_from_the_table(vassistant: Assistant) -> None:
     assert "2 August 2028" in en.text and "Regulation (EU) 2026/1744, Art. 1, point 40" in en.text
 
 
+def test_yes_no_question_with_since_when_gets_no_date_as_its_verdict(vassistant: Assistant) -> None:
+    """"Gelden de regels ..., en vanaf wanneer?" asks yes or no first: the table's date is in the
+    text, but it is not the verdict (a yes/no verdict or none)."""
+    ans = vassistant.ask("Gelden er regels voor hoog-risico AI-systemen uit bijlage III, en vanaf wanneer?", "none",
+                         "2026-12-02")
+    assert not ans.refused and "2 december 2027" in ans.text
+    assert ans.verdict != "2027-12-02"
+
+
 def test_from_when_ranks_article_113_first(retriever: Retriever) -> None:
     res = retriever.search("Vanaf wanneer gelden de regels voor hoog-risico AI-systemen uit bijlage III?",
                            on="2026-12-02")

@@ -290,8 +290,14 @@ def decisive(p: Passage, question: str, lang: Lang) -> str:
     if not spans:
         return ""
     q = _content(question, lang) | _content(question, "en" if lang == "nl" else "nl")
-    best = max(spans, key=lambda sp: (len(_content(p.text[slice(*sp)], p.lang) & q), -sp[0]))
+    # a heading ("Artikel 99, lid 4: 4.", "6 bis.") is never the decisive sentence when the passage has one
+    best = max(spans, key=lambda sp: (len(_HEADING_WORD.findall(p.text, *sp)) >= DECISIVE_MIN_WORDS,
+                                      len(_content(p.text[slice(*sp)], p.lang) & q), -sp[0]))
     return p.text[slice(*best)]
+
+
+_HEADING_WORD = re.compile(r"[^\W\d_]{3,}")
+DECISIVE_MIN_WORDS = 4  # words of 3+ letters a sentence needs to state anything
 
 
 @dataclass
@@ -587,7 +593,8 @@ class Answerer:
             return None
         cites = [Citation(n=i, passage=p, quote=q) for i, (p, q) in enumerate(zip(dated.passages, dated.quotes), 1)]
         checked = Checked(dated.text, cites)
-        checked.dates = sorted({r.date for r in rows})  # the verdict of a "from when" question
+        if verdict.question_kind(question) != "yesno":  # "Is X banned, and since when?" asks yes or no first
+            checked.dates = sorted({r.date for r in rows})  # the verdict of a "from when" question
         return checked
 
     # -- the whole job ---------------------------------------------------------------------

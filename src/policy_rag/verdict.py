@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import meaning
+from .index import tokenize
 from .types import Citation, Lang
 
 CODES = ("yes", "no", "yes-if", "no-unless", "not-in-sources")
@@ -49,7 +50,20 @@ _DATE_Q = re.compile(
 _AMOUNT_Q = re.compile(
     r"\b(hoeveel|hoe\s+hoog|maximale\s+boete|hoogste\s+boete|hoogte\s+van\s+de\s+boete|welke\s+boete|"
     r"how\s+much|how\s+high|how\s+large|maximum\s+fine|highest\s+fine|amount\s+of\s+the\s+fine|what\s+fine|"
-    r"which\s+fine)\b", re.I)
+    r"which\s+fine|hoe\s+lang|how\s+long|how\s+many|welke\s+hoeveelheid|what\s+amount|which\s+amount|"
+    r"binnen\s+welke\s+termijn|within\s+what\s+period)\b", re.I)
+# a yes/no question with its date asked after it: "Moet X ..., en vanaf wanneer?"
+_THEN_WHEN = re.compile(r"(,|\b(en|and))\s+(en\s+|and\s+)?(vanaf|sinds|since|from|per)\s+(wanneer|when)\W*$", re.I)
+# a question that opens with a condition: "When we register X, must we ...?", "Als ik X doe, moet ik ...?"
+_LEADING_CLAUSE = re.compile(r"^\W*(when|if|where|once|wanneer|als|indien|zodra)\b[^,?]{3,200},\s*", re.I)
+# "who must ...", "welke ondernemingen mogen ...": the answer is who (the subject of the rule)
+_WHO_Q = re.compile(
+    r"^\W*(wie|who|welke\s+(ondernemingen|bedrijven|partij|partijen|organisaties|actoren|instantie|instanties|"
+    r"autoriteit|autoriteiten|toezichthouder)|which\s+(companies|undertakings|enterprises|parties|organisations|"
+    r"organizations|operators|actors|body|bodies|authority|authorities))\b", re.I)
+# "hoger of lager", "the higher or the lower": the answer is one of the two
+_CHOICE_Q = re.compile(r"\b(hogere?|higher)\s+of\s+(de\s+|het\s+)?(lagere?)\b|\b(lagere?)\s+of\s+(de\s+|het\s+)?hogere?\b|"
+                       r"\bhigher\s+or\s+(the\s+)?lower\b|\blower\s+or\s+(the\s+)?higher\b", re.I)
 _YN_NL = {"mag", "mogen", "moet", "moeten", "is", "zijn", "kan", "kunnen", "valt", "vallen", "geldt", "gelden",
           "heb", "hebben", "heeft", "wordt", "worden", "ben", "hoef", "hoeft", "hoeven", "krijg", "krijgt",
           "krijgen", "zal", "zullen", "dient", "dienen", "vereist", "bestaat", "bestaan", "staat",
@@ -65,19 +79,30 @@ _ASKS_PERMISSION = re.compile(
 
 
 def question_kind(question: str) -> str:
-    """"yesno", "date", "amount", or "" (an open question: what, who, which, how)."""
+    """"yesno", "date", "amount", "who" (who must / which undertakings may), "choice" (the higher
+    or the lower), or "" (an open question: what, which, how)."""
     qs = _Q_SENT.findall(question)
     q = (qs[-1] if qs else question).strip()
+    if _CHOICE_Q.search(q):
+        return "choice"
+    if _WHO_Q.search(q):
+        return "who"
+    words = re.findall(r"[^\W\d_]+", q.lower())
+    while words and words[0] in ("en", "dus", "maar", "and", "so", "but", "ok", "oké", "also", "ook"):
+        words = words[1:]
+    yesno = bool(words) and (words[0] in _YN_NL or words[0] in _YN_EN)
+    lead = _LEADING_CLAUSE.match(q)  # "When we register X, must we still ...?": the main clause asks
+    if lead:
+        main = re.findall(r"[^\W\d_]+", q[lead.end():].lower())
+        if main and (main[0] in _YN_NL or main[0] in _YN_EN):
+            return "yesno"
+    if yesno and _THEN_WHEN.search(q):  # "Is X banned, and since when?": yes or no first
+        return "yesno"
     if _AMOUNT_Q.search(q):
         return "amount"
     if _DATE_Q.search(q):
         return "date"
-    words = re.findall(r"[^\W\d_]+", q.lower())
-    while words and words[0] in ("en", "dus", "maar", "and", "so", "but", "ok", "oké", "also", "ook"):
-        words = words[1:]
-    if words and (words[0] in _YN_NL or words[0] in _YN_EN):
-        return "yesno"
-    return ""
+    return "yesno" if yesno else ""
 
 
 def _question_sentence(question: str) -> str:
@@ -85,14 +110,159 @@ def _question_sentence(question: str) -> str:
     return (qs[-1] if qs else question).strip()
 
 
+# the rule's scope: "Deze verordening is niet van toepassing op ...", "This Regulation does not apply to ..."
+_ASKS_SCOPE = re.compile(
+    r"\b(van\s+toepassing|valt|vallen|onder\s+de\s+(ai-)?verordening|geldt|gelden|apply|applies|"
+    r"fall\s+(under|within)|falls\s+(under|within)|covered|subject\s+to)\b", re.I)
+_NOT_APPLY = re.compile(
+    r"\b(is|zijn|blijft|blijven)\s+niet\s+van\s+toepassing\s+op|\bniet\s+van\s+toepassing\s+(is|zijn)\s+op|"
+    r"\b(does|do|shall)\s+not\s+apply\s+to|\bvalt\s+niet\s+onder|\bvallen\s+niet\s+onder|"
+    r"\bfalls?\s+outside\s+the\s+scope", re.I)
+_ONLY_APPLY = re.compile(
+    r"\b(alleen|slechts|uitsluitend)\s+van\s+toepassing\b|\bvan\s+toepassing\b[^.;]{0,40}\b(alleen|slechts|"
+    r"uitsluitend)\b|\b(shall\s+)?only\s+apply\b|\bappl(y|ies)\s+only\b", re.I)
+_OWN_SCOPE = re.compile(r"\b(deze|dit|this|that|die|dat)\s+(verordening|regulation|regeling|richtlijn|directive|act|"
+                        r"artikel|article|hoofdstuk|chapter|afdeling|section|verplichting|obligation|verbod|"
+                        r"prohibition|lid|paragraph)\b", re.I)
+_APPLY = re.compile(r"\b(is|zijn)\s+van\s+toepassing\s+op\b|\b(shall\s+apply|applies)\s+to\b", re.I)
+_IF = re.compile(r"\b(indien|als|wanneer|mits|if|where|provided\s+that)\b", re.I)
+# "X kunnen ... op vereenvoudigde wijze verstrekken", "SMEs may provide ...": a permission
+_MAY = re.compile(r"\b(kan|kunnen|may|can)\b(?!\s+(niet|geen|not)\b)", re.I)
+_MAY_NOT = re.compile(r"\b(kan|kunnen)\s+(\w+\s+){0,3}?(niet|geen)\b|\b(cannot|can't|may\s+not|can\s+not)\b", re.I)
+
+
+# a legal fiction is no duty: "shall be considered to be high-risk", "wordt geacht ... te hebben"
+_DEEMED = re.compile(r"\b(shall|must)\s+(\w+\s+)?be\s+(considered|deemed|regarded|presumed)\b", re.I)
+
+
+_PERMIT_AS_CONDITION = re.compile(
+    r"\b(in\s+so\s+far\s+as|insofar\s+as|voor\s+zover|where|if|indien|als|wanneer)\b[^:;]{0,80}?"
+    r"\b(permitted|allowed|toegestaan|toegelaten)\b", re.I)
+
+
+# a right: "heeft het recht om ... te verkrijgen", "shall have the right to obtain"
+_ASKS_RIGHT = re.compile(r"\b(recht\s+op|recht\s+om|right\s+to|entitled\s+to)\b", re.I)
+_RIGHT = re.compile(r"\b(heeft|hebben)\s+(het\s+)?recht\b|\b(has|have|shall\s+have)\s+the\s+right\b|"
+                    r"\b(is|are)\s+entitled\b", re.I)
+_NO_RIGHT = re.compile(r"\b(heeft|hebben)\s+geen\s+recht\b|\b(has|have)\s+no\s+right\b|"
+                       r"\b(is|are)\s+not\s+entitled\b", re.I)
+# a provision struck out: "Bijlage VIII, afdeling B, punt 7: geschrapt / deleted."
+_DELETED = re.compile(r"^[^.;]{0,80}?:?\s*(geschrapt|vervallen|deleted|repealed)(\s*/\s*(geschrapt|deleted))?\W*$", re.I)
+
+
+# who a yes/no question asks a duty of: "Moet [mijn personeel] ...?", "Must [an importer] ...?"
+_ASKED_SUBJECT = re.compile(r"^\W*(?:moet|moeten|hoeft|hoeven|dient|dienen|must|shall|should)\s+"
+                            r"(?:(?:mijn|onze|ons|uw|je|jouw|de|het|een|my|our|your|the|a|an)\s+)?([^\W\d_][\w-]*)", re.I)
+_PASSIVE = re.compile(r"\bbe\s+(\w+\s+)?\w+(ed|en|wn|ld|nt)\b|\b(worden|wordt)\b", re.I)
+_PRONOUNS = {"ik", "we", "wij", "je", "jij", "u", "jullie", "men", "i", "you", "they", "it", "het", "dat", "dit", "er",
+             "ze", "zij", "hij", "he", "she", "one", "there", "this", "that"}
+
+
+def _duty_of_another(question: str, quote: str, context: str = "") -> bool:
+    """The quote lays its duty on a party the question does not ask about: the question asks a
+    duty of a named party ("mijn personeel") that the quote's duty-bearers ("Aanbieders en
+    gebruiksverantwoordelijken") do not include."""
+    m = _ASKED_SUBJECT.match(question)
+    if not m or m.group(1).lower() in _PRONOUNS or _PASSIVE.search(question):
+        return False  # "Must a news text be disclosed?" names what the duty is about, not who bears it
+    bearer = None
+    for text in (quote, context):
+        verb = _RULE_VERB.search(text)
+        bearer = _ACTORS.search(text, 0, verb.start() if verb else len(text)) or _ACTORS.search(text)
+        if bearer:
+            break
+    if not bearer:
+        return False
+    asked, bears = _roles(m.group(1)), _roles(bearer.group(0))
+    if asked and bears:  # "Must a deployer ...?" on "Gebruiksverantwoordelijken ... maken bekend"
+        return not (asked & bears)
+    return not (_stems(m.group(1)) & _stems(bearer.group(0)))
+
+
+_ASKED_MAY = re.compile(r"^\W*(?:mag|mogen|kan|kunnen|may|can)\s+((?:[^\W\d_][\w'’-]*\s+){1,3})", re.I)
+_AUTHORITY = re.compile(r"\b(commissie|commission|ai-bureau|ai\s+office|lidstaten|member\s+states?|autoriteit\w*|"
+                        r"authorit(y|ies)|instanties?|bod(y|ies)|board|raad|council)\b", re.I)
+
+
+_ROLES = {  # the parties in both languages, to compare who is asked about with who a rule names
+    "provider": r"aanbieder|provider", "deployer": r"gebruiksverantwoordelijke|deployer",
+    "importer": r"importeur|importer", "distributor": r"distributeur|distributor",
+    "representative": r"gemachtigde|authori[sz]ed\s+representative", "operator": r"exploitant|operator",
+    "commission": r"commissie|commission", "office": r"ai-bureau|ai\s+office", "states": r"lidstat|member\s+state",
+    "authority": r"autoriteit|authorit|instantie|bod(y|ies)\b|board", "sme": r"kmo|\bsmes?\b|start-up",
+    "midcap": r"midcap|mid-cap",
+}
+
+
+def _roles(text: str) -> set[str]:
+    return {role for role, rx in _ROLES.items() if re.search(rx, text, re.I)}
+
+
+def _may_of_another(question: str, quote: str) -> bool:
+    """The quote's "kan / may" is another party's: the Commission's "kan ... opleggen" does not
+    answer "Mag ik ...?", nor the authorities' power a question about providers. Its bearers are
+    the parties named just before or after the modal."""
+    may = _MAY.search(quote)
+    if not may:
+        return False
+    window = quote[max(0, may.start() - 100): may.end() + 40]
+    bearers = _roles(" ".join(m.group(0) for m in _ACTOR_ONE.finditer(window)))
+    if not bearers:
+        return False
+    asked = _ASKED_MAY.match(question)
+    words = asked.group(1).split() if asked else []
+    if not words or words[0].lower() in _PRONOUNS:  # "Mag ik ...?": a user, not an authority
+        return bearers <= {"commission", "office", "states", "authority"}
+    named = _roles(" ".join(words))
+    return bool(named) and not (named & bearers)
+
+
+def derive_scope(question: str, quote: str) -> str:
+    """Does the act (or a rule) apply? From a quote that says what it does (not) apply to:
+    "is niet van toepassing op" gives "no", "is alleen van toepassing op ... indien" "no-unless"
+    (no, except in the case it names), "is van toepassing op" "yes"; "" otherwise."""
+    if not _ASKS_SCOPE.search(question):
+        return ""
+    if _NOT_APPLY.search(quote):
+        return "no"
+    only, applies = _ONLY_APPLY.search(quote), _APPLY.search(quote)
+    m = only or applies
+    # its subject must be this act or rule: "Verordening (EU) 2019/1020 is van toepassing op ..." is another act's
+    if not m or not _OWN_SCOPE.search(quote, max(0, m.start() - 60), m.start() + 1):
+        return ""
+    if only:
+        return "no-unless" if _IF.search(quote) else "yes-if"
+    if applies and not meaning.NEGATION.search(quote):
+        listed = quote.rstrip().endswith(":")  # "is van toepassing op:" and a list of the cases
+        return "yes-if" if listed or meaning.EXCEPTION.search(quote) else "yes"
+    return ""
+
+
 def derive_yesno(question: str, quote: str, context: str = "") -> str:
     """The yes/no verdict ``quote`` (with its lead-in ``context``) gives to ``question``, from
-    their deontic words; "" when it cannot be told."""
+    their deontic words; "" when it cannot be told. The lead-in lends its prohibition or duty
+    ("The following AI practices shall be prohibited:") but not a permission: "in so far as their
+    use is permitted" is a condition of the list, not an answer."""
     q = _question_sentence(question)
-    src = meaning.polarity(f"{context} {quote}")
-    exc = meaning.polarity(quote).exception
-    prohibits = src.prohibited and not src.not_prohibited
-    permits = src.not_prohibited or (src.allowed and not src.prohibited)
+    quote, context = _DEEMED.sub(" ", quote), _DEEMED.sub(" ", context)
+    own = meaning.polarity(quote)
+    ctx = meaning.polarity(context) if context.strip() else None
+    exc = own.exception
+    prohibited = own.prohibited or bool(ctx and ctx.prohibited and not ctx.not_prohibited)
+    prohibits = prohibited and not own.not_prohibited
+    may = bool(_MAY.search(quote)) and not _MAY_NOT.search(quote)
+    permits = own.not_prohibited or (own.allowed and not prohibited)
+    # "... mogen aanbieders ... verwerken, mits aan alle volgende voorwaarden is voldaan:": the
+    # lead-in permits, and the quoted point is one of its conditions
+    ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
+    obligation = own.obligation or bool(ctx and ctx.obligation)
+    if _ASKS_RIGHT.search(q):
+        if _NO_RIGHT.search(quote):
+            return "no"
+        if _RIGHT.search(quote):
+            return "yes-if" if exc else "yes"
+    if _DELETED.match(quote) and _ASKS_OBLIGATION.search(q):
+        return "no"  # the provision that laid the duty down has been deleted
     if _ASKS_PROHIBITED.search(q):
         if prohibits:
             return "yes-if" if exc else "yes"
@@ -100,17 +270,25 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
             return "no"
         return ""
     if _ASKS_OBLIGATION.search(q):
-        if src.no_obligation:
+        if own.no_obligation:
             return "no"
-        if src.obligation:
+        if obligation and _duty_of_another(q, quote, context):
+            return ""  # "Moet mijn personeel ...?" on "Aanbieders ... nemen maatregelen ...": not theirs
+        if obligation:
             return "yes-if" if exc else "yes"
-        return ""
+        return derive_scope(q, quote)
     if _ASKS_PERMISSION.search(q):
         if prohibits:
             return "no-unless" if exc else "no"
-        if permits or src.obligation:
-            return "yes-if" if (exc or src.obligation) else "yes"
-    return ""
+        if permits:
+            return "yes-if" if (exc or own.obligation) else "yes"
+        if may and not prohibited and not _may_of_another(q, quote):  # "kan de gebruiksverantwoordelijke ..."
+            return "yes-if" if exc else "yes"
+        if own.obligation:  # a duty to do it (the quote's own, not its list's)
+            return "yes-if"
+        if ctx_permits and not prohibited:
+            return "yes-if"
+    return derive_scope(q, quote)
 
 
 def derive_amount(quote: str, lang: Lang) -> str:
@@ -139,21 +317,140 @@ def derive_date(quote: str) -> str:
     return " ".join(dates[0].group(0).split()) if dates else ""
 
 
+# who a rule binds or entitles (the parties of the AI Act and the bodies that apply it)
+_ACTOR = (r"(?:de\s+|het\s+|the\s+)?(?:aanbieders?|gebruiksverantwoordelijken?|importeurs?|distributeurs?|"
+          r"gemachtigden?|exploitanten?|operatoren?|Commissie|AI-bureau|lidstaten|markttoezichtautoriteit(?:en)?|"
+          r"(?:nationale\s+)?bevoegde\s+autoriteit(?:en)?|aangemelde\s+instanties?|AI-board|kmo['’]s|kmo|"
+          r"kleine\s+midcapondernemingen|overheidsinstanties|"
+          r"providers?|deployers?|importers?|distributors?|authori[sz]ed\s+representatives?|operators?|Commission|"
+          r"AI\s+Office|Member\s+States?|market\s+surveillance\s+authorit(?:y|ies)|"
+          r"(?:national\s+)?competent\s+authorit(?:y|ies)|notified\s+bod(?:y|ies)|Board|SMEs?|"
+          r"small\s+mid-caps?(?:\s+(?:enterprises|companies))?|public\s+authorities)\b")
+_ACTORS = re.compile(rf"\b{_ACTOR}(?:(?:\s*,\s*|\s+)(?:of|en|or|and)(?:\s*,?\s*(?:where\s+applicable|"
+                     rf"in\s+voorkomend\s+geval),?)?\s+{_ACTOR})*", re.I)
+_ACTOR_ONE = re.compile(rf"\b{_ACTOR}", re.I)
+_RULE_VERB = re.compile(r"\b(shall|must|may|can|is\s+required|are\s+required|moet|moeten|mag|mogen|kan|kunnen|"
+                        r"dient|dienen)\b", re.I)
+WHO_COVERAGE = 0.5  # share of the question's words the quote must hold for its subject to answer "who"
+
+
+def _stems(text: str) -> set[str]:
+    return {t for t in tokenize(text, "nl") + tokenize(text, "en") if not t.isdigit()}
+
+
+_WH_WORDS = {"wie", "who", "welk", "welke", "which", "hoeveel", "how", "much", "many", "lang", "long"}
+
+
+def coverage(question: str, text: str) -> float:
+    """Share of the question's content words (stemmed both ways) that ``text`` holds."""
+    q = _stems(_question_sentence(question)) - _WH_WORDS
+    return len(q & _stems(text)) / len(q) if q else 0.0
+
+
+def derive_who(question: str, quote: str, context: str = "") -> str:
+    """Who a rule binds: the parties named as the subject of the quote ("the provider or, where
+    applicable, the authorised representative shall register ..." gives "the provider or, where
+    applicable, the authorised representative"), the lead-in's when the quote is a point of its
+    list; "" when the quote does not speak to the question or names no party."""
+    if coverage(question, f"{context} {quote}") < WHO_COVERAGE:
+        return ""
+    for text in (quote, context):
+        verb = _RULE_VERB.search(text)
+        head = text[: verb.start()] if verb and text is quote and verb.start() > 0 else text
+        m = _ACTORS.search(head) or _ACTORS.search(text)
+        if m:
+            return " ".join(m.group(0).split())
+    return ""
+
+
+_NUM_WORDS = {"een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7, "acht": 8,
+              "negen": 9, "tien": 10, "twaalf": 12, "vijftien": 15, "dertig": 30, "one": 1, "two": 2,
+              "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+              "twelve": 12, "fifteen": 15, "thirty": 30}
+_UNITS = (r"(?:werk)?dagen|dag|(?:working\s+)?days?|maanden|maand|months?|jaren|jaar|years?|weken|week|weeks?|"
+          r"uur|uren|hours?|kalenderdagen|calendar\s+days")
+QUANTITY = re.compile(rf"\b(\d+|{'|'.join(_NUM_WORDS)})\s+({_UNITS})\b|\b10\s?\^\s?\d+\b|\b10\d{{2}}\b(?=\s|$|[.,;])",
+                      re.I)
+_DEROGATION = re.compile(r"^\W*\w?\W*(niettegenstaande|in\s+afwijking\s+van|notwithstanding|by\s+way\s+of\s+derogation|"
+                         r"by\s+derogation)\b", re.I)
+
+
+def derive_quantity(quote: str) -> str:
+    """A period or threshold the quote names: "zes maanden" gives "6 maanden", "10^25"."""
+    m = QUANTITY.search(quote)
+    if not m:
+        return ""
+    if m.group(1):
+        n = m.group(1).lower()
+        return f"{_NUM_WORDS.get(n, n)} {' '.join(m.group(2).split())}"
+    return m.group(0).replace(" ", "")
+
+
+_ASKS_PERIOD = re.compile(
+    r"\b(hoe\s+lang|how\s+long|binnen\s+hoeveel|within\s+how\s+many|hoeveel\s+(dagen|maanden|jaar|jaren|weken|uur)|"
+    r"how\s+many\s+(days|months|years|weeks|hours)|binnen\s+welke\s+termijn|within\s+what\s+period|"
+    r"welke\s+hoeveelheid|what\s+amount\s+of|which\s+amount\s+of|boven\s+welke|above\s+what|drempel|threshold)\b",
+    re.I)
+_COUNTED = re.compile(r"\b(?:hoeveel|how\s+many)\s+([^\W\d_]{3,})", re.I)
+
+
+def derive_measure(question: str, quote: str, lang: Lang) -> str:
+    """What a "how much / how long / how many" question asks, from the quote: a period or
+    threshold for "hoe lang", "binnen hoeveel dagen", "boven welke hoeveelheid"; the number of
+    what is counted for "hoeveel medewerkers" ("140 medewerkers"); else the sums of money and
+    percentages (a fine)."""
+    q = _question_sentence(question)
+    if _ASKS_PERIOD.search(q):
+        return derive_quantity(quote)
+    counted = _COUNTED.search(q)
+    if counted and not re.match(r"(boete|fine|geld|money|kost|cost|bedrag|amount)", counted.group(1), re.I):
+        stem = counted.group(1).lower()[:5]
+        m = re.search(rf"\b(\d[\d .,\u00a0\u202f]*\d|\d)\s+({re.escape(stem)}\w*)", quote, re.I)
+        return " ".join(m.group(0).split()) if m else ""
+    return derive_amount(quote, lang)
+
+
+def derive_choice(question: str, quote: str, lang: Lang) -> str:
+    """The higher or the lower of two amounts, as the quote settles it."""
+    if meaning.LOWER.search(quote) or re.search(r"\b(indien|als)\s+(dat|deze|die)\s+lager\s+(is|zijn)\b", quote, re.I):
+        return {"nl": "Het laagste", "en": "The lower"}[lang]
+    if meaning.HIGHER.search(quote) or re.search(r"\b(indien|als)\s+(dat|deze|die)\s+hoger\s+(is|zijn)\b", quote, re.I):
+        return {"nl": "Het hoogste", "en": "The higher"}[lang]
+    return ""
+
+
+def _value(question: str, kind: str, quote: str, context: str, lang: Lang) -> str:
+    if kind == "yesno":
+        return derive_yesno(question, quote, context)
+    if kind == "amount":
+        return derive_measure(question, quote, lang)
+    if kind == "date":
+        return derive_date(quote)
+    if kind == "who":
+        return derive_who(question, quote, context)
+    if kind == "choice":
+        return derive_choice(question, quote, lang)
+    return ""
+
+
 def derive(question: str, kind: str, quotes: Sequence[tuple[str, str]], lang: Lang) -> str:
     """The verdict the first of ``quotes`` ((quote, lead-in), most decisive first) that gives
-    one supports; "" when none does."""
-    for quote, context in quotes:
-        if kind == "yesno":
-            v = derive_yesno(question, quote, context)
-        elif kind == "amount":
-            v = derive_amount(quote, lang)
-        elif kind == "date":
-            v = derive_date(quote)
-        else:
+    one supports; "" when none does. An amount is taken from the quote that speaks most to the
+    question (the Commission's fines on model providers, not the fines for prohibited practices),
+    and a derogation ("Notwithstanding paragraph 2, in the event of death ...") gives way to
+    the rule it departs from when another quote gives a value."""
+    found: list[tuple[float, int, str]] = []
+    for i, (quote, context) in enumerate(quotes):
+        if kind not in ("yesno", "amount", "date", "who", "choice"):
             return ""
-        if v:
+        v = _value(question, kind, quote, context, lang)
+        if not v:
+            continue
+        if kind != "amount":
             return v
-    return ""
+        derogation = bool(_DEROGATION.search(quote))
+        found.append((-1.0 if derogation else coverage(question, f"{context} {quote}"), -i, v))
+    return max(found)[2] if found else ""
 
 
 def contradicts(model: str, derived: str) -> bool:
@@ -166,10 +463,10 @@ def contradicts(model: str, derived: str) -> bool:
 
 
 def reconcile(kind: str, model: str, derived: str) -> str:
-    """The verdict to show: for a date or amount the quote's own; for yes/no the model's unless
-    the decisive quote contradicts it (then the quote's); "" for an open question."""
+    """The verdict to show: for a date, amount, party or choice the quote's own; for yes/no the
+    model's unless the decisive quote contradicts it (then the quote's); "" for an open question."""
     model = (model or "").strip().lower()
-    if kind in ("date", "amount"):
+    if kind in ("date", "amount", "who", "choice"):
         return derived
     if kind != "yesno":
         return ""
@@ -183,8 +480,8 @@ def line(verdict: str, lang: Lang, quotes: Sequence[tuple[str, str, str]] = ()) 
     (quote, its language, lead-in) name the exception of "no-unless"; "" for no verdict."""
     if not verdict:
         return ""
-    if verdict not in CODES:
-        return f"{verdict}."
+    if verdict not in CODES:  # a date, amount or party: "The provider or ... representative."
+        return f"{verdict[:1].upper()}{verdict[1:]}."
     label = LABELS[lang][verdict]
     if verdict == "no-unless":
         clause = ""

@@ -1,0 +1,211 @@
+"""The verdict read from a decisive quote (verdict.derive) for the wordings that gave none or a
+wrong one: scope ("is niet van toepassing op"), a lead-in's permission, "kunnen"/"may", a legal
+fiction ("shall be considered"), who a rule binds, periods and thresholds, the amount of the
+quote that speaks to the question, a derogation, and "the higher or the lower".
+All sentences are made up in the style of EU legislation."""
+
+from __future__ import annotations
+
+import pytest
+
+from policy_rag import verdict
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Wie moet de melding doen?", "who"),
+    ("Who must keep the records?", "who"),
+    ("Welke ondernemingen mogen het korte formulier gebruiken?", "who"),
+    ("Binnen hoeveel dagen moet de melding gebeuren?", "amount"),
+    ("Hoe lang moet de exploitant de gegevens bewaren?", "amount"),
+    ("How long must the records be kept?", "amount"),
+    ("Is the penalty the higher or the lower of the two amounts?", "choice"),
+    ("Mag ik dit doen?", "yesno"),
+    ("Wat doet het toezichtsbureau?", ""),
+])
+def test_question_kinds(question: str, kind: str) -> None:
+    assert verdict.question_kind(question) == kind
+
+
+def test_scope_exclusion_and_only_if() -> None:
+    q = "Valt een rekenmodel voor zuiver academisch onderzoek onder deze regeling?"
+    quote = "Deze regeling is niet van toepassing op rekenmodellen die uitsluitend voor academisch onderzoek dienen."
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == "no"
+    q = "Does the Regulation apply to a hobbyist using a drone at home?"
+    quote = "This Regulation does not apply to natural persons using drones in a purely personal activity."
+    assert verdict.derive(q, "yesno", [(quote, "")], "en") == "no"
+    q = "Is deze regeling van toepassing op systemen die al voor de datum in gebruik waren?"
+    quote = ("Deze regeling is alleen van toepassing op systemen die vóór die datum in gebruik zijn gesteld, "
+             "indien zij daarna ingrijpend worden gewijzigd.")
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == "no-unless"
+    # a scope quote does not answer a question about something else
+    assert verdict.derive("Mag ik de gegevens bewaren?", "yesno", [(quote, "")], "nl") == ""
+
+
+def test_permission_from_kunnen_and_from_a_lead_in() -> None:
+    q = "Mogen kleine coöperaties het verkorte formulier gebruiken?"
+    quote = "Kleine coöperaties kunnen het verkorte formulier gebruiken."
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == "yes"
+    quote = "Kleine coöperaties kunnen het verkorte formulier gebruiken, mits zij geen dochterondernemingen hebben."
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == "yes-if"
+    assert verdict.derive(q, "yesno", [("Kleine coöperaties kunnen het formulier niet gebruiken.", "")], "nl") != "yes"
+    lead = ("Voor zover dit strikt noodzakelijk is, mogen exploitanten gezondheidsgegevens verwerken, mits aan alle "
+            "volgende voorwaarden is voldaan:")
+    point = "b) de gegevens worden na afloop verwijderd;"
+    q = "Mag een exploitant gezondheidsgegevens verwerken?"
+    assert verdict.derive(q, "yesno", [(point, lead)], "nl") == "yes-if"
+    # "in so far as their use is permitted" is a condition of a list, not a permission
+    lead = "Listed systems are the following, in so far as their use is permitted under national law:"
+    point = "(c) systems used to rank tenants by their payment history;"
+    assert verdict.derive("Can a landlord avoid the listing?", "yesno", [(point, lead)], "en") == ""
+
+
+def test_a_legal_fiction_is_not_a_duty() -> None:
+    quote = "A ranking system shall always be considered to be listed where it profiles natural persons."
+    assert verdict.derive("Can a ranking system avoid being listed?", "yesno", [(quote, "")], "en") == ""
+    quote = "The operator shall keep the records for five years."
+    assert verdict.derive("Must the operator keep the records?", "yesno", [(quote, "")], "en") == "yes"
+
+
+def test_who_is_the_subject_of_the_rule() -> None:
+    q = "Who must register a listed system in the central register before it is sold?"
+    quote = ("Before selling a listed system, with the exception of systems referred to in point 2, the provider "
+             "or, where applicable, the authorised representative shall register the system in the central register.")
+    assert verdict.derive(q, "who", [(quote, "")], "en") == \
+        "the provider or, where applicable, the authorised representative"
+    q = "Wie moet ervoor zorgen dat gegenereerde foto's zichtbaar gemarkeerd worden?"
+    quote = "Aanbieders van fotogeneratoren zorgen ervoor dat gegenereerde foto's zichtbaar worden gemarkeerd."
+    assert verdict.derive(q, "who", [(quote, "")], "nl") == "Aanbieders"
+    q = "Welke ondernemingen mogen op vereenvoudigde wijze aan de registerplicht voldoen?"
+    quote = "Kmo's kunnen op vereenvoudigde wijze aan de registerplicht voldoen, mits zij zelfstandig zijn."
+    assert verdict.derive(q, "who", [(quote, "")], "nl") == "Kmo's"
+    # a quote about something else names no one
+    q = "Welke Nederlandse toezichthouder handhaaft de regeling?"
+    quote = "Het AI-bureau raadpleegt in voorkomend geval de betrokken autoriteiten over de uitvoering."
+    assert verdict.derive(q, "who", [(quote, "")], "nl") == ""
+
+
+def test_periods_and_thresholds() -> None:
+    q = "Hoe lang moet de exploitant de logboeken bewaren?"
+    quote = "De exploitant bewaart de logboeken gedurende ten minste zes maanden."
+    assert verdict.derive(q, "amount", [(quote, "")], "nl") == "6 maanden"
+    q = "Boven welke hoeveelheid rekenkracht geldt het vermoeden?"
+    quote = "Het vermoeden geldt wanneer de gebruikte rekenkracht groter is dan 10^24 bewerkingen."
+    assert verdict.derive(q, "amount", [(quote, "")], "nl") == "10^24"
+    q = "Binnen hoeveel dagen moet de exploitant een storing melden?"
+    general = "De exploitant meldt een storing uiterlijk 20 dagen nadat hij zich ervan bewust wordt."
+    special = "Niettegenstaande lid 2 meldt de exploitant een storing met dodelijke afloop uiterlijk vijf dagen na."
+    assert verdict.derive(q, "amount", [(special, ""), (general, "")], "nl") == "20 dagen"
+    assert verdict.derive(q, "amount", [(special, "")], "nl") == "5 dagen"
+
+
+def test_amount_from_the_quote_that_speaks_to_the_question() -> None:
+    q = "What is the maximum fine the Agency can impose on a provider of a ranking model?"
+    other = "Breaches of the ban on listed practices shall be subject to fines of up to EUR 9 000 000."
+    right = "The Agency may impose on providers of ranking models fines not exceeding EUR 2 000 000."
+    assert verdict.derive(q, "amount", [(other, ""), (right, "")], "en") == "EUR 2 000 000"
+
+
+def test_the_higher_or_the_lower() -> None:
+    q = "For a cooperative, is the fine capped at the higher or the lower of the amount and the percentage?"
+    quote = "For cooperatives, each fine shall be up to the percentage or amount, whichever thereof is lower."
+    assert verdict.derive(q, "choice", [(quote, "")], "en") == "The lower"
+    quote = "Voor coöperaties bedraagt elke boete ten hoogste het percentage of het bedrag, indien dat hoger is."
+    assert verdict.derive("Geldt het hogere of het lagere bedrag?", "choice", [(quote, "")], "nl") == "Het hoogste"
+    assert verdict.reconcile("choice", "yes", "The lower") == "The lower"
+    assert verdict.reconcile("who", "", "Aanbieders") == "Aanbieders"
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Moet een verzekeraar die scores gebruikt een effectbeoordeling doen, en vanaf wanneer?", "yesno"),
+    ("Are apps that fake voices banned, and since when?", "yesno"),
+    ("Vanaf wanneer geldt het verbod?", "date"),
+    ("When we register a listed system, must we still give a summary of our reasons?", "yesno"),
+    ("Als ik een chatbot gebruik, moet ik dat dan melden?", "yesno"),
+    ("When does the ban apply?", "date"),
+])
+def test_yes_no_questions_with_a_date_or_a_condition(question: str, kind: str) -> None:
+    assert verdict.question_kind(question) == kind
+
+
+def test_rights_and_deleted_provisions() -> None:
+    q = "Heb ik recht op uitleg als een bank een besluit over mij neemt met een scoresysteem?"
+    quote = ("Elke getroffen persoon op wie een besluit van toepassing is, met uitzondering van besluiten over "
+             "leningen, heeft het recht om van de bank uitleg te verkrijgen.")
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == "yes-if"
+    quote = "Any affected person shall have the right to obtain an explanation from the bank."
+    assert verdict.derive("Do I have a right to an explanation?", "yesno", [(quote, "")], "en") == "yes"
+    quote = "Annex IX, Section C, point 4: geschrapt / deleted."
+    assert verdict.derive("Must we still give a summary of our reasons?", "yesno", [(quote, "")], "en") == "no"
+    # a deleted provision does not say whether something is allowed
+    assert verdict.derive("May we still use the old form?", "yesno", [(quote, "")], "en") == ""
+
+
+def test_a_may_with_obligations_as_a_noun_is_a_permission() -> None:
+    q = "Mag de exploitant delen van zijn privacytoets opnemen in de grondrechtentoets?"
+    quote = ("Indien een van de in dit artikel vastgelegde verplichtingen reeds is nagekomen door de privacytoets, "
+             "kan de exploitant relevante delen daarvan opnemen in de grondrechtentoets.")
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == "yes"
+
+
+def test_the_decisive_sentence_is_never_a_heading() -> None:
+    from policy_rag.answer import decisive
+    from policy_rag.types import Passage
+
+    p = Passage(id="x/nl/art-9.4", doc="x", lang="nl", provision="Article 9(4)", label="Artikel 9, lid 4", title="",
+                url="", text="Artikel 9, lid 4: 4. Niet-naleving van de registerplicht wordt bestraft met een "
+                              "geldboete van ten hoogste 15 000 000 EUR.")
+    assert decisive(p, "Welke boete geldt volgens artikel 9?", "nl").startswith("Niet-naleving")
+
+
+def test_scope_of_another_act_or_a_list_of_cases() -> None:
+    q = "Valt mijn rekenmodel onder deze regeling?"
+    other = "Verordening (EU) 2019/1020 is van toepassing op rekenmodellen die onder deze regeling vallen."
+    assert verdict.derive(q, "yesno", [(other, "")], "nl") == ""
+    assert verdict.derive("Is deze verordening van toepassing op mijn rekenmodel?", "yesno",
+                          [("Deze verordening is van toepassing op:", "")], "nl") == "yes-if"
+
+
+def test_a_duty_laid_on_another_party_gives_no_verdict() -> None:
+    quote = ("Exploitanten van rekenmodellen nemen maatregelen om de vaardigheden van hun personeel en andere "
+             "personen die namens hen de modellen gebruiken te ondersteunen.")
+    assert verdict.derive("Moet mijn personeel een cursus volgen?", "yesno", [(quote, "")], "nl") == ""
+    assert verdict.derive("Moet een exploitant maatregelen nemen?", "yesno", [(quote, "")], "nl") == "yes"
+    assert verdict.derive("Moeten we maatregelen nemen?", "yesno", [(quote, "")], "nl") == "yes"
+    quote = "Deployers of a text generator shall disclose that the text has been artificially generated."
+    assert verdict.derive("Must a generated news text be disclosed?", "yesno", [(quote, "")], "en") == "yes"
+
+
+def test_a_count_or_a_period_is_not_a_sum_of_money() -> None:
+    quote = "Het toezichtsbureau telt 140 medewerkers en een budget van 46 miljoen EUR, te besteden binnen 3 maanden."
+    assert verdict.derive("Hoeveel medewerkers telt het toezichtsbureau?", "amount", [(quote, "")], "nl") == \
+        "140 medewerkers"
+    assert verdict.derive("Hoeveel lidstaten doen mee?", "amount", [(quote, "")], "nl") == ""
+    assert verdict.derive("Hoeveel geld krijgt het bureau?", "amount", [(quote, "")], "nl") == "46 miljoen EUR"
+    assert verdict.derive("Binnen hoeveel maanden moet het budget op zijn?", "amount", [(quote, "")], "nl") == \
+        "3 maanden"
+
+
+def test_the_verdict_line_of_a_party_starts_with_a_capital() -> None:
+    assert verdict.line("the provider", "en") == "The provider."
+    assert verdict.line("2 augustus 2027", "nl") == "2 augustus 2027."
+
+
+def test_another_partys_may_is_no_permission_for_the_asker() -> None:
+    quote = "De Commissie kan de exploitant een geldboete opleggen van ten hoogste 5 000 EUR."
+    assert verdict.derive("Mag ik mijn model zonder registratie gebruiken?", "yesno", [(quote, "")], "nl") == ""
+    quote = "Exploitanten kunnen de gegevens na afloop in een register opnemen."
+    assert verdict.derive("Mogen de lidstaten de gegevens in een register opnemen?", "yesno", [(quote, "")],
+                          "nl") == ""
+    assert verdict.derive("Mag een exploitant de gegevens in een register opnemen?", "yesno", [(quote, "")],
+                          "nl") == "yes"
+    quote = "Kmo's, met inbegrip van start-ups, en kleine midcapondernemingen, kunnen het korte formulier gebruiken."
+    assert verdict.derive("Mogen kleine midcapondernemingen het korte formulier gebruiken?", "yesno",
+                          [(quote, "")], "nl") == "yes"
+
+
+def test_the_same_party_across_languages() -> None:
+    quote = "Gebruiksverantwoordelijken van een tekstgenerator maken bekend dat de tekst kunstmatig is gegenereerd."
+    assert verdict.derive("Must a deployer tell readers that a text is generated?", "yesno", [(quote, "")],
+                          "en") == "yes"
+    assert verdict.derive("Must an importer tell readers that a text is generated?", "yesno", [(quote, "")],
+                          "en") == ""
