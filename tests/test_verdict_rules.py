@@ -209,3 +209,19 @@ def test_the_same_party_across_languages() -> None:
                           "en") == "yes"
     assert verdict.derive("Must an importer tell readers that a text is generated?", "yesno", [(quote, "")],
                           "en") == ""
+
+
+def test_a_may_or_must_of_no_party_is_no_permission() -> None:
+    """"A score may lead to ..." is a possibility, "the treatment must take place in ..." a
+    condition of a scenario: neither lets the asker do anything, so neither is a "Ja"."""
+    q = "Mag een gemeente burgers een sociale score geven waardoor ze nadelig worden behandeld?"
+    assert verdict.derive(q, "yesno", [("A score may lead to unfavourable treatment even if it is produced by "
+                                        "another organisation.", "")], "nl") == ""
+    assert verdict.derive(q, "yesno", [("In the first scenario, the unfavourable treatment must take place in "
+                                        "social contexts unrelated to those where the data was collected.", "")],
+                          "nl") == ""
+    # the same modals with a party are a permission / a duty to do it
+    assert verdict.derive(q, "yesno", [("Een gemeente kan burgers een score geven voor hun deelname aan "
+                                        "vrijwilligerswerk.", "")], "nl") == "yes"
+    q = "May deployers keep the logs?"
+    assert verdict.derive(q, "yesno", [("Deployers shall keep the logs for at least six months.", "")], "en") == "yes-if"

@@ -154,6 +154,7 @@ _DELETED = re.compile(r"^[^.;]{0,80}?:?\s*(geschrapt|vervallen|deleted|repealed)
 _ASKED_SUBJECT = re.compile(r"^\W*(?:moet|moeten|hoeft|hoeven|dient|dienen|must|shall|should)\s+"
                             r"(?:(?:mijn|onze|ons|uw|je|jouw|de|het|een|my|our|your|the|a|an)\s+)?([^\W\d_][\w-]*)", re.I)
 _PASSIVE = re.compile(r"\bbe\s+(\w+\s+)?\w+(ed|en|wn|ld|nt)\b|\b(worden|wordt)\b", re.I)
+_ARTICLES = {"de", "het", "een", "the", "a", "an", "mijn", "onze", "uw", "my", "our", "your"}
 _PRONOUNS = {"ik", "we", "wij", "je", "jij", "u", "jullie", "men", "i", "you", "they", "it", "het", "dat", "dit", "er",
              "ze", "zij", "hij", "he", "she", "one", "there", "this", "that"}
 
@@ -217,6 +218,34 @@ def _may_of_another(question: str, quote: str) -> bool:
     return bool(named) and not (named & bearers)
 
 
+def _may_permits(question: str, quote: str) -> bool:
+    """A "kan / may" that grants a party a permission: a party (one the act names, or the one the
+    question asks about) is named just before or after the modal ("SMEs may provide ...", "kan de
+    gebruiksverantwoordelijke ..."). Without one it is most often a possibility, not a
+    permission: "A score may lead to detrimental treatment"."""
+    if _MAY_NOT.search(quote):
+        return False
+    return _party_at(question, quote, _MAY)
+
+
+_DUTY_VERB = re.compile(r"\b(shall|must|moet|moeten|dient|dienen|zorgt|zorgen|nemen|neemt)\b", re.I)
+
+
+def _party_at(question: str, quote: str, modal: re.Pattern[str]) -> bool:
+    """A party (one the act names, or the one the question asks about) is named just before or
+    after the first ``modal`` of the quote: the modal is that party's permission or duty."""
+    m = modal.search(quote)
+    if not m:
+        return False
+    window = quote[max(0, m.start() - 80): m.end() + 40]
+    if _ACTOR_ONE.search(window):
+        return True
+    asked = _ASKED_MAY.match(question)
+    words = [w for w in (asked.group(1).split() if asked else [])
+             if w.lower() not in _PRONOUNS and w.lower() not in _ARTICLES]
+    return bool(words) and all(re.search(rf"\b{re.escape(w)}", window, re.I) for w in words[:2])
+
+
 def derive_scope(question: str, quote: str) -> str:
     """Does the act (or a rule) apply? From a quote that says what it does (not) apply to:
     "is niet van toepassing op" gives "no", "is alleen van toepassing op ... indien" "no-unless"
@@ -250,7 +279,7 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     exc = own.exception
     prohibited = own.prohibited or bool(ctx and ctx.prohibited and not ctx.not_prohibited)
     prohibits = prohibited and not own.not_prohibited
-    may = bool(_MAY.search(quote)) and not _MAY_NOT.search(quote)
+    may = _may_permits(q, quote)
     permits = own.not_prohibited or (own.allowed and not prohibited)
     # "... mogen aanbieders ... verwerken, mits aan alle volgende voorwaarden is voldaan:": the
     # lead-in permits, and the quoted point is one of its conditions
@@ -284,7 +313,7 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
             return "yes-if" if (exc or own.obligation) else "yes"
         if may and not prohibited and not _may_of_another(q, quote):  # "kan de gebruiksverantwoordelijke ..."
             return "yes-if" if exc else "yes"
-        if own.obligation:  # a duty to do it (the quote's own, not its list's)
+        if own.obligation and _party_at(q, quote, _DUTY_VERB):  # a party's duty to do it (not its list's)
             return "yes-if"
         if ctx_permits and not prohibited:
             return "yes-if"
