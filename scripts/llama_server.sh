@@ -9,7 +9,7 @@
 #   scripts/llama_server.sh --print-binary          # the cached binary's path; exit 1 when not built
 #   scripts/llama_server.sh -- --metrics            # anything after -- goes to llama-server as is
 #
-# The build (about 5-10 minutes on 2 cores; not part of `make setup`) uses the flags of the
+# The build (33 minutes on 2 busy cores here; not part of `make setup`) uses the flags of the
 # llama-cpp-python wheel: GGML_NATIVE (this CPU's AVX2/AVX-512) but never AMX, which a CPU can
 # list while its virtual machine does not enable it (SIGILL in tileloadd). The binary is cached in
 # $POLICY_RAG_CACHE/bin/llama-server-<version>-<key>, the key a hash of the CPU's flags and the
