@@ -13,6 +13,13 @@ token = first `token` event): (a) 2 workers -> llama_cpp.server (backend hosted)
 -> llama_cpp.server, (c) one process generating in-process with one slot (backend local):
 today's single queue. Errors, p50/p95 of first token and total.
 
+Part "llm-server": the same 8 users (answerable questions, Dutch and English in turn) through
+llama.cpp's own `llama-server` (scripts/llama_server.sh; build it first with --build-only), one
+set-up at a time (--setups): "parallel2", llama-server with 2 slots (continuous batching) behind
+`policy-rag serve --workers 2` with one generation slot per worker; "parallel1", llama-server with
+1 slot behind one worker; "inproc", one process generating in-process (backend local): today's
+single queue. The load average before and after each set-up is in its figures.
+
 Part "fake-llm": the same 8 users against an OpenAI-compatible stand-in with 2 parallel slots
 and a fixed token rate (the app's queueing apart from the model): 2 workers with one slot each,
 against one process with one slot (today's single queue).
@@ -43,6 +50,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [json.loads(x)["question"] for x in (ROOT / "eval" / "questions.jsonl").read_text().splitlines()
              if x.strip()]
+# the LLM parts: answerable questions only, Dutch and English in turn (user u asks LLM_QUESTIONS[u])
+_ROWS = [json.loads(x) for x in (ROOT / "eval" / "questions.jsonl").read_text().splitlines() if x.strip()]
+_NL = [r for r in _ROWS if r.get("answerable") and r.get("lang") == "nl"]
+_EN = [r for r in _ROWS if r.get("answerable") and r.get("lang") == "en"]
+LLM_QUESTIONS = [r for pair in zip(_NL[::7], _EN[::7], strict=False) for r in pair]
 
 
 def free_port() -> int:
@@ -186,9 +198,10 @@ async def streamed_users(base: str, users: int, backend: str, timeout: float) ->
     first: list[float] = []
     total: list[float] = []
     errors: list[str] = []
+    refused: list[str] = []
     async with httpx.AsyncClient(timeout=httpx.Timeout(timeout)) as client:
         async def user(u: int) -> None:
-            q = QUESTIONS[(7 * u) % len(QUESTIONS)]
+            q = LLM_QUESTIONS[u % len(LLM_QUESTIONS)]["question"]
             t0 = time.perf_counter()
             got_first = None
             try:
@@ -209,6 +222,8 @@ async def streamed_users(base: str, users: int, backend: str, timeout: float) ->
                             ans = json.loads(line[6:])
                             if ans.get("backend") != backend:
                                 errors.append(f"backend {ans.get('backend')}")
+                            elif ans.get("refused"):
+                                refused.append(str(ans.get("refusal_reason")))
             except httpx.HTTPError as e:
                 errors.append(type(e).__name__)
                 return
@@ -222,7 +237,8 @@ async def streamed_users(base: str, users: int, backend: str, timeout: float) ->
     return {"users": users, "ok": len(total), "errors": len(errors), "error_kinds": errors[:5],
             "first_token_p50_s": pct(first, 0.5), "first_token_p95_s": pct(first, 0.95),
             "total_p50_s": pct(total, 0.5), "total_p95_s": pct(total, 0.95), "wall_s": round(wall, 1),
-            "refusals_or_no_tokens": len(total) - len(first)}
+            "no_tokens": len(total) - len(first), "refused": len(refused), "refusal_reasons": refused[:8],
+            "questions": [LLM_QUESTIONS[u % len(LLM_QUESTIONS)]["id"] for u in range(users)]}
 
 
 def part_llm(args: argparse.Namespace) -> dict[str, Any]:
@@ -244,6 +260,61 @@ def part_llm(args: argparse.Namespace) -> dict[str, Any]:
     with ctx:
         httpx.post(f"{base}/v1/ask", json={"question": QUESTIONS[0], "backend": "local"}, timeout=600)  # load
         out["in_process_single_queue"] = asyncio.run(streamed_users(base, args.llm_users, "local", args.llm_timeout))
+    return out
+
+
+def llama_server_binary(args: argparse.Namespace) -> str:
+    """The llama-server that scripts/llama_server.sh built (never built here: minutes of compiling)."""
+    r = subprocess.run(["bash", str(ROOT / "scripts" / "llama_server.sh"), "--print-binary"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"{r.stderr.strip()}\nbuild it first: scripts/llama_server.sh --build-only")
+    return r.stdout.strip()
+
+
+def llama_server(binary: str, model: str, parallel: int, threads: int, ctx_per_slot: int = 4096):
+    """llama.cpp's server with ``parallel`` slots (continuous batching) on a free loopback port."""
+    port = free_port()
+    cmd = [binary, "--model", model, "--alias", "local-model", "--host", "127.0.0.1", "--port", str(port),
+           "--parallel", str(parallel), "--cont-batching", "--ctx-size", str(parallel * ctx_per_slot),
+           "--threads", str(threads)]
+    return server(cmd, dict(os.environ), f"http://127.0.0.1:{port}/health", 300), f"http://127.0.0.1:{port}/v1"
+
+
+def warm_and_measure(base: str, backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One question first (loads what loads on first use), then the users; load average around."""
+    httpx.post(f"{base}/v1/ask", json={"question": LLM_QUESTIONS[-1]["question"], "backend": backend},
+               timeout=600)
+    before = loadavg()
+    out = asyncio.run(streamed_users(base, args.llm_users, backend, args.llm_timeout))
+    return {"loadavg_before": before, **out, "loadavg_after": loadavg()}
+
+
+def part_llm_server(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {"model": Path(args.llm_model).name, "users": args.llm_users,
+                           "threads": args.llm_threads}
+    common = {"POLICY_RAG_LLM": "none", "POLICY_RAG_LLM_MODEL": args.llm_model,
+              "POLICY_RAG_LLM_THREADS": str(args.llm_threads), "POLICY_RAG_LLM_SLOTS": "1"}
+    for setup in args.setups.split(","):
+        if setup in ("parallel2", "parallel1"):
+            parallel = int(setup[-1])
+            workers = parallel
+            binary = llama_server_binary(args)
+            lctx, lbase = llama_server(binary, args.llm_model, parallel, args.llm_threads)
+            with lctx:
+                ctx, base = serve(workers, {**common, "POLICY_RAG_HOSTED_BASE_URL": lbase})
+                with ctx:
+                    out[setup] = {"setup": f"llama-server --parallel {parallel} --cont-batching, "
+                                           f"policy-rag serve --workers {workers}, POLICY_RAG_LLM_SLOTS=1",
+                                  "binary": Path(binary).name, **warm_and_measure(base, "hosted", args)}
+        elif setup == "inproc":
+            ctx, base = serve(1, common)
+            with ctx:
+                out[setup] = {"setup": "one policy-rag serve process, the local model in-process, one slot",
+                              **warm_and_measure(base, "local", args)}
+        else:
+            raise SystemExit(f"unknown set-up {setup!r}: parallel2, parallel1 or inproc")
+        print(json.dumps({setup: out[setup]}, indent=1), flush=True)
     return out
 
 
@@ -296,7 +367,7 @@ def part_fake_llm(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> int:
     default_llm = os.path.expanduser("~/.cache/policy-rag/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--part", choices=["api", "llm", "fake-llm", "all"], default="all")
+    ap.add_argument("--part", choices=["api", "llm", "llm-server", "fake-llm", "all"], default="all")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
@@ -306,6 +377,8 @@ def main() -> int:
     ap.add_argument("--llm-timeout", type=float, default=900)
     ap.add_argument("--llm-configs", default="2,1,inproc",
                     help="which set-ups: N workers via the LLM server, 'inproc' one process generating itself")
+    ap.add_argument("--setups", default="parallel2,inproc",
+                    help="part llm-server: parallel2 (llama-server 2 slots, 2 workers), parallel1, inproc")
     ap.add_argument("--fake-slots", type=int, default=2)
     ap.add_argument("--fake-tps", type=float, default=20)
     ap.add_argument("--fake-tokens", type=int, default=100)
@@ -327,6 +400,8 @@ def main() -> int:
     if args.part in ("llm", "all"):
         report["llm"] = part_llm(args)
         print(json.dumps(report["llm"], indent=1), flush=True)
+    if args.part == "llm-server":
+        report["llm_server"] = part_llm_server(args)
     if args.part == "fake-llm":
         report["fake_llm"] = part_fake_llm(args)
         print(json.dumps(report["fake_llm"], indent=1), flush=True)
