@@ -337,3 +337,12 @@ def test_generation_stops_after_two_kept_sentences(text_answerer: Answerer) -> N
     assert "AI-systemen die emoties" in ans.text and "Het afleiden van emoties" not in ans.text
     assert "nooit gelezen" not in "".join(streamed)  # the model was not read to the end
     assert "".join(pieces) == ans.text and not ans.refused
+
+
+def test_extractive_fallback_is_streamed_too(text_answerer: Answerer) -> None:
+    """When no sentence of the model can be verified, the answer falls back to the quotes; a
+    client reading only the stream (the API's token events) gets that answer as well."""
+    gen = JsonGenerator().enqueue("Volgens de bronnen moet elke bakkerij een robot met een kroon dragen [1].")
+    pieces, ans = run(text_answerer, MAY, gen)
+    assert not ans.refused and ans.citations and any("letterlijk" in n for n in ans.notes)
+    assert "".join(pieces) == ans.text and "bakkerij" not in ans.text

@@ -709,6 +709,7 @@ class Answerer:
                     checked = self.extractive(q, lang, passages)
                     answer_verdict = self.shape_extractive(q, lang, checked)
                     notes.append(FALLBACK_NOTE[lang])
+                    yield checked.text  # nothing of the model's was shown: the stream is this answer
         if not checked.refused:
             notes.extend(self.amendment_notes(checked.citations, lang, on))
             self.versions_of(checked.citations, lang, on)
