@@ -65,7 +65,8 @@ def test_hostile_passage_kept_out_of_prompt(answerer, small_index, fake_generato
     assert "GEHACKT" not in ans.text and ans.notes
 
 
-def test_stream_yields_checked_sentences_then_checked_answer(answerer, fake_generator):
+def test_stream_yields_checked_sentences_then_checked_answer(answerer, fake_generator, monkeypatch):
+    monkeypatch.setattr("policy_rag.answer.ANSWER_SENTENCES", 3)  # every sentence of the reply is read
     fake_generator.enqueue("Het gebruik van AI-systemen om emoties op de werkplek af te leiden is verboden [1]. "
                            "Op dinsdag mag u nooit koffie drinken op de werkplek [1]. "
                            "Er is een uitzondering om medische of veiligheidsredenen [1].")

@@ -157,6 +157,7 @@ def test_highlight_and_safe_url() -> None:
 
 def test_chat_streams_checked_sentences_then_the_answer_with_cards(assistant: Assistant, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(appmod, "STREAM_EVERY", 0.0)
+    monkeypatch.setattr("policy_rag.answer.ANSWER_SENTENCES", 2)  # the unsupported second sentence is read
     gen = FakeGenerator().enqueue(
         "Emotieherkenning op de werkplek is verboden, behalve om medische of veiligheidsredenen [1]. "
         "Bovendien mag u op dinsdag nooit koffie drinken [1].")

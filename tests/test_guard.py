@@ -360,7 +360,9 @@ def test_asdict_of_a_scanned_passage_is_json() -> None:
     assert json.loads(json.dumps(asdict(p)))["flagged"] == [list(s) for s in p.flagged]
 
 
-def test_each_checked_sentence_is_shown_before_the_model_has_finished(answerer: Answerer) -> None:
+def test_each_checked_sentence_is_shown_before_the_model_has_finished(answerer: Answerer,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("policy_rag.answer.ANSWER_SENTENCES", 2)
     class Counting(FakeGenerator):
         emitted = 0
 

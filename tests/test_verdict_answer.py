@@ -317,9 +317,12 @@ def test_real_local_model_keeps_to_the_schema() -> None:
     assert parsed.sentences and all(n == 1 for _, n in parsed.sentences), parsed.text
 
 
-def test_generation_stops_after_two_kept_sentences(text_answerer: Answerer) -> None:
-    """1-2 sentences are asked for; a model that goes on is stopped once two are kept (the stream
-    is closed, so llama.cpp stops too) and the sentence it had begun is not shown."""
+def test_generation_stops_after_the_kept_sentences(text_answerer: Answerer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model that goes on is stopped once ANSWER_SENTENCES are kept (the stream is closed, so
+    llama.cpp stops too) and the sentence it had begun is not shown."""
+    import policy_rag.answer as answer_module
+
+    monkeypatch.setattr(answer_module, "ANSWER_SENTENCES", 2)
     streamed: list[str] = []
 
     class Rambling(JsonGenerator):
@@ -346,3 +349,11 @@ def test_extractive_fallback_is_streamed_too(text_answerer: Answerer) -> None:
     pieces, ans = run(text_answerer, MAY, gen)
     assert not ans.refused and ans.citations and any("letterlijk" in n for n in ans.notes)
     assert "".join(pieces) == ans.text and "bakkerij" not in ans.text
+
+
+def test_one_sentence_by_default(text_answerer: Answerer) -> None:
+    gen = JsonGenerator().enqueue(
+        "Emotieherkenning op de werkplek is verboden, behalve om medische of veiligheidsredenen [1]. "
+        "AI-systemen die emoties op de werkplek afleiden zijn verboden, behalve om medische redenen [1].")
+    pieces, ans = run(text_answerer, MAY, gen)
+    assert "Emotieherkenning op de werkplek is verboden" in ans.text and "AI-systemen die emoties" not in ans.text
