@@ -226,3 +226,36 @@ def test_rows_of_is_the_scan_and_computed_once(small_index, fake_embedder, setti
     before = r.search("Wat zegt artikel 5 over emotieherkenning?", k=5)
     again = r.search("Wat zegt artikel 5 over emotieherkenning?", k=5)
     assert [h.passage.id for h in before.hits] == [h.passage.id for h in again.hits]
+
+
+def test_queries_run_on_the_query_threads_documents_on_theirs(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+
+    def make(threads: int, query_threads: int) -> SentenceTransformerEmbedder:
+        return SentenceTransformerEmbedder(Settings(cache=tmp_path, embed_model=str(tmp_path), embed_dtype="float32",
+                                                    embed_threads=threads, embed_query_threads=query_threads))
+
+    assert make(2, 1).query_threads == 1
+    assert make(1, 2).query_threads == 1  # never more than the process's share (serve --workers)
+    assert make(0, 0).query_threads == 0 and make(3, 0).query_threads == 3
+    e = make(2, 1)
+    e.cache = QueryCache(10)
+    seen: list[int] = []
+
+    class ST(_StubST):
+        def encode(self, texts: list[str], prompt_name: str | None = None, **kw: Any) -> np.ndarray:
+            seen.append(torch.get_num_threads())
+            return self.fake.embed_queries(texts) if prompt_name == "query" else self.fake.embed_documents(texts)
+
+        def get_sentence_embedding_dimension(self) -> int:
+            return 16
+
+    e._model = type("HF", (), {"_model": ST()})()
+    e._doc_threads = 2
+    try:
+        e.embed_queries(["een vraag over artikel 5"])
+        e.embed_documents(["title: x | text: een passage"])
+        assert seen == [1, 2]
+    finally:
+        torch.set_num_threads(before)

@@ -185,7 +185,7 @@ def set_threads(n: int) -> None:
 
         if torch.get_num_threads() != n:
             torch.set_num_threads(n)
-            log.info("torch intra-op threads: %d", n)
+            log.debug("torch intra-op threads: %d", n)
 
 
 class SentenceTransformerEmbedder:
@@ -203,7 +203,12 @@ class SentenceTransformerEmbedder:
         self.model_id = f"{name}|{self.variant.tag}|q={self.query_prompt}|d=title: <label> | text: "
         self._model: Any = None
         self._lock = threading.Lock()
-        self.threads = settings.embed_threads
+        self.threads = settings.embed_threads  # documents (0: torch's default, one per core)
+        # queries: at most this many (a short query gains little from more, and loses much on busy cores)
+        q = settings.embed_query_threads
+        self.query_threads = min(q, self.threads) if q and self.threads else (q or self.threads)
+        self._doc_threads = 0  # what documents use: self.threads, else torch's default (set on load)
+        self._run_lock = threading.Lock()  # one model call at a time in this process
         self.cache = QUERY_CACHE
         # queries of many threads: one model call at a time, batched (QueryBatcher)
         self.batcher = QueryBatcher(self._encode_queries, max_texts=settings.embed_query_batch)
@@ -227,7 +232,8 @@ class SentenceTransformerEmbedder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # the entry points show their own progress
-            set_threads(self.threads)
+            if not self._doc_threads:
+                self._doc_threads = self.threads or torch.get_num_threads()
 
             dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}[self.dtype]
             log.info("loading embedding model %s: torch %s (%s; CPU %s)", self.model_path, self.dtype,
@@ -263,8 +269,10 @@ class SentenceTransformerEmbedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), self.batch):
             idx = order[start : start + self.batch]
-            vecs = m._model.encode([texts[i] for i in idx], batch_size=self.batch, convert_to_numpy=True,
-                                   normalize_embeddings=True, show_progress_bar=False)
+            with self._run_lock:
+                set_threads(self._doc_threads)
+                vecs = m._model.encode([texts[i] for i in idx], batch_size=self.batch, convert_to_numpy=True,
+                                       normalize_embeddings=True, show_progress_bar=False)
             # normalised again in float32: in bfloat16 the model's own normalisation leaves norms
             # up to ~0.5% off 1, and the index's inner products are to be cosines
             out.append((idx, _normalise(vecs)))
@@ -279,8 +287,10 @@ class SentenceTransformerEmbedder:
         """One forward pass (batch) over ``texts`` with the query prompt: what llama-index's
         ``get_query_embedding`` computes per text, without its per-call wrapping."""
         st = self._load()._model
-        vecs = st.encode(texts, prompt_name="query", batch_size=max(1, len(texts)), convert_to_numpy=True,
-                         normalize_embeddings=True, show_progress_bar=False)
+        with self._run_lock:
+            set_threads(self.query_threads or self._doc_threads)
+            vecs = st.encode(texts, prompt_name="query", batch_size=max(1, len(texts)), convert_to_numpy=True,
+                             normalize_embeddings=True, show_progress_bar=False)
         return _normalise(vecs)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
