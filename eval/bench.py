@@ -91,7 +91,9 @@ def job_search(runs: int) -> dict:
     return {"questions": len(qs), "runs": runs, "first_query_s": load_s, "search_ms_p50": statistics.median(p50s),
             "search_ms_p95": statistics.median(p95s), "per_run_p50": p50s, "peak_mb": peak_mb(),
             "stages_ms_p50": {k: round(pct(v, 50), 1) for k, v in stages.items()},
-            "query_cache_hits": QUERY_CACHE.hits, "torch_threads": torch.get_num_threads(),
+            "query_cache_hits": QUERY_CACHE.hits,
+            # the queries' threads (set in the embedding thread; this thread's count is torch's default)
+            "torch_threads": getattr(a.embedder, "query_threads", 0) or torch.get_num_threads(),
             "embedding": _variant(a.embedder)}
 
 
