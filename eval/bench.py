@@ -7,7 +7,8 @@
 * with --full-ingest: a full build from empty (fresh index and vector cache in a temp
   folder), by stage, and embedding throughput (passages/s);
 * embedding throughput on a fixed sample of 64 passages (median over --runs runs);
-* search latency p50/p95 over 100 questions (query embedding included), per run, median;
+* search latency p50/p95 over 100 questions (query embedding included; the query cache is
+  emptied before each run, so every question is embedded), per run, median, and by stage;
 * answer latency per backend: `none` on 100 questions; `local` on --local N questions
   (time to first token and total); index size on disk; peak memory (max RSS);
 * first-query latency: a fresh process from nothing loaded to its first search result
@@ -70,17 +71,29 @@ def job_search(runs: int) -> dict:
     a = Assistant()
     a.search(qs[0])  # the first query pays for loading the index, the keyword index and the model
     load_s = time.perf_counter() - t
+    import torch
+
+    from policy_rag.embed import QUERY_CACHE
+
     p50s, p95s = [], []
+    stages: dict[str, list[float]] = {}
     for _ in range(runs):
+        QUERY_CACHE.clear()  # every run embeds every question: the cache helps repeated questions only
         lat = []
         for q in qs:
             t = time.perf_counter()
-            a.search(q)
+            res = a.search(q)
             lat.append((time.perf_counter() - t) * 1000)
+            for k, v in res.timings.items():
+                stages.setdefault(k, []).append(v * 1000)
         p50s.append(pct(lat, 50))
         p95s.append(pct(lat, 95))
     return {"questions": len(qs), "runs": runs, "first_query_s": load_s, "search_ms_p50": statistics.median(p50s),
             "search_ms_p95": statistics.median(p95s), "per_run_p50": p50s, "peak_mb": peak_mb(),
+            "stages_ms_p50": {k: round(pct(v, 50), 1) for k, v in stages.items()},
+            "query_cache_hits": QUERY_CACHE.hits,
+            # the queries' threads (set in the embedding thread; this thread's count is torch's default)
+            "torch_threads": getattr(a.embedder, "query_threads", 0) or torch.get_num_threads(),
             "embedding": _variant(a.embedder)}
 
 
@@ -173,6 +186,7 @@ def main() -> int:
     ap.add_argument("--full-ingest", action="store_true", help="also a build from empty (10+ minutes)")
     ap.add_argument("--local", type=int, default=10, help="questions for the local LLM (0: skip)")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--only", choices=["search"], default=None, help="only the search latency")
     ap.add_argument("--job", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.job:
@@ -194,13 +208,16 @@ def main() -> int:
     report: dict = {"machine": {"cpus": os.cpu_count(), **cpu.to_dict(),
                                 "aten_cpu_capability": os.environ.get("ATEN_CPU_CAPABILITY", "")},
                     "passages": idx.manifest["counts"]}
-    print(f"CPU: {on}")
+    report["loadavg_start"] = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    print(f"CPU: {on}; load average {' '.join(report['loadavg_start'])}")
     report["index_mb"] = dir_size_mb(idx.path)
     print(f"index {idx.path.name}: {len(idx.passages)} passages, {report['index_mb']:.1f} MB on disk")
     for src, n in idx.manifest["counts"]["by_source"].items():
         print(f"  {src:<28} {n:>5} passages")
     print(f"  by language: {idx.manifest['counts']['by_lang']}")
 
+    if args.only == "search":
+        return _search_only(args, report, on)
     if args.full_ingest:
         r = run_job("ingest", "full")
         report["full_ingest"] = r
@@ -221,11 +238,7 @@ def main() -> int:
           f"{r['passages']} passages, {r['mean_words']:.0f} words on average); peak {r['peak_mb']:.0f} MB; "
           f"{_tag(r)} {on}")
 
-    r = run_job("search", str(args.runs))
-    report["search"] = r
-    print(f"search over {r['questions']} questions: p50 {r['search_ms_p50']:.0f} ms, p95 {r['search_ms_p95']:.0f} ms "
-          f"(median of {r['runs']} runs; includes the query embedding); first query (loads everything) "
-          f"{r['first_query_s']:.1f}s; peak {r['peak_mb']:.0f} MB; {_tag(r)} {on}")
+    _search(args, report, on)
 
     r = run_job("answer", "none", "100")
     report["answer_none"] = r
@@ -240,6 +253,27 @@ def main() -> int:
                   f"p95 {r['total_s_p95']:.1f}s; {r['refused']} refused; peak {r['peak_mb']:.0f} MB {on}")
         else:
             print("ask --llm local: no local model (run `make setup`)")
+    return _write(args, report)
+
+
+def _search(args: argparse.Namespace, report: dict, on: str) -> None:
+    r = run_job("search", str(args.runs))
+    report["search"] = r
+    print(f"search over {r['questions']} questions: p50 {r['search_ms_p50']:.0f} ms, p95 {r['search_ms_p95']:.0f} ms "
+          f"(median of {r['runs']} runs; includes the query embedding, query cache emptied before each run); "
+          f"first query (loads everything) {r['first_query_s']:.1f}s; peak {r['peak_mb']:.0f} MB; {_tag(r)}, "
+          f"{r['torch_threads']} torch threads {on}")
+    print("  by stage (p50 ms): " + ", ".join(f"{k} {v}" for k, v in r["stages_ms_p50"].items()))
+
+
+def _search_only(args: argparse.Namespace, report: dict, on: str) -> int:
+    _search(args, report, on)
+    return _write(args, report)
+
+
+def _write(args: argparse.Namespace, report: dict) -> int:
+    report["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    print(f"load average at the end: {' '.join(report['loadavg_end'])}")
     out = Path(args.out) if args.out else ROOT / "eval" / "reports" / f"bench-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1), encoding="utf-8")

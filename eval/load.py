@@ -4,9 +4,10 @@
     python eval/load.py --part api --seconds 30
     python eval/load.py --part llm --llm-model ~/.cache/policy-rag/models/qwen2.5-0.5b-instruct-q4_k_m.gguf
 
-Part "api": `policy-rag serve --workers 2`; 50 concurrent users (closed loop, no pause) for
-60 s against POST /v1/ask with backend "none", then 60 s against POST /v1/search: errors,
-p50/p95 latency, throughput, the server's memory (RSS of the whole process tree) before/after.
+Part "api": `policy-rag serve --workers 2`; 50 concurrent users (closed loop, no pause; with
+``--think S`` each user pauses S seconds after each answer) for 60 s against POST /v1/ask with
+backend "none", then 60 s against POST /v1/search: errors, p50/p95 latency, throughput, the
+server's memory (RSS of the whole process tree) before/after.
 
 Part "llm": 8 users at once, each asking one question with the local model, streamed (first
 token = first `token` event): (a) 2 workers -> llama_cpp.server (backend hosted), (b) 1 worker
@@ -144,7 +145,9 @@ def llm_server(model: str, threads: int):
 # ---------------------------------------------------------------------------------------- part api
 
 
-async def closed_loop(url: str, users: int, seconds: float, body: Any) -> dict[str, Any]:
+async def closed_loop(url: str, users: int, seconds: float, body: Any, think: float = 0.0) -> dict[str, Any]:
+    """``users`` clients, each sending a request as soon as its last one is answered (after a
+    pause of ``think`` seconds when given: a user reading the answer)."""
     lat: list[float] = []
     errors: dict[str, int] = {}
     stop = time.monotonic() + seconds
@@ -163,18 +166,22 @@ async def closed_loop(url: str, users: int, seconds: float, body: Any) -> dict[s
                 except httpx.HTTPError as e:
                     errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
                 i += users
+                if think and time.monotonic() < stop:
+                    await asyncio.sleep(think)
 
         t0 = time.perf_counter()
         await asyncio.wait_for(asyncio.gather(*(user(u) for u in range(users))), seconds + 180)
         wall = time.perf_counter() - t0
     return {"requests_ok": len(lat), "errors": sum(errors.values()), "error_kinds": errors,
             "p50_s": pct(lat, 0.5), "p95_s": pct(lat, 0.95), "max_s": pct(lat, 1.0),
-            "throughput_rps": round(len(lat) / wall, 1), "wall_s": round(wall, 1)}
+            "throughput_rps": round(len(lat) / wall, 1), "wall_s": round(wall, 1), "think_s": think,
+            "loadavg_end": loadavg()}
 
 
 def part_api(args: argparse.Namespace) -> dict[str, Any]:
     ctx, base = serve(args.workers, {"POLICY_RAG_LLM": "none"})
-    out: dict[str, Any] = {"workers": args.workers, "users": args.users, "seconds": args.seconds}
+    out: dict[str, Any] = {"workers": args.workers, "users": args.users, "seconds": args.seconds,
+                           "think_s": args.think}
     with ctx as proc:
         # warm: the first answers build nothing any more (the workers warm before serving)
         for q in QUESTIONS[:4]:
@@ -182,11 +189,11 @@ def part_api(args: argparse.Namespace) -> dict[str, Any]:
         out["rss_before_mb"] = tree_rss_mb(proc.pid)
         out["ask_none"] = asyncio.run(closed_loop(
             f"{base}/v1/ask", args.users, args.seconds,
-            lambda i: {"question": QUESTIONS[i % len(QUESTIONS)], "backend": "none"}))
+            lambda i: {"question": QUESTIONS[i % len(QUESTIONS)], "backend": "none"}, args.think))
         out["rss_after_ask_mb"] = tree_rss_mb(proc.pid)
         out["search"] = asyncio.run(closed_loop(
             f"{base}/v1/search", args.users, args.seconds,
-            lambda i: {"question": QUESTIONS[i % len(QUESTIONS)], "k": 10}))
+            lambda i: {"question": QUESTIONS[i % len(QUESTIONS)], "k": 10}, args.think))
         out["rss_after_mb"] = tree_rss_mb(proc.pid)
     return out
 
@@ -371,6 +378,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="part api: seconds each user pauses after an answer (0: none, the throughput ceiling)")
     ap.add_argument("--llm-model", default=os.environ.get("POLICY_RAG_LLM_MODEL", default_llm))
     ap.add_argument("--llm-users", type=int, default=8)
     ap.add_argument("--llm-threads", type=int, default=2)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import sqlite3
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -56,6 +58,136 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / n
 
 
+class QueryCache:
+    """The last ``size`` query vectors, by (model id, exact text): a repeated question (the same
+    text, also after a reload of the page) skips the model. Shared by the threads of a process;
+    the model id names the variant (dtype, backend, prompts), so variants never share a vector.
+    ``size`` 0: nothing is kept."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = max(0, int(size))
+        self._d: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, model_id: str, text: str) -> np.ndarray | None:
+        with self._lock:
+            v = self._d.get((model_id, text))
+            if v is None:
+                self.misses += 1
+                return None
+            self._d.move_to_end((model_id, text))
+            self.hits += 1
+            return v
+
+    def put(self, model_id: str, text: str, v: np.ndarray) -> None:
+        if not self.size:
+            return
+        v = np.array(v, dtype=np.float32)  # a copy: callers may change theirs
+        v.setflags(write=False)
+        with self._lock:
+            self._d[(model_id, text)] = v
+            self._d.move_to_end((model_id, text))
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+class QueryBatcher:
+    """One model call at a time for the queries of many threads: what arrives while the model
+    is busy goes into the next call, as one batch (one forward pass for many questions).
+
+    Under concurrent load this is what keeps a query cheap: one forward pass over 16 short
+    questions costs a few times one question, not sixteen times, and no two calls compete for
+    the cores. A lone query waits for nothing (``wait_s`` 0: a call starts as soon as the model
+    is free). ``encode`` gets a list of texts and returns their vectors in order; each caller
+    gets its own rows back. ``max_texts`` bounds a batch (a request of more texts runs alone).
+    """
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], max_texts: int = 32, wait_s: float = 0.0,
+                 name: str = "policy-rag-embed") -> None:
+        self._encode = encode
+        self.max_texts = max(1, int(max_texts))
+        self.wait_s = max(0.0, float(wait_s))
+        self._q: queue.SimpleQueue[tuple[list[str], Future]] = queue.SimpleQueue()
+        self._name = name
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.calls = 0  # model calls made
+        self.texts = 0  # texts encoded
+        self.largest = 0  # the most requests served by one call
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._start_lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                    self._thread.start()
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        fut: Future = Future()
+        self._q.put((list(texts), fut))
+        self._ensure_thread()
+        return fut.result()
+
+    def _take(self) -> list[tuple[list[str], Future]]:
+        """The next batch: the oldest request and the others waiting, up to ``max_texts`` texts."""
+        batch = [self._q.get()]
+        n = len(batch[0][0])
+        deadline = time.monotonic() + self.wait_s
+        while n < self.max_texts:
+            try:
+                left = deadline - time.monotonic()
+                item = self._q.get(timeout=left) if left > 0 else self._q.get_nowait()
+            except queue.Empty:
+                break
+            if n + len(item[0]) > self.max_texts:
+                self._q.put(item)  # too big for this batch: the next one (order among waiters is free)
+                break
+            batch.append(item)
+            n += len(item[0])
+        return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            texts = [t for req, _ in batch for t in req]
+            try:
+                vecs = self._encode(texts) if texts else np.zeros((0, 0), dtype=np.float32)
+            except BaseException as e:  # noqa: BLE001 - every waiter gets the error, the thread lives on
+                for _, fut in batch:
+                    fut.set_exception(e)
+                continue
+            self.calls += 1
+            self.texts += len(texts)
+            self.largest = max(self.largest, len(batch))
+            at = 0
+            for req, fut in batch:
+                fut.set_result(vecs[at : at + len(req)])
+                at += len(req)
+
+
+QUERY_CACHE = QueryCache()  # one per process; its size: settings.query_cache (get_embedder)
+
+
+def set_threads(n: int) -> None:
+    """torch's intra-op threads for this process (0: leave torch's default, one per core)."""
+    if n > 0:
+        import torch
+
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+            log.debug("torch intra-op threads: %d", n)
+
+
 class SentenceTransformerEmbedder:
     """EmbeddingGemma (or any sentence-transformers model: a folder or a hub id) via llama-index."""
 
@@ -71,6 +203,15 @@ class SentenceTransformerEmbedder:
         self.model_id = f"{name}|{self.variant.tag}|q={self.query_prompt}|d=title: <label> | text: "
         self._model: Any = None
         self._lock = threading.Lock()
+        self.threads = settings.embed_threads  # documents (0: torch's default, one per core)
+        # queries: at most this many (a short query gains little from more, and loses much on busy cores)
+        q = settings.embed_query_threads
+        self.query_threads = min(q, self.threads) if q and self.threads else (q or self.threads)
+        self._doc_threads = 0  # what documents use: self.threads, else torch's default (set on load)
+        self._run_lock = threading.Lock()  # one model call at a time in this process
+        self.cache = QUERY_CACHE
+        # queries of many threads: one model call at a time, batched (QueryBatcher)
+        self.batcher = QueryBatcher(self._encode_queries, max_texts=settings.embed_query_batch)
 
     def describe(self) -> dict:
         """The variant and why it was chosen, for the index manifest."""
@@ -91,6 +232,8 @@ class SentenceTransformerEmbedder:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # the entry points show their own progress
+            if not self._doc_threads:
+                self._doc_threads = self.threads or torch.get_num_threads()
 
             dtype = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}[self.dtype]
             log.info("loading embedding model %s: torch %s (%s; CPU %s)", self.model_path, self.dtype,
@@ -126,8 +269,10 @@ class SentenceTransformerEmbedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), self.batch):
             idx = order[start : start + self.batch]
-            vecs = m._model.encode([texts[i] for i in idx], batch_size=self.batch, convert_to_numpy=True,
-                                   normalize_embeddings=True, show_progress_bar=False)
+            with self._run_lock:
+                set_threads(self._doc_threads)
+                vecs = m._model.encode([texts[i] for i in idx], batch_size=self.batch, convert_to_numpy=True,
+                                       normalize_embeddings=True, show_progress_bar=False)
             # normalised again in float32: in bfloat16 the model's own normalisation leaves norms
             # up to ~0.5% off 1, and the index's inner products are to be cosines
             out.append((idx, _normalise(vecs)))
@@ -138,10 +283,38 @@ class SentenceTransformerEmbedder:
             result[idx] = vecs
         return result
 
+    def _encode_queries(self, texts: list[str]) -> np.ndarray:
+        """One forward pass (batch) over ``texts`` with the query prompt: what llama-index's
+        ``get_query_embedding`` computes per text, without its per-call wrapping."""
+        st = self._load()._model
+        with self._run_lock:
+            set_threads(self.query_threads or self._doc_threads)
+            vecs = st.encode(texts, prompt_name="query", batch_size=max(1, len(texts)), convert_to_numpy=True,
+                             normalize_embeddings=True, show_progress_bar=False)
+        return _normalise(vecs)
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        m = self._load()
-        vecs = [m.get_query_embedding(t) for t in texts]
-        return _normalise(np.array(vecs, dtype=np.float32))
+        """Each text through the batcher on its own: a query that meets no other is encoded
+        alone, exactly as before batching (in bfloat16 a batch, padded or not, moves a vector by
+        up to ~2e-3: cosine >= 0.9998 to the lone one); concurrent queries share a call."""
+        self._load()
+        return cached_queries(self.model_id, texts, self.cache,
+                              lambda todo: np.concatenate([self.batcher([t]) for t in todo]))
+
+
+def cached_queries(model_id: str, texts: Sequence[str], cache: QueryCache,
+                   encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Vectors of ``texts``: from ``cache`` where it has them, the rest in one ``encode`` call."""
+    found = [cache.get(model_id, t) for t in texts]
+    todo = list(dict.fromkeys(t for t, v in zip(texts, found) if v is None))
+    if todo:
+        new = dict(zip(todo, encode(todo)))
+        for t, v in new.items():
+            cache.put(model_id, t, v)
+        found = [v if v is not None else new[t] for t, v in zip(texts, found)]
+    if not found:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.stack(found).astype(np.float32, copy=False)
 
 
 class FakeEmbedder:
@@ -187,6 +360,7 @@ BACKENDS = ("torch", "onnx", "onnx-int8", "openvino", "openvino-bf16")
 def get_embedder(settings: Settings) -> Embedder:
     """One embedder per model, backend and dtype setting per process (the model loads once, lazily)."""
     key = (settings.embed_model, settings.embed_backend, settings.embed_dtype)
+    QUERY_CACHE.size = settings.query_cache
     if key not in _EMBEDDERS:
         if settings.embed_backend == "torch":
             _EMBEDDERS[key] = SentenceTransformerEmbedder(settings)

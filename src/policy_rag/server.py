@@ -595,9 +595,27 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_per_worker(workers: int, n_cores: int | None = None) -> int:
+    """torch threads for each of ``workers`` processes: together no more than the cores. More
+    threads than cores spin while they wait for each other (on 2 busy cores one query took
+    0.8-1.8 CPU-s with 2 threads against 0.13 with 1, eval/bench.py)."""
+    return max(1, (n_cores or cores()) // max(1, workers))
+
+
 def start_pool(workers: int, host: str, env: dict[str, str] | None = None) -> list[tuple[subprocess.Popen, str]]:
-    """N uvicorn processes serving /v1 and /mcp, each on a free loopback port: [(process, base URL)]."""
+    """N uvicorn processes serving /v1 and /mcp, each on a free loopback port: [(process, base URL)].
+    Unless POLICY_RAG_EMBED_THREADS is set, each gets cores/N torch threads."""
     penv = {**os.environ, **(env or {}), ENV_HOST: host}
+    if not penv.get("POLICY_RAG_EMBED_THREADS"):
+        penv["POLICY_RAG_EMBED_THREADS"] = str(threads_per_worker(workers))
     src = str(Path(__file__).resolve().parents[1])  # the workers import this very package
     penv["PYTHONPATH"] = os.pathsep.join(x for x in (src, penv.get("PYTHONPATH", "")) if x)
     pool = []
@@ -637,6 +655,9 @@ def serve(host: str = "127.0.0.1", port: int = 7860, workers: int = 1, settings:
     if workers < 1:
         raise PolicyRagError(f"--workers must be 1 or more, not {workers}.")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = settings or get_settings()
+    if workers > 1 and not settings.embed_threads:  # the front's share too (it serves the UI's searches)
+        settings = settings.with_(embed_threads=threads_per_worker(workers))
     assistant = Assistant(settings)
     pool: list[tuple[subprocess.Popen, str]] = []
     try:

@@ -91,6 +91,16 @@ class Settings:
     # exported once from the model folder into the cache, onnx_backend.py)
     embed_backend: str = field(default_factory=lambda: _env("EMBED_BACKEND", "torch"))
     embed_batch: int = 16
+    # torch's intra-op threads (0: torch's default, one per core). `serve --workers N` gives each
+    # worker cores/N, so that processes x threads never exceed the cores (waiting threads spin)
+    embed_threads: int = field(default_factory=lambda: int(_env_number("EMBED_THREADS", "0", 0, 1024)))
+    # torch threads while embedding queries (0: as for documents). 1: a short query gains ~6% from a
+    # second thread on an idle machine and loses several times that when the other core is busy
+    embed_query_threads: int = field(default_factory=lambda: int(_env_number("EMBED_QUERY_THREADS", "1", 0, 1024)))
+    # the most queries of concurrent requests embedded in one forward pass (embed.QueryBatcher)
+    embed_query_batch: int = field(default_factory=lambda: int(_env_number("EMBED_QUERY_BATCH", "32", 1, 4096)))
+    # query vectors kept per process (embed.QueryCache; 0: none): helps repeated questions only
+    query_cache: int = field(default_factory=lambda: int(_env_number("QUERY_CACHE", "1024", 0, 1_000_000)))
     query_prompt: str = "task: search result | query: "
     doc_prompt: str = "title: none | text: "
     max_passage_words: int = 220  # longer blocks are split (at sentence ends)
