@@ -314,7 +314,7 @@ def cached_queries(model_id: str, texts: Sequence[str], cache: QueryCache,
         found = [v if v is not None else new[t] for t, v in zip(texts, found)]
     if not found:
         return np.zeros((0, 0), dtype=np.float32)
-    return np.stack(found).astype(np.float32, copy=False)
+    return np.stack([v for v in found if v is not None]).astype(np.float32, copy=False)  # every one is found
 
 
 class FakeEmbedder:

@@ -602,7 +602,8 @@ class HostedGenerator:
                 yield from self._stream(payload)
                 return
             except _SchemaRefused as exc:  # a server without this form: the next one
-                log.info("The hosted LLM at %s refused response_format %s (%s)", self.url, form["type"], exc)
+                log.info("The hosted LLM at %s refused response_format %s (%s)", self.url,
+                         (form or {}).get("type"), exc)
                 self._schema_form += 1
 
     def _stream(self, payload: dict[str, Any]) -> Iterator[str]:
