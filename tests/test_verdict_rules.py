@@ -225,3 +225,13 @@ def test_a_may_or_must_of_no_party_is_no_permission() -> None:
                                         "vrijwilligerswerk.", "")], "nl") == "yes"
     q = "May deployers keep the logs?"
     assert verdict.derive(q, "yesno", [("Deployers shall keep the logs for at least six months.", "")], "en") == "yes-if"
+
+
+def test_permitted_inside_a_condition_of_the_quote_is_no_permission() -> None:
+    """An Annex III heading "Biometrics, in so far as their use is permitted under ... law:" does
+    not answer "May I use emotion recognition on my staff?" with "yes"."""
+    q = "Mag ik emotieherkenning gebruiken om de stemming van mijn personeel te meten?"
+    quote = "Biometrie, voor zover het gebruik ervan is toegestaan op grond van het toepasselijke Unierecht of nationale recht:"
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == ""
+    quote = "Het gebruik van zulke systemen is toegestaan op de werkplek."
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == "yes"

@@ -280,7 +280,8 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     prohibited = own.prohibited or bool(ctx and ctx.prohibited and not ctx.not_prohibited)
     prohibits = prohibited and not own.not_prohibited
     may = _may_permits(q, quote)
-    permits = own.not_prohibited or (own.allowed and not prohibited)
+    # "Biometrie, voor zover het gebruik ervan is toegestaan op grond van ...": a condition, not a permission
+    permits = own.not_prohibited or (own.allowed and not prohibited and not _PERMIT_AS_CONDITION.search(quote))
     # "... mogen aanbieders ... verwerken, mits aan alle volgende voorwaarden is voldaan:": the
     # lead-in permits, and the quoted point is one of its conditions
     ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
