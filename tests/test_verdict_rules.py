@@ -235,3 +235,7 @@ def test_permitted_inside_a_condition_of_the_quote_is_no_permission() -> None:
     assert verdict.derive(q, "yesno", [(quote, "")], "nl") == ""
     quote = "Het gebruik van zulke systemen is toegestaan op de werkplek."
     assert verdict.derive(q, "yesno", [(quote, "")], "nl") == "yes"
+    # a relative clause describes the systems, it permits nothing
+    quote = ("Deze verplichting is niet van toepassing op voor emotieherkenning gebruikte AI-systemen, die bij wet "
+             "zijn toegestaan om strafbare feiten op te sporen.")
+    assert verdict.derive(q, "yesno", [(quote, "")], "nl") == ""

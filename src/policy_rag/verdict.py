@@ -136,7 +136,7 @@ _DEEMED = re.compile(r"\b(shall|must)\s+(\w+\s+)?be\s+(considered|deemed|regarde
 
 
 _PERMIT_AS_CONDITION = re.compile(
-    r"\b(in\s+so\s+far\s+as|insofar\s+as|voor\s+zover|where|if|indien|als|wanneer)\b[^:;]{0,80}?"
+    r"\b(in\s+so\s+far\s+as|insofar\s+as|voor\s+zover|where|if|indien|als|wanneer|die|dat|which|that)\b[^:;]{0,80}?"
     r"\b(permitted|allowed|toegestaan|toegelaten)\b", re.I)
 
 
@@ -280,7 +280,8 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     prohibited = own.prohibited or bool(ctx and ctx.prohibited and not ctx.not_prohibited)
     prohibits = prohibited and not own.not_prohibited
     may = _may_permits(q, quote)
-    # "Biometrie, voor zover het gebruik ervan is toegestaan op grond van ...": a condition, not a permission
+    # "Biometrie, voor zover het gebruik ervan is toegestaan ...", "systemen die bij wet zijn
+    # toegestaan om ...": a condition or a description of what the rule is about, not a permission
     permits = own.not_prohibited or (own.allowed and not prohibited and not _PERMIT_AS_CONDITION.search(quote))
     # "... mogen aanbieders ... verwerken, mits aan alle volgende voorwaarden is voldaan:": the
     # lead-in permits, and the quoted point is one of its conditions
