@@ -59,6 +59,14 @@ class CpuInfo:
         return d
 
 
+def cores() -> int:
+    """The CPU cores this process may run on (its affinity, else every core)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def parse_cpuinfo(text: str, onednn_max_isa: str = "") -> CpuInfo:
     """The model name and flags of the first processor listed in ``text`` (/proc/cpuinfo's format)."""
     model, flags = "", frozenset[str]()

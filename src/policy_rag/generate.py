@@ -31,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
+from .compute import cores
 from .errors import ModelUnavailableError, PolicyRagError
 from .settings import Settings
 
@@ -368,13 +369,13 @@ def threads_for(most: int, loadavg: str | None = None) -> int:
     From the fourth field of /proc/loadavg ("running/total", counting the reader itself), a
     snapshot rather than an average: llama.cpp's threads meet at a barrier after every step,
     so one thread on a core another process holds stalls the others (and burns CPU waiting)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    n_cores = cores()
     try:
         text = loadavg if loadavg is not None else Path("/proc/loadavg").read_text()
         running = int(text.split()[3].split("/")[0])
     except (OSError, ValueError, IndexError):
         return most
-    return max(1, min(most, cores - max(0, running - 1)))
+    return max(1, min(most, n_cores - max(0, running - 1)))
 
 
 def fixed_prefix(messages: list[Message]) -> list[Message]:

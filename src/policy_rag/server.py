@@ -55,6 +55,7 @@ from pydantic import BaseModel, Field  # noqa: E402
 from . import websec  # noqa: E402
 from .answer import validate_question  # noqa: E402
 from .assistant import Assistant, error_dict, search_dict, show_dict  # noqa: E402
+from .compute import cores  # noqa: E402
 from .errors import IndexMismatchError, MissingIndexError, ModelUnavailableError, PolicyRagError  # noqa: E402
 from .lang import detect_language  # noqa: E402
 from .settings import REPO_ROOT, Settings, get_settings  # noqa: E402
@@ -593,14 +594,6 @@ def _die_with_parent() -> None:
         import ctypes
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def cores() -> int:
-    """The CPU cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def threads_per_worker(workers: int, n_cores: int | None = None) -> int:
