@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from . import guard, inforce, legal, meaning, verdict
+from . import guard, inforce, legal, meaning, retrieve, verdict
 from .generate import Generator, accepts_schema
 from .index import tokenize
 from .inputs import MAX_QUESTION_CHARS, InvalidQuestion, validate_question  # noqa: F401  (re-exported)
@@ -59,7 +59,7 @@ from .prompts import (
     VALIDITY_NOTE,
     VERDICT_NOTE,
 )
-from .retrieve import PAGE_TOPIC_MIN, PAGE_TOPIC_TOP, Retriever, SearchResult
+from .retrieve import Retriever, SearchResult
 from .settings import Settings
 from .types import Answer, Citation, Lang, Passage
 
@@ -323,13 +323,10 @@ class Checked:
 
 
 def page_topic(passages: Sequence[Passage]) -> str | None:
-    """The Commission page a question is about when retrieval says so (as retrieve.page_topic):
-    the first passage is a section of it and at least 3 of the first 5 are."""
-    top = list(passages[:PAGE_TOPIC_TOP])
-    if not top or top[0].kind != "page":
-        return None
-    doc = top[0].doc
-    return doc if sum(p.doc == doc for p in top) >= PAGE_TOPIC_MIN else None
+    """The Commission page a question is about when retrieval says so (retrieve.page_topic) and
+    the first passage is a section of it."""
+    doc = retrieve.page_topic(passages)
+    return doc if passages and passages[0].doc == doc else None
 
 
 class Answerer:

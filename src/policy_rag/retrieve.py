@@ -16,6 +16,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from . import inforce, legal
@@ -116,6 +117,14 @@ def expand_query(question: str) -> str:
 
 
 _TERM = re.compile(r"^\(?\d+\)\s*[‘“'\"]([^’”'\"]{2,80})[’”'\"]")
+
+
+def page_topic(passages: Sequence[Passage]) -> str | None:
+    """The Commission page ranked passages are about: at least PAGE_TOPIC_MIN of the first
+    PAGE_TOPIC_TOP are its sections (in either language); None otherwise."""
+    pages = [p.doc for p in passages[:PAGE_TOPIC_TOP] if p.kind == "page"]
+    doc = max(pages, key=pages.count, default=None)
+    return doc if doc and pages.count(doc) >= PAGE_TOPIC_MIN else None
 
 
 class Retriever:
@@ -346,12 +355,8 @@ class Retriever:
         return ranked if allowed is None else [(i, sc) for i, sc in ranked if i in allowed]
 
     def page_topic(self, ranked: list[tuple[int, float]]) -> str | None:
-        """The Commission page the question is about, when the fused ranking says so: at least
-        PAGE_TOPIC_MIN of the top PAGE_TOPIC_TOP passages are its sections (in either language)."""
-        top = [self.index.passages[i] for i, _ in ranked[:PAGE_TOPIC_TOP]]
-        pages = [p.doc for p in top if p.kind == "page"]
-        doc = max(pages, key=pages.count, default=None)
-        return doc if doc and pages.count(doc) >= PAGE_TOPIC_MIN else None
+        """The Commission page the question is about, when the fused ranking says so (:func:`page_topic`)."""
+        return page_topic([self.index.passages[i] for i, _ in ranked[:PAGE_TOPIC_TOP]])
 
     def page_first(self, ranked: list[tuple[int, float]], topic: str | None) -> list[tuple[int, float]]:
         """When the topic page also ranks first, its passages among the top PAGE_TOPIC_PULL go
