@@ -159,6 +159,42 @@ def free_port() -> int:
 
 
 @contextmanager
+def server_process(cmd: Sequence[str], ready_url: str, name: str, log_path: Path,
+                   timeout: float = 180) -> Iterator[subprocess.Popen]:
+    """Run ``cmd`` (a server on loopback) with its output in ``log_path``; yield once
+    ``ready_url`` answers 200, stop it at the end. Fails the test, with the log's end, when the
+    process exits or does not answer within ``timeout`` seconds."""
+    with open(log_path, "w+b") as log_file:
+        proc = subprocess.Popen(list(cmd), stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+        def log_tail() -> str:
+            log_file.seek(0)
+            return log_file.read()[-3000:].decode("utf-8", "replace")
+
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"{name} exited with {proc.returncode}:\n{log_tail()}")
+                try:
+                    if httpx.get(ready_url, timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{name} did not answer on {ready_url} within {timeout:.0f} s:\n{log_tail()}")
+                time.sleep(0.5)
+            yield proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+@contextmanager
 def run_llama_server(model: Path, *, n_ctx: int = 2048, extra: Sequence[str] = ()) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on a free loopback port, with ``model``;
     yields its base URL once it answers and stops it at the end."""
@@ -170,30 +206,8 @@ def run_llama_server(model: Path, *, n_ctx: int = 2048, extra: Sequence[str] = (
         "--chat_format", "chatml", *extra,
     ]  # fmt: skip
     log_path = Path(os.environ.get("PYTEST_LLAMA_SERVER_LOG", "/tmp")) / f"llama-server-{port}.log"
-    with open(log_path, "w+b") as log_file:
-        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                if proc.poll() is not None:
-                    log_file.seek(0)
-                    pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log_file.read()[-3000:]!r}")
-                try:
-                    if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"llama_cpp.server did not answer on {base}/models within 180 s")
-                time.sleep(0.5)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+    with server_process(cmd, f"{base}/models", "llama_cpp.server", log_path, timeout=180):
+        yield base
     log_path.unlink(missing_ok=True)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import REPO_ROOT, free_port
+from conftest import REPO_ROOT, free_port, server_process
 from policy_rag import verdict
 from policy_rag.generate import HostedGenerator
 
@@ -51,29 +51,8 @@ def llama_cpp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     cmd = [str(binary), "--model", str(small), "--alias", "local-model", "--host", "127.0.0.1",
            "--port", str(port), "--parallel", "2", "--cont-batching", "--ctx-size", "4096", "--threads", "2"]
-    with open(log, "w+b") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"llama-server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"llama-server not ready within 120 s:\n{log.read_text()[-3000:]}")
-                time.sleep(0.5)
-            yield f"http://127.0.0.1:{port}/v1"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+    with server_process(cmd, f"http://127.0.0.1:{port}/health", "llama-server", log, timeout=120):
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 def test_hosted_generator_streams_schema_json_from_llama_server(llama_cpp_server: str) -> None:
