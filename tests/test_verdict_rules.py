@@ -239,3 +239,20 @@ def test_permitted_inside_a_condition_of_the_quote_is_no_permission() -> None:
     quote = ("Deze verplichting is niet van toepassing op voor emotieherkenning gebruikte AI-systemen, die bij wet "
              "zijn toegestaan om strafbare feiten op te sporen.")
     assert verdict.derive(q, "yesno", [(quote, "")], "nl") == ""
+
+
+def test_a_quote_the_sentence_already_shows_is_not_repeated_under_it() -> None:
+    from policy_rag.types import Citation, Passage
+
+    quote = "De informatie wordt uiterlijk op het moment van de eerste interactie verstrekt."
+    other = "Aanbieders zorgen ervoor dat natuurlijke personen worden geïnformeerd."
+    cites = [Citation(n=1, passage=Passage(id="a", doc="ai-act", lang="nl", provision="Article 50(5)",
+                                           label="Artikel 50, lid 5", title="", text=quote, url=""), quote=quote),
+             Citation(n=2, passage=Passage(id="b", doc="ai-act", lang="nl", provision="Article 50(1)",
+                                           label="Artikel 50, lid 1", title="", text=other, url=""), quote=other)]
+    shape = verdict.Shape("Moeten we klanten informeren?", "nl", [])
+    shape.parts.append("De informatie wordt uiterlijk op het moment van de eerste interactie verstrekt. [1]")
+    shape.shown = 1
+    tail = shape.tail(cites, set())
+    assert "Artikel 50, lid 5" not in tail  # the sentence is the quote: shown once
+    assert "“Aanbieders zorgen ervoor dat natuurlijke personen worden geïnformeerd.” [2]" in tail

@@ -602,6 +602,11 @@ class JsonAnswer:
 
 # ----------------------------------------------------------------------- the answer's shape
 
+def _bare(text: str) -> str:
+    """Text reduced to its lower-case words and numbers: "[1]" marks, quotes and punctuation out."""
+    return " ".join(re.findall(r"[^\W_]+", re.sub(r"\[\d+\]", " ", text).lower()))
+
+
 class Shape:
     """Puts one answer together as it streams: the verdict line before the first checked
     sentence, the checked sentences, then the decisive quotes (those not already shown in place
@@ -650,8 +655,12 @@ class Shape:
             yield piece
 
     def tail(self, citations: Sequence[Citation], quoted: set[str]) -> str:
-        """The decisive quotes under the sentences, verbatim, one a line."""
-        lines = [f"- {c.passage.label}: “{c.quote}” [{c.n}]" for c in citations if c.quote not in quoted]
+        """The decisive quotes under the sentences, verbatim, one a line; a quote the sentences
+        already show word for word (the model copied it, or it stands in for a sentence) is not
+        shown twice."""
+        shown = _bare(self.text)
+        lines = [f"- {c.passage.label}: “{c.quote}” [{c.n}]" for c in citations
+                 if c.quote not in quoted and _bare(c.quote) not in shown]
         if not lines or not self.shown:
             return ""
         piece = "\n\n" + "\n".join(lines)
