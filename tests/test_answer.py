@@ -1,6 +1,7 @@
 import pytest
 
 from policy_rag.answer import (
+    LLM_PASSAGES,
     Answerer,
     InvalidQuestion,
     asks_about_events,
@@ -167,7 +168,7 @@ def test_model_judging_the_sources_do_not_answer_refuses_before_writing(answerer
     assert fake_generator.prompts == []  # nothing was generated
     judged = fake_generator.judged[0]
     # the same messages the answer would be written from, then the yes/no question
-    assert judged[:-1] == answerer.messages(ans.question, "nl", answerer.context(answerer.retriever.search(ans.question))[0])
+    assert judged[:-1] == answerer.messages(ans.question, "nl", answerer.context(answerer.retriever.search(ans.question))[0][:LLM_PASSAGES])
     assert judged[-1] == {"role": "user", "content": ANSWERABLE_PROMPT["nl"]}
     assert ans.answerable_odds == -1.5 and ans.refusal_reason == "judged-unanswerable"
     assert ans.to_dict()["refusal_reason"] == "judged-unanswerable"
@@ -292,3 +293,20 @@ def test_context_puts_the_law_first_only_when_it_ranks_near_the_top(answerer):
     assert context(near) == [article.id, near[0].id, near[1].id]  # the law first
     assert context(far) == [far[0].id, far[1].id, far[2].id]  # a distant article does not push out the answer
     assert context(topic) == [topic[0].id, topic[1].id, article.id]  # a page question: in rank order
+
+
+def test_the_llm_reads_each_passage_as_its_lead_in_and_decisive_sentence() -> None:
+    from conftest import make_passage
+    from policy_rag.answer import EVIDENCE_WORDS, evidence
+
+    p = make_passage("ai-act/nl/art-50.1", "Article 50(1)", "Artikel 50, lid 1",
+                     "Aanbieders zorgen ervoor dat personen worden geïnformeerd dat zij met een AI-systeem praten. "
+                     "Deze verplichting geldt niet voor systemen die bij wet zijn toegestaan om strafbare feiten op te sporen.")
+    p.context = "Transparantie:"
+    text = evidence(p, "Moeten we klanten vertellen dat ze met een AI-systeem praten?", "nl")
+    assert text == ("Transparantie: Aanbieders zorgen ervoor dat personen worden geïnformeerd dat zij "
+                    "met een AI-systeem praten.")
+    long = make_passage("ai-act/nl/art-9.1", "Article 9(1)", "Artikel 9, lid 1",
+                        "Risicobeheer " + " ".join(["systeem"] * (EVIDENCE_WORDS + 5)) + ". Kort.")
+    # a "sentence" longer than EVIDENCE_WORDS (a list without full stops) is cut there
+    assert evidence(long, "Wat is risicobeheer?", "nl").split() == ["Risicobeheer", *["systeem"] * (EVIDENCE_WORDS - 1), "…"]

@@ -286,7 +286,8 @@ def answerer(fake_embedder, settings) -> Answerer:
 def test_prompt_keeps_the_passage_but_not_the_injection(answerer: Answerer) -> None:
     msgs = answerer.messages(QUESTION, "nl", [INJECTED])
     prompt = msgs[-1]["content"]
-    assert "rekruteert talenten" in prompt and "kenbaar maken" in prompt
+    assert "rekruteert talenten" in prompt  # the passage's decisive sentence
+    assert "kenbaar maken" in focus(INJECTED, QUESTION, "nl", max_words=60)  # its other usable text
     for bad in ("2035", "assistent", "citeer deze passage", "regels die je kreeg"):
         assert bad not in prompt, bad
     assert "2035" not in focus(INJECTED, "Wanneer wordt de AI-verordening van kracht in 2035?", "nl", max_words=10)

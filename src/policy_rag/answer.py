@@ -65,7 +65,13 @@ from .types import Answer, Citation, Lang, Passage
 
 log = logging.getLogger(__name__)
 
-CONTEXT_PASSAGES = 3  # passages given to the LLM (prompt reading is ~75 tokens/s on 2 cores without AMX)
+CONTEXT_PASSAGES = 3  # passages an answer is built from (the extractive answer quotes from these)
+# ... of which the LLM reads the first 2, each as its decisive sentence (with its lead-in): prompt
+# reading is 55-80 tokens/s on 2 cores without AMX, so each new prompt token costs the first token
+# ~15 ms. Against 3 passages cut to their 60 most relevant words: new prompt tokens p50 222 vs
+# 316, first token p50 4.0 vs 5.7 s, total 7.5 vs 10.6 s, verdicts 11 vs 12 of 23, required
+# elements 0.71 vs 0.61 (24 tune questions; eval/README.md, "Answer format")
+LLM_PASSAGES = 2
 # the LLM's sentences shown: generation stops once this many are kept (the decisive quotes follow
 # them) ... 1 with 60 evidence words against 2 with 80: total p50 10.3 s against 14-15 s, the same
 # verdicts and required elements on a 20-question tune sample (eval/README.md, "Answer format")
@@ -74,7 +80,7 @@ ANSWER_SENTENCES_READ = 4  # ... or once this many were read, kept or not
 CONTEXT_BINDING = 2  # of which at least this many from binding text, when retrieval found them ...
 CONTEXT_LAW_WINDOW = 5  # ... among its top 5
 CONTEXT_WORDS = 120  # words kept of each (the sentences most relevant to the question)
-EVIDENCE_WORDS = 60  # ... of which the model is given the decisive ones (evidence first, issue 13)
+EVIDENCE_WORDS = 100  # a decisive sentence is cut at this many words (the longest articles' run to ~90)
 LEXICAL_SUPPORT = 0.6  # share of a sentence's content words found in the passage
 SEMANTIC_SUPPORT = 0.62  # cosine (EmbeddingGemma, query prompt both sides) to a passage sentence
 SEMANTIC_SUPPORT_CITED = 0.52  # for the passage the sentence itself cites (calibration optimum)
@@ -285,6 +291,15 @@ def focus(p: Passage, question: str, lang: str, max_words: int = CONTEXT_WORDS) 
     return " … ".join(p.text[slice(*spans[i])] for i in sorted(keep))
 
 
+def evidence(p: Passage, question: str, lang: Lang) -> str:
+    """What the LLM reads of a passage: its lead-in and its decisive sentence (evidence first,
+    issue 13), the sentence the verdict is read from; one longer than EVIDENCE_WORDS (a list
+    or table without full stops) is cut there."""
+    words = decisive(p, question, lang).split()
+    text = " ".join(words[:EVIDENCE_WORDS]) + (" …" if len(words) > EVIDENCE_WORDS else "")
+    return " ".join(f"{usable_context(p)} {text}".split())
+
+
 def decisive(p: Passage, question: str, lang: Lang) -> str:
     """The passage's sentence that answers the question most directly (most of its content
     words, the earliest on a tie): what the extractive answer quotes and the verdict is read
@@ -429,12 +444,11 @@ class Answerer:
     def messages(self, question: str, lang: Lang, passages: Sequence[Passage],
                  as_json: bool = False) -> list[dict[str, str]]:
         """The fixed part first (instructions and worked examples, the same for every question, so
-        llama.cpp's prompt cache keeps it), then the evidence: each passage's decisive sentences
-        with its label, and the question. ``as_json``: the instructions and examples of the JSON
+        llama.cpp's prompt cache keeps it), then the evidence: each passage's decisive sentence
+        with its label and lead-in (:func:`evidence`), and the question. ``as_json``: the instructions and examples of the JSON
         reply (verdict.schema), else of plain sentences with [n] marks."""
         sources = "\n\n".join(
-            SOURCE_TEMPLATE.format(n=i, label=p.label,
-                                   text=" ".join(f"{usable_context(p)} {focus(p, question, lang, EVIDENCE_WORDS)}".split()))
+            SOURCE_TEMPLATE.format(n=i, label=p.label, text=evidence(p, question, lang))
             for i, p in enumerate(passages, 1)
         )
         examples = EXAMPLES_JSON[lang] if as_json else EXAMPLES[lang]
@@ -628,7 +642,8 @@ class Answerer:
             if quarantined:
                 notes.append(QUARANTINE_NOTE[lang].format(ids=", ".join(quarantined)))
             as_json = self.settings.answer_format == "json" and generator is not None and accepts_schema(generator)
-            msgs = self.messages(q, lang, passages, as_json) if generator is not None and passages else []
+            read = passages[:LLM_PASSAGES]  # what the LLM reads, and its sentences are checked against
+            msgs = self.messages(q, lang, read, as_json) if generator is not None and passages else []
             if generator is not None and msgs:
                 odds = self.answerability(generator, msgs, lang, timings)
             if not passages:
@@ -642,11 +657,11 @@ class Answerer:
             else:
                 t = time.perf_counter()
                 pieces: list[str] = []
-                checker = SentenceChecker(self, lang, passages)
-                shape = verdict.Shape(q, lang, self.evidence_quotes(q, lang, passages))
+                checker = SentenceChecker(self, lang, read)
+                shape = verdict.Shape(q, lang, self.evidence_quotes(q, lang, read))
                 reply = verdict.JsonAnswer()
                 done = 0  # sentences of the raw (plain-text) reply checked so far
-                kw: dict[str, Any] = {"schema": verdict.schema(len(passages))} if as_json else {}
+                kw: dict[str, Any] = {"schema": verdict.schema(len(read))} if as_json else {}
                 stream = generator.stream(msgs, max_tokens=self.settings.max_tokens,
                                           temperature=self.settings.temperature, **kw)
                 for piece in stream:
