@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -147,7 +148,13 @@ def llm_server(model: str, threads: int):
 
 async def closed_loop(url: str, users: int, seconds: float, body: Any, think: float = 0.0) -> dict[str, Any]:
     """``users`` clients, each sending a request as soon as its last one is answered (after a
-    pause of ``think`` seconds when given: a user reading the answer)."""
+    pause of ``think`` seconds on average when given: a user reading the answer). Users who
+    think do not act in step: each starts after a random delay below ``think`` and pauses
+    between 0.5 and 1.5 times ``think`` (seeded, so runs are comparable); without the spread all
+    of them would ask in the same instant, again and again, and measure one burst of ``users``."""
+    rng = random.Random(16)
+    starts = [rng.uniform(0, think) for _ in range(users)]
+    pauses = [[rng.uniform(0.5 * think, 1.5 * think) for _ in range(1000)] for _ in range(users)]
     lat: list[float] = []
     errors: dict[str, int] = {}
     stop = time.monotonic() + seconds
@@ -155,6 +162,8 @@ async def closed_loop(url: str, users: int, seconds: float, body: Any, think: fl
     async with httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(120.0)) as client:
         async def user(u: int) -> None:
             i = u
+            if think:
+                await asyncio.sleep(starts[u])
             while time.monotonic() < stop:
                 t0 = time.perf_counter()
                 try:
@@ -167,7 +176,7 @@ async def closed_loop(url: str, users: int, seconds: float, body: Any, think: fl
                     errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
                 i += users
                 if think and time.monotonic() < stop:
-                    await asyncio.sleep(think)
+                    await asyncio.sleep(pauses[u][(i // users) % len(pauses[u])])
 
         t0 = time.perf_counter()
         await asyncio.wait_for(asyncio.gather(*(user(u) for u in range(users))), seconds + 180)
@@ -379,7 +388,8 @@ def main() -> int:
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--think", type=float, default=0.0,
-                    help="part api: seconds each user pauses after an answer (0: none, the throughput ceiling)")
+                    help="part api: seconds each user pauses after an answer, on average (0: none, the "
+                         "throughput ceiling); users start spread over the first pause")
     ap.add_argument("--llm-model", default=os.environ.get("POLICY_RAG_LLM_MODEL", default_llm))
     ap.add_argument("--llm-users", type=int, default=8)
     ap.add_argument("--llm-threads", type=int, default=2)
