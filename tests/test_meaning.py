@@ -223,3 +223,28 @@ def test_date_verdict_skips_a_date_that_is_a_condition() -> None:
     art111_3 = ("3. Aanbieders van AI-modellen voor algemene doeleinden die vóór 2 augustus 2025 in de handel zijn "
                 "gebracht, nemen de nodige stappen om uiterlijk 2 augustus 2027 aan de verplichtingen te voldoen.")
     assert verdict.derive("Wanneer moet het voldoen?", "date", [(art111_3, "")], "nl") == "2 augustus 2027"
+
+
+ART50_7_NL = ("7. De Commissie stimuleert en faciliteert de opstelling van praktijkcodes op het niveau van de Unie om "
+              "de doeltreffende uitvoering van de verplichtingen met betrekking tot het opsporen, markeren en labelen van "
+              "kunstmatig gegenereerde of gemanipuleerde content te vergemakkelijken.")
+
+
+def test_a_sentence_that_names_another_party_fails() -> None:
+    # the omnibus gave this task to the Commission; the model wrote the old wording's AI Office
+    wrong = ("Het AI-bureau stimuleert en faciliteert de opstelling van praktijkcodes op het niveau van de Unie "
+             "om het labelen van kunstmatig gegenereerde content te vergemakkelijken.")
+    assert "party" in meaning.check(wrong, ART50_7_NL)
+    assert "party" in meaning.check("The AI Office encourages codes of practice at Union level.", ART50_7_NL,
+                                    s_lang="en")
+    right = "De Commissie stimuleert de opstelling van praktijkcodes op het niveau van de Unie."
+    assert "party" not in meaning.check(right, ART50_7_NL)
+    # the providers of Article 50(1), named in English against the Dutch quote: the same party
+    assert "party" not in meaning.check("Providers must inform people that they interact with an AI system, "
+                                        "unless this is obvious.", ART50_1_NL, s_lang="en")
+    # deployers instead of providers
+    assert "party" in meaning.check("Gebruiksverantwoordelijken zorgen ervoor dat personen worden geïnformeerd, "
+                                    "tenzij dit duidelijk is.", ART50_1_NL)
+    # a quote that names no party says nothing about who: no failure
+    assert "party" not in meaning.check("Aanbieders informeren personen op duidelijke wijze.",
+                                        "De informatie wordt op duidelijke wijze verstrekt.")

@@ -92,6 +92,24 @@ _MODAL_STEMS = {"moet", "moeten", "dient", "dien", "shall", "must", "requir", "o
 DUTY_MISSING = 0.34  # share of what a sentence says must be done that the quote may lack
 
 
+ROLES = {  # the parties in both languages, to compare who is asked about with who a rule names
+    "provider": r"aanbieder|provider", "deployer": r"gebruiksverantwoordelijke|deployer",
+    "importer": r"importeur|importer", "distributor": r"distributeur|distributor",
+    "representative": r"gemachtigde|authori[sz]ed\s+representative", "operator": r"exploitant|operator",
+    "commission": r"commissie|commission", "office": r"ai-bureau|ai\s+office", "states": r"lidstat|member\s+state",
+    "authority": r"autoriteit|authorit|instantie|bod(y|ies)\b|board", "sme": r"kmo|\bsmes?\b|start-up",
+    "midcap": r"midcap|mid-cap",
+}
+# the parties a sentence may not swap for another: who holds a duty, a power or a task
+ACTORS = frozenset({"provider", "deployer", "importer", "distributor", "representative", "commission", "office",
+                    "states"})
+
+
+def roles(text: str) -> set[str]:
+    """The parties (keys of ROLES) ``text`` names, in either language."""
+    return {role for role, rx in ROLES.items() if re.search(rx, text, re.I)}
+
+
 @dataclass(frozen=True)
 class Polarity:
     obligation: bool
@@ -164,8 +182,13 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
     prohibited:", part of what a point of a list says). Empty when nothing was found against it.
 
     Rule names: "obligation", "no-obligation", "prohibition", "permission", "negation",
-    "exception", "amount", "date", "duty"."""
+    "exception", "amount", "date", "duty", "party"."""
     fails: list[str] = []
+    # another party: "Het AI-bureau stimuleert ..." on "De Commissie stimuleert ..." (the
+    # omnibus moved that task): a sentence may not name an actor its quote does not
+    quoted = roles(f"{context} {quote}") & ACTORS
+    if quoted and (roles(sentence) & ACTORS) - quoted:
+        fails.append("party")
     s = polarity(sentence)
     q = polarity(f"{context} {quote}")
     q_own = polarity(quote)

@@ -174,7 +174,7 @@ def _duty_of_another(question: str, quote: str, context: str = "") -> bool:
             break
     if not bearer:
         return False
-    asked, bears = _roles(m.group(1)), _roles(bearer.group(0))
+    asked, bears = meaning.roles(m.group(1)), meaning.roles(bearer.group(0))
     if asked and bears:  # "Must a deployer ...?" on "Gebruiksverantwoordelijken ... maken bekend"
         return not (asked & bears)
     return not (_stems(m.group(1)) & _stems(bearer.group(0)))
@@ -185,20 +185,6 @@ _AUTHORITY = re.compile(r"\b(commissie|commission|ai-bureau|ai\s+office|lidstate
                         r"authorit(y|ies)|instanties?|bod(y|ies)|board|raad|council)\b", re.I)
 
 
-_ROLES = {  # the parties in both languages, to compare who is asked about with who a rule names
-    "provider": r"aanbieder|provider", "deployer": r"gebruiksverantwoordelijke|deployer",
-    "importer": r"importeur|importer", "distributor": r"distributeur|distributor",
-    "representative": r"gemachtigde|authori[sz]ed\s+representative", "operator": r"exploitant|operator",
-    "commission": r"commissie|commission", "office": r"ai-bureau|ai\s+office", "states": r"lidstat|member\s+state",
-    "authority": r"autoriteit|authorit|instantie|bod(y|ies)\b|board", "sme": r"kmo|\bsmes?\b|start-up",
-    "midcap": r"midcap|mid-cap",
-}
-
-
-def _roles(text: str) -> set[str]:
-    return {role for role, rx in _ROLES.items() if re.search(rx, text, re.I)}
-
-
 def _may_of_another(question: str, quote: str) -> bool:
     """The quote's "kan / may" is another party's: the Commission's "kan ... opleggen" does not
     answer "Mag ik ...?", nor the authorities' power a question about providers. Its bearers are
@@ -207,14 +193,14 @@ def _may_of_another(question: str, quote: str) -> bool:
     if not may:
         return False
     window = quote[max(0, may.start() - 100): may.end() + 40]
-    bearers = _roles(" ".join(m.group(0) for m in _ACTOR_ONE.finditer(window)))
+    bearers = meaning.roles(" ".join(m.group(0) for m in _ACTOR_ONE.finditer(window)))
     if not bearers:
         return False
     asked = _ASKED_MAY.match(question)
     words = asked.group(1).split() if asked else []
     if not words or words[0].lower() in _PRONOUNS:  # "Mag ik ...?": a user, not an authority
         return bearers <= {"commission", "office", "states", "authority"}
-    named = _roles(" ".join(words))
+    named = meaning.roles(" ".join(words))
     return bool(named) and not (named & bearers)
 
 
