@@ -210,6 +210,16 @@ def test_llama_gets_batch_and_flash_attention_from_settings(kv_llama: Path, tmp_
         LocalGenerator(kv_llama, prefix_cache="yes")
 
 
+
+def test_a_bad_prefix_cache_setting_stops_at_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from policy_rag.errors import SettingsError
+    from policy_rag.settings import get_settings
+
+    monkeypatch.setenv("POLICY_RAG_LLM_PREFIX_CACHE", "yes")
+    with pytest.raises(SettingsError, match="POLICY_RAG_LLM_PREFIX_CACHE='yes' is not one of disk, ram, off"):
+        get_settings()
+
+
 def test_prefix_cache_keeps_a_few_states_in_memory_and_files_on_disk(tmp_path: Path) -> None:
     c = generate.PrefixCache(tmp_path, "model-a", keep=2, keep_files=3)
     for i in range(5):

@@ -33,7 +33,7 @@ import httpx
 
 from .compute import cores
 from .errors import ModelUnavailableError, PolicyRagError
-from .settings import Settings
+from .settings import LLM_PREFIX_CACHE_MODES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +128,9 @@ class LocalGenerator:
         self.flash_attn = flash_attn
         self.adapt_threads = adapt_threads
         self._threads_now: int | None = None  # set by _set_threads
-        if prefix_cache not in PREFIX_CACHE_MODES:
+        if prefix_cache not in LLM_PREFIX_CACHE_MODES:
             raise PolicyRagError(f"POLICY_RAG_LLM_PREFIX_CACHE={prefix_cache!r} is not one of "
-                                 f"{', '.join(PREFIX_CACHE_MODES)}; fix or unset it (default disk).")
+                                 f"{', '.join(LLM_PREFIX_CACHE_MODES)}; fix or unset it (default disk).")
         self.prefix_cache: PrefixCache | None = None
         if prefix_cache != "off":
             self.prefix_cache = PrefixCache(state_dir if prefix_cache == "disk" else None, self._state_tag())
@@ -360,7 +360,6 @@ class LocalGenerator:
         return "saved"
 
 
-PREFIX_CACHE_MODES = ("disk", "ram", "off")
 
 
 def threads_for(most: int, loadavg: str | None = None) -> int:

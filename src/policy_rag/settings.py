@@ -50,6 +50,9 @@ def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+LLM_PREFIX_CACHE_MODES = ("disk", "ram", "off")  # where the LLM's fixed prompt prefix is kept (generate.py)
+
+
 def _env_date(name: str) -> str:
     """An ISO date "YYYY-MM-DD" or "" (unset); anything else stops the run with a message naming the variable."""
     value = _env(name, "")
@@ -157,7 +160,8 @@ class Settings:
     llm_flash_attn: bool = field(default_factory=lambda: _env("LLM_FLASH_ATTN", "on") != "off")
     # the fixed start of the prompt (system prompt, worked examples) is evaluated once and its
     # llama.cpp state kept: "disk" (also for the next process: cache/llm-state), "ram" or "off"
-    llm_prefix_cache: str = field(default_factory=lambda: _env("LLM_PREFIX_CACHE", "disk"))
+    llm_prefix_cache: str = field(default_factory=lambda: _env_choice("LLM_PREFIX_CACHE", "disk",
+                                                                      LLM_PREFIX_CACHE_MODES))
     # how the LLM writes its answer: "text" (1-2 sentences with [n] marks; the verdict is read
     # from the decisive quotes by code) or "json" (verdict.schema: the model's own verdict and
     # sentences with their source, held to a llama.cpp grammar / the hosted response_format).
