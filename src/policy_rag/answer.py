@@ -675,7 +675,7 @@ class Answerer:
                                 shape.model_verdict = str(value)
                             elif not model_refused(value[0], lang):  # type: ignore[index]
                                 yield from shape.pieces(checker, self._json_sentence(*value))  # type: ignore[misc]
-                        if shape.shown >= ANSWER_SENTENCES or len(reply.sentences) >= ANSWER_SENTENCES_READ:
+                        if enough(shape.shown, len(reply.sentences)):
                             break  # enough: closing the stream ends the generation
                         continue
                     if not piece.strip() or (done == 0 and not _ENDS.search("".join(pieces))):
@@ -686,7 +686,7 @@ class Answerer:
                     spans = sentence_spans(text)
                     yield from shape.pieces(checker, [text[slice(*sp)] for sp in spans[done:-1]])
                     done = max(done, len(spans) - 1)  # every sentence but the last is complete
-                    if shape.shown >= ANSWER_SENTENCES or done >= ANSWER_SENTENCES_READ:
+                    if enough(shape.shown, done):
                         pieces[:] = [text[:spans[done - 1][1]]]  # the sentence begun after them is dropped
                         break  # enough: closing the stream ends the generation
                 if hasattr(stream, "close"):
@@ -741,6 +741,11 @@ class Answerer:
             final = item
         assert isinstance(final, Answer)
         return final
+
+
+def enough(kept: int, read: int) -> bool:
+    """Stop generating: ANSWER_SENTENCES sentences were kept, or ANSWER_SENTENCES_READ read."""
+    return kept >= ANSWER_SENTENCES or read >= ANSWER_SENTENCES_READ
 
 
 def model_refused(raw: str, lang: Lang) -> bool:
