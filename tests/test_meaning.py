@@ -248,3 +248,53 @@ def test_a_sentence_that_names_another_party_fails() -> None:
     # a quote that names no party says nothing about who: no failure
     assert "party" not in meaning.check("Aanbieders informeren personen op duidelijke wijze.",
                                         "De informatie wordt op duidelijke wijze verstrekt.")
+
+
+def test_a_sentence_that_names_another_provision_fails() -> None:
+    art80_4 = ("Indien de aanbieder van een betrokken AI-systeem dat AI-systeem niet binnen de in lid 2 van dit artikel "
+               "bedoelde termijn in overeenstemming brengt met die vereisten en verplichtingen, worden aan de aanbieder "
+               "overeenkomstig artikel 99 geldboeten opgelegd.")
+    wrong = "Artikel 4 over AI-geletterdheid vereiste dat aanbieders binnen de termijn in overeenstemming brengen."
+    assert "provision" in meaning.check(wrong, art80_4, provision="Article 80(4)")
+    # the provision's own number, or one its text names, may be named
+    assert "provision" not in meaning.check("Volgens artikel 80, lid 4, krijgt de aanbieder geldboeten overeenkomstig "
+                                            "artikel 99.", art80_4, provision="Article 80(4)")
+    art113 = ("i) 2 december 2027 voor wat betreft AI-systemen die op grond van artikel 6, lid 2, en bijlage III als "
+              "AI-systemen met een hoog risico zijn aangemerkt, en")
+    assert "provision" in meaning.check("The high-risk obligations start for AI systems classified under Article 6(1) "
+                                        "and Annex I on 2 December 2027.", art113, s_lang="en", provision="Article 113")
+    assert "provision" not in meaning.check("The obligations apply to systems under Article 6(2) and Annex III from "
+                                            "2 December 2027.", art113, s_lang="en", provision="Article 113")
+
+
+def test_a_sentence_denying_the_high_risk_status_its_quote_gives_fails() -> None:
+    lead = "High-risk AI systems pursuant to Article 6(2) are the AI systems listed in any of the following areas:"
+    point = ("(a) AI systems intended to be used for the recruitment or selection of natural persons, in particular "
+             "to analyse and filter job applications, and to evaluate candidates;")
+    assert "classification" in meaning.check("CV-screening systems are not high-risk AI systems.", point,
+                                             context=lead, s_lang="en", q_lang="en")
+    assert "classification" not in meaning.check("CV-screening systems are high-risk AI systems.", point,
+                                                 context=lead, s_lang="en", q_lang="en")
+    art6_3 = ("By derogation from paragraph 2, an AI system referred to in Annex III shall not be considered to be "
+              "high-risk where it does not pose a significant risk of harm.")
+    assert "classification" not in meaning.check("An Annex III system that poses no significant risk is not "
+                                                 "high-risk.", art6_3, s_lang="en", q_lang="en")
+
+
+def test_a_point_is_read_with_its_paragraphs_subject() -> None:
+    # the quote is point a); the paragraph names the AI Office: naming it is no other party
+    art75_1 = ("1. Het AI-bureau is exclusief bevoegd voor het toezicht op en de handhaving van: a) AI-systemen die "
+               "gebaseerd zijn op AI-modellen voor algemene doeleinden wanneer het model en het systeem door dezelfde "
+               "aanbieder zijn ontwikkeld;")
+    quote = ("a) AI-systemen die gebaseerd zijn op AI-modellen voor algemene doeleinden wanneer het model en het "
+             "systeem door dezelfde aanbieder zijn ontwikkeld;")
+    sentence = "Het AI-bureau is exclusief bevoegd voor AI-systemen die een aanbieder bouwt op zijn eigen model."
+    assert "party" in meaning.check(sentence, quote)
+    assert "party" not in meaning.check(sentence, quote, passage=art75_1)
+
+
+def test_small_mid_caps_are_not_smes() -> None:
+    art99_6 = ("In the case of SMEs, including start-ups, each fine referred to in this Article shall be up to the "
+               "percentages or amount referred to in paragraphs 3, 4 and 5, whichever thereof is lower.")
+    assert "party" in meaning.check("Small mid-cap companies get the same whichever-is-lower cap as SMEs.", art99_6,
+                                    s_lang="en", q_lang="en")

@@ -862,7 +862,9 @@ class SentenceChecker:
         # what it says must be what its quote says (obligation, prohibition, negation, exception,
         # every amount): else the quote itself is shown in its place, never the sentence
         pi, quote = supports[0]
-        broken = meaning.check(bare, quote, context=usable_context(passages[pi]), s_lang=lang, q_lang=passages[pi].lang)
+        broken = meaning.check(bare, quote, context=usable_context(passages[pi]), s_lang=lang,
+                               q_lang=passages[pi].lang, provision=passages[pi].provision,
+                               passage=usable_text(passages[pi]))
         if broken and quote in self.quoted:
             self.replaced.extend(broken)
             self.replaced_sentences += 1

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import legal
 from .index import tokenize
 
 _I = re.IGNORECASE
@@ -102,7 +103,14 @@ ROLES = {  # the parties in both languages, to compare who is asked about with w
 }
 # the parties a sentence may not swap for another: who holds a duty, a power or a task
 ACTORS = frozenset({"provider", "deployer", "importer", "distributor", "representative", "commission", "office",
-                    "states"})
+                    "states", "sme", "midcap"})
+# the classification: "are not high-risk" against a quote that lists or deems them high-risk
+NOT_HIGH_RISK = re.compile(r"\b(not|no|never|geen|niet|nooit)\b[^.;:]{0,60}?\b(high[- ]risk|hoog[- ]risico|hoog\s+risico)", _I)
+IS_HIGH_RISK = re.compile(
+    r"\bhigh-risk\s+AI\s+systems\b[^.;:]{0,60}\bare\s+the\s+AI\s+systems\b|"
+    r"\bAI-systemen\s+met\s+een\s+hoog\s+risico\b[^.;:]{0,60}\bzijn\s+de\s+(\w+\s+)?AI-systemen\b|"
+    r"\b(shall|must)\s+(also\s+)?be\s+considered\s+(to\s+be\s+)?high-risk\b|"
+    r"\b(wordt|worden)\s+(\w+\s+){0,6}?(als|beschouwd\s+als)\s+(een\s+)?(AI-systeem|AI-systemen)\s+met\s+een\s+hoog\s+risico\b", _I)
 
 
 def roles(text: str) -> set[str]:
@@ -176,17 +184,34 @@ def _duty_words(sentence: str, lang: str) -> list[str]:
     return [t for t in stems if "-" not in t]  # "ai-train" is also given as "ai" and "train"
 
 
-def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q_lang: str = "nl") -> list[str]:
+def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q_lang: str = "nl",
+          provision: str = "", passage: str = "") -> list[str]:
     """The rules ``sentence`` breaks against ``quote`` (the passage sentence it was built on)
     and ``context`` (the passage's lead-in, e.g. "The following AI practices shall be
-    prohibited:", part of what a point of a list says). Empty when nothing was found against it.
+    prohibited:", part of what a point of a list says), from the passage of ``provision``
+    (canonical, "Article 80(4)") whose text is ``passage`` (the quote when not given): who and
+    which provisions a sentence may name is read from the whole passage, since a point's
+    quote ("a) AI-systemen die ...") leaves its paragraph's subject ("Het AI-bureau is
+    exclusief bevoegd voor:") out. Empty when nothing was found against it.
 
     Rule names: "obligation", "no-obligation", "prohibition", "permission", "negation",
-    "exception", "amount", "date", "duty", "party"."""
+    "exception", "amount", "date", "duty", "party", "provision", "classification"."""
     fails: list[str] = []
+    # another provision: "Artikel 4 vereiste dat ..." built on Article 80(4), "classified under
+    # Article 6(1) and Annex I" on a quote about Article 6(2) and Annex III: every provision the
+    # sentence names must be the quote's own or one the quote (or its lead-in) names
+    whole = f"{context} {passage or quote}"
+    named = legal.find_refs(sentence, s_lang)
+    if named:
+        known = [*legal.find_refs(whole, q_lang), *([provision] if provision else [])]
+        if any(not any(legal.matches(r, k) for k in known) for r in named):
+            fails.append("provision")
+    # "are not high-risk" on a quote that lists them as high-risk (Annex III under its lead-in)
+    if NOT_HIGH_RISK.search(sentence) and IS_HIGH_RISK.search(f"{context} {quote}") and not NOT_HIGH_RISK.search(whole):
+        fails.append("classification")
     # another party: "Het AI-bureau stimuleert ..." on "De Commissie stimuleert ..." (the
     # omnibus moved that task): a sentence may not name an actor its quote does not
-    quoted = roles(f"{context} {quote}") & ACTORS
+    quoted = roles(f"{context} {passage or quote}") & ACTORS
     if quoted and (roles(sentence) & ACTORS) - quoted:
         fails.append("party")
     s = polarity(sentence)
