@@ -298,3 +298,14 @@ def test_small_mid_caps_are_not_smes() -> None:
                "percentages or amount referred to in paragraphs 3, 4 and 5, whichever thereof is lower.")
     assert "party" in meaning.check("Small mid-cap companies get the same whichever-is-lower cap as SMEs.", art99_6,
                                     s_lang="en", q_lang="en")
+
+
+def test_a_prohibition_read_from_a_passage_that_prohibits_nothing_fails() -> None:
+    art113 = ("i) 2 december 2027 voor wat betreft AI-systemen die op grond van artikel 6, lid 2, en bijlage III als "
+              "AI-systemen met een hoog risico zijn aangemerkt, en")
+    wrong = "Het verbod op AI die materiaal van seksueel kindermisbruik genereert geldt vanaf 2 december 2027."
+    assert "permission" in meaning.check(wrong, art113, provision="Article 113")
+    lead = "De volgende AI-praktijken zijn verboden:"
+    point = "f) het gebruiken van AI-systemen om emoties van een natuurlijke persoon op de werkplek af te leiden;"
+    assert "permission" not in meaning.check("Het verbod op emotieherkenning op de werkplek geldt, behalve om medische "
+                                             "redenen.", point, context=lead)

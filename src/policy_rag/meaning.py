@@ -104,6 +104,8 @@ ROLES = {  # the parties in both languages, to compare who is asked about with w
 # the parties a sentence may not swap for another: who holds a duty, a power or a task
 ACTORS = frozenset({"provider", "deployer", "importer", "distributor", "representative", "commission", "office",
                     "states", "sme", "midcap"})
+# a sentence about a prohibition ("Het verbod op ... geldt vanaf ...")
+SPEAKS_OF_PROHIBITION = re.compile(r"\b(verbod\w*|verboden|verbiedt|verbieden|prohibit\w*|bans?|banned|forbidden)\b", _I)
 # the classification: "are not high-risk" against a quote that lists or deems them high-risk
 NOT_HIGH_RISK = re.compile(r"\b(not|no|never|geen|niet|nooit)\b[^.;:]{0,60}?\b(high[- ]risk|hoog[- ]risico|hoog\s+risico)", _I)
 IS_HIGH_RISK = re.compile(
@@ -197,10 +199,10 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
     Rule names: "obligation", "no-obligation", "prohibition", "permission", "negation",
     "exception", "amount", "date", "duty", "party", "provision", "classification"."""
     fails: list[str] = []
+    whole = f"{context} {passage or quote}"
     # another provision: "Artikel 4 vereiste dat ..." built on Article 80(4), "classified under
     # Article 6(1) and Annex I" on a quote about Article 6(2) and Annex III: every provision the
     # sentence names must be the quote's own or one the quote (or its lead-in) names
-    whole = f"{context} {passage or quote}"
     named = legal.find_refs(sentence, s_lang)
     if named:
         known = [*legal.find_refs(whole, q_lang), *([provision] if provision else [])]
@@ -227,6 +229,11 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
         fails.append("prohibition")  # "mag / is toegestaan" on a quote that prohibits
     elif s.prohibited and not s.not_prohibited and (q.not_prohibited or (q.allowed and not q.prohibited)):
         fails.append("permission")  # "is verboden" on a quote that allows or says it is not prohibited
+    # a prohibition (or its date) read from a passage that prohibits nothing: "Het verbod op AI die
+    # ... genereert geldt vanaf 2 december 2027" on Article 113's date for Annex III systems
+    if ("permission" not in fails and SPEAKS_OF_PROHIBITION.search(sentence)
+            and not PROHIBITED.search(whole) and not SPEAKS_OF_PROHIBITION.search(whole)):
+        fails.append("permission")
     # a negated sentence built on a quote that negates nothing
     if s.negated and not q.negated and not fails and not (s.prohibited and q.prohibited):
         fails.append("negation")
