@@ -309,3 +309,18 @@ def test_a_prohibition_read_from_a_passage_that_prohibits_nothing_fails() -> Non
     point = "f) het gebruiken van AI-systemen om emoties van een natuurlijke persoon op de werkplek af te leiden;"
     assert "permission" not in meaning.check("Het verbod op emotieherkenning op de werkplek geldt, behalve om medische "
                                              "redenen.", point, context=lead)
+
+
+def test_the_provisions_a_sentence_may_name_are_its_quotes() -> None:
+    # Article 113 names Article 6(1) in another point, with another date than the quote's
+    art113 = ("Zij is van toepassing vanaf 2 augustus 2026. Artikel 6, lid 1, is van toepassing vanaf 2 augustus 2027. "
+              "i) 2 december 2027 voor wat betreft AI-systemen die op grond van artikel 6, lid 2, en bijlage III als "
+              "AI-systemen met een hoog risico zijn aangemerkt, en")
+    quote = ("i) 2 december 2027 voor wat betreft AI-systemen die op grond van artikel 6, lid 2, en bijlage III als "
+             "AI-systemen met een hoog risico zijn aangemerkt, en")
+    assert "provision" in meaning.check("The obligations start for systems under Article 6(1) on 2 December 2027.",
+                                        quote, s_lang="en", provision="Article 113", passage=art113)
+    # an amending act's point speaks of the article it replaces
+    point = "Aanbieders en gebruiksverantwoordelijken van AI-systemen nemen maatregelen om AI-geletterdheid te bevorderen."
+    assert "provision" not in meaning.check("Artikel 4 vraagt dat aanbieders maatregelen nemen om AI-geletterdheid te "
+                                            "bevorderen.", point, provision="Article 1(5)", amends=["Article 4"])

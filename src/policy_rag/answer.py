@@ -864,7 +864,7 @@ class SentenceChecker:
         pi, quote = supports[0]
         broken = meaning.check(bare, quote, context=usable_context(passages[pi]), s_lang=lang,
                                q_lang=passages[pi].lang, provision=passages[pi].provision,
-                               passage=usable_text(passages[pi]))
+                               passage=usable_text(passages[pi]), amends=passages[pi].amends)
         if broken and quote in self.quoted:
             self.replaced.extend(broken)
             self.replaced_sentences += 1

@@ -23,6 +23,7 @@ fail safe (a failing sentence is replaced by its quote, which is always true to 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import legal
@@ -187,14 +188,16 @@ def _duty_words(sentence: str, lang: str) -> list[str]:
 
 
 def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q_lang: str = "nl",
-          provision: str = "", passage: str = "") -> list[str]:
+          provision: str = "", passage: str = "", amends: Sequence[str] = ()) -> list[str]:
     """The rules ``sentence`` breaks against ``quote`` (the passage sentence it was built on)
     and ``context`` (the passage's lead-in, e.g. "The following AI practices shall be
     prohibited:", part of what a point of a list says), from the passage of ``provision``
-    (canonical, "Article 80(4)") whose text is ``passage`` (the quote when not given): who and
-    which provisions a sentence may name is read from the whole passage, since a point's
-    quote ("a) AI-systemen die ...") leaves its paragraph's subject ("Het AI-bureau is
-    exclusief bevoegd voor:") out. Empty when nothing was found against it.
+    (canonical, "Article 80(4)") whose text is ``passage`` (the quote when not given): who a
+    sentence may name is read from the whole passage, since a point's quote ("a) AI-systemen
+    die ...") leaves its paragraph's subject ("Het AI-bureau is exclusief bevoegd voor:") out;
+    which provisions, from the quote, its provision and what that provision ``amends`` (an
+    amending act's point speaks of the AI Act's article it replaces). Empty when nothing was
+    found against it.
 
     Rule names: "obligation", "no-obligation", "prohibition", "permission", "negation",
     "exception", "amount", "date", "duty", "party", "provision", "classification"."""
@@ -205,7 +208,9 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
     # sentence names must be the quote's own or one the quote (or its lead-in) names
     named = legal.find_refs(sentence, s_lang)
     if named:
-        known = [*legal.find_refs(whole, q_lang), *([provision] if provision else [])]
+        # the quote's own (not the whole passage's: Article 113 names Article 6(1) in another
+        # point, with another date, than the one the sentence took)
+        known = [*legal.find_refs(f"{context} {quote}", q_lang), *([provision] if provision else []), *amends]
         if any(not any(legal.matches(r, k) for k in known) for r in named):
             fails.append("provision")
     # "are not high-risk" on a quote that lists them as high-risk (Annex III under its lead-in)
