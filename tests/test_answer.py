@@ -1,12 +1,12 @@
 import pytest
 
 from policy_rag.answer import (
-    LLM_PASSAGES,
     Answerer,
     InvalidQuestion,
     asks_about_events,
     is_hostile,
     lacks_amount,
+    llm_passages,
     sentence_spans,
     validate_question,
 )
@@ -168,7 +168,7 @@ def test_model_judging_the_sources_do_not_answer_refuses_before_writing(answerer
     assert fake_generator.prompts == []  # nothing was generated
     judged = fake_generator.judged[0]
     # the same messages the answer would be written from, then the yes/no question
-    assert judged[:-1] == answerer.messages(ans.question, "nl", answerer.context(answerer.retriever.search(ans.question))[0][:LLM_PASSAGES])
+    assert judged[:-1] == answerer.messages(ans.question, "nl", llm_passages(ans.question, "nl", answerer.context(answerer.retriever.search(ans.question))[0]))
     assert judged[-1] == {"role": "user", "content": ANSWERABLE_PROMPT["nl"]}
     assert ans.answerable_odds == -1.5 and ans.refusal_reason == "judged-unanswerable"
     assert ans.to_dict()["refusal_reason"] == "judged-unanswerable"
@@ -310,3 +310,20 @@ def test_the_llm_reads_each_passage_as_its_lead_in_and_decisive_sentence() -> No
                         "Risicobeheer " + " ".join(["systeem"] * (EVIDENCE_WORDS + 5)) + ". Kort.")
     # a "sentence" longer than EVIDENCE_WORDS (a list without full stops) is cut there
     assert evidence(long, "Wat is risicobeheer?", "nl").split() == ["Risicobeheer", *["systeem"] * (EVIDENCE_WORDS - 1), "…"]
+
+
+def test_for_a_yes_no_question_the_llm_reads_only_passages_that_answer_it() -> None:
+    from conftest import make_passage
+    from policy_rag.answer import llm_passages
+
+    duty = make_passage("ai-act/nl/art-50.1", "Article 50(1)", "Artikel 50, lid 1",
+                        "Aanbieders zorgen ervoor dat natuurlijke personen worden geïnformeerd dat zij met een "
+                        "AI-systeem interageren, tenzij dit duidelijk is.")
+    other = make_passage("ai-act/nl/art-5.1.d", "Article 5(1)(d)", "Artikel 5, lid 1, punt d)",
+                         "d) het gebruiken van een AI-systeem voor risicobeoordelingen van natuurlijke personen;")
+    other.context = "De volgende AI-praktijken zijn verboden:"
+    q = "Moeten aanbieders klanten informeren dat ze met een AI-systeem interageren?"
+    assert [p.id for p in llm_passages(q, "nl", [duty, other])] == ["ai-act/nl/art-50.1"]
+    # no passage gives a verdict: both are read; not a yes/no question: both are read
+    assert len(llm_passages("Moeten we een logo gebruiken?", "nl", [other, other])) == 2
+    assert len(llm_passages("Wat staat er in artikel 50?", "nl", [duty, other])) == 2

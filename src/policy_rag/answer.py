@@ -291,6 +291,21 @@ def focus(p: Passage, question: str, lang: str, max_words: int = CONTEXT_WORDS) 
     return " … ".join(p.text[slice(*spans[i])] for i in sorted(keep))
 
 
+def llm_passages(question: str, lang: Lang, passages: Sequence[Passage]) -> list[Passage]:
+    """The passages the LLM reads: the first LLM_PASSAGES; for a yes/no question, only those
+    whose decisive sentence gives a verdict, when one does. Given Article 50(1) and Article
+    5(1)(d) for "Moeten we klanten vertellen dat ze met AI praten?", the 1.5B model copied
+    the prohibition of (d), a passage that does not speak to the question, under "Ja, onder
+    voorwaarden" read from (1)."""
+    read = list(passages[:LLM_PASSAGES])
+    kind = verdict.question_kind(question)
+    if kind != "yesno":
+        return read
+    bearing = [p for p in read if (d := decisive(p, question, lang))
+               and verdict.derive(question, kind, [(d, usable_context(p))], lang)]
+    return bearing or read
+
+
 def evidence(p: Passage, question: str, lang: Lang) -> str:
     """What the LLM reads of a passage: its lead-in and its decisive sentence (evidence first,
     issue 13), the sentence the verdict is read from; one longer than EVIDENCE_WORDS (a list
@@ -642,7 +657,7 @@ class Answerer:
             if quarantined:
                 notes.append(QUARANTINE_NOTE[lang].format(ids=", ".join(quarantined)))
             as_json = self.settings.answer_format == "json" and generator is not None and accepts_schema(generator)
-            read = passages[:LLM_PASSAGES]  # what the LLM reads, and its sentences are checked against
+            read = llm_passages(q, lang, passages)  # what the LLM reads, and its sentences are checked against
             msgs = self.messages(q, lang, read, as_json) if generator is not None and passages else []
             if generator is not None and msgs:
                 odds = self.answerability(generator, msgs, lang, timings)
