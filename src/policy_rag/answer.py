@@ -657,8 +657,9 @@ class Answerer:
             if quarantined:
                 notes.append(QUARANTINE_NOTE[lang].format(ids=", ".join(quarantined)))
             as_json = self.settings.answer_format == "json" and generator is not None and accepts_schema(generator)
-            read = llm_passages(q, lang, passages)  # what the LLM reads, and its sentences are checked against
-            msgs = self.messages(q, lang, read, as_json) if generator is not None and passages else []
+            # what the LLM reads, and its sentences are checked against (nothing for the extractive backend)
+            read = llm_passages(q, lang, passages) if generator is not None else []
+            msgs = self.messages(q, lang, read, as_json) if read else []
             if generator is not None and msgs:
                 odds = self.answerability(generator, msgs, lang, timings)
             if not passages:

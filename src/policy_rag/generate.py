@@ -360,8 +360,6 @@ class LocalGenerator:
         return "saved"
 
 
-
-
 def threads_for(most: int, loadavg: str | None = None) -> int:
     """Threads for llama.cpp now: at most ``most``, one per core that no other task is running on.
 

@@ -218,7 +218,7 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
         fails.append("classification")
     # another party: "Het AI-bureau stimuleert ..." on "De Commissie stimuleert ..." (the
     # omnibus moved that task): a sentence may not name an actor its quote does not
-    quoted = roles(f"{context} {passage or quote}") & ACTORS
+    quoted = roles(whole) & ACTORS
     if quoted and (roles(sentence) & ACTORS) - quoted:
         fails.append("party")
     s = polarity(sentence)
