@@ -94,7 +94,13 @@ def job_search(runs: int) -> dict:
             "query_cache_hits": QUERY_CACHE.hits,
             # the queries' threads (set in the embedding thread; this thread's count is torch's default)
             "torch_threads": getattr(a.embedder, "query_threads", 0) or torch.get_num_threads(),
-            "embedding": _variant(a.embedder)}
+            "embedding": _variant(a.embedder), "queries": _queries(a.embedder)}
+
+
+def _queries(embedder) -> dict:  # noqa: ANN001
+    """How the questions were embedded (embed.query_path): backend, why, threads."""
+    describe = getattr(embedder, "describe_queries", None)
+    return describe() if describe else {}
 
 
 def _variant(embedder) -> dict:  # noqa: ANN001
@@ -264,6 +270,9 @@ def _search(args: argparse.Namespace, report: dict, on: str) -> None:
           f"first query (loads everything) {r['first_query_s']:.1f}s; peak {r['peak_mb']:.0f} MB; {_tag(r)}, "
           f"{r['torch_threads']} torch threads {on}")
     print("  by stage (p50 ms): " + ", ".join(f"{k} {v}" for k, v in r["stages_ms_p50"].items()))
+    if r.get("queries"):
+        qp = r["queries"]
+        print(f"  questions embedded with {qp['backend']} ({qp['why']}; {qp['threads']} thread(s))")
 
 
 def _search_only(args: argparse.Namespace, report: dict, on: str) -> int:

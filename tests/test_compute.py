@@ -152,3 +152,132 @@ def test_onnx_export_is_cached_by_model_checksum(tmp_path):
     assert first == export_dir(tmp_path / "cache", model) and first.parent == tmp_path / "cache" / "onnx"
     stamp.write_text(json.dumps({"sha256": "b" * 64}))  # other weights: another export
     assert export_dir(tmp_path / "cache", model) != first
+
+
+# --- the question path (embed.query_path) ---------------------------------------------------
+
+
+def _exported(tmp_path):
+    """A model folder and its (stand-in) ONNX export in the cache, as `make setup` leaves them."""
+    from policy_rag.onnx_backend import export_dir
+
+    model = tmp_path / "models" / "embeddinggemma-300m"
+    model.mkdir(parents=True)
+    out = export_dir(tmp_path / "cache", model)
+    out.mkdir(parents=True)
+    (out / "model.onnx").write_bytes(b"stand-in")
+    return model, tmp_path / "cache"
+
+
+def test_questions_take_openvino_only_where_it_was_measured_faster(tmp_path, monkeypatch):
+    from policy_rag.embed import query_path
+
+    model, cache = _exported(tmp_path)
+    fast = parse_cpuinfo(SAPPHIRE_RAPIDS)
+    monkeypatch.setattr("policy_rag.embed._installed", lambda *names: True)
+    assert query_path("auto", fast, model, cache)[0] == "openvino-bf16"
+    assert query_path("torch", fast, model, cache) == ("torch", "set by POLICY_RAG_QUERY_BACKEND")
+    backend, why = query_path("auto", parse_cpuinfo(EPYC_AVX2), model, cache)  # no native bfloat16
+    assert backend == "torch" and "bfloat16" in why
+    backend, why = query_path("auto", fast, model, tmp_path / "other-cache")  # never exported
+    assert backend == "torch" and "make setup" in why
+    backend, why = query_path("auto", fast, tmp_path / "no-such-model", cache)
+    assert backend == "torch" and "not a local folder" in why
+    monkeypatch.setattr("policy_rag.embed._installed", lambda *names: False)  # not installed
+    backend, why = query_path("auto", fast, model, cache)
+    assert backend == "torch" and "pip install -e '.[onnx]'" in why
+
+
+def test_openvino_bfloat16_questions_may_search_a_torch_index():
+    assert compatible(ID.format("openvino-bfloat16"), ID.format("bfloat16"))
+    assert compatible(ID.format("openvino-bfloat16"), ID.format("float32"))
+    assert not compatible(ID.format("openvino-bfloat16"), ID.format("onnx-float32-int8-dynamic-avx2"))
+
+
+def test_query_backend_setting_is_checked(monkeypatch):
+    from policy_rag.errors import SettingsError
+    from policy_rag.settings import Settings
+
+    monkeypatch.setenv("POLICY_RAG_QUERY_BACKEND", "cuda")
+    with pytest.raises(SettingsError, match="POLICY_RAG_QUERY_BACKEND='cuda' is not one of auto, torch"):
+        Settings()
+
+
+class _Fast:
+    """A stand-in for the OpenVINO question path: vectors from FakeEmbedder, or a failure."""
+
+    def __init__(self, fail: bool = False) -> None:
+        from policy_rag.embed import FakeEmbedder
+
+        self.fake, self.fail, self.calls = FakeEmbedder(dim=16), fail, 0
+
+    def embed_queries(self, texts):
+        self.calls += 1
+        if self.fail:
+            raise RuntimeError("model.onnx is damaged")
+        return self.fake.embed_queries(texts)
+
+
+def _embedder_on(tmp_path, monkeypatch, fast):
+    from policy_rag.embed import QueryCache
+    from policy_rag.settings import Settings
+
+    model, cache = _exported(tmp_path)
+    monkeypatch.setattr("policy_rag.embed.cpu_info", lambda: parse_cpuinfo(SAPPHIRE_RAPIDS))
+    monkeypatch.setattr("policy_rag.embed._installed", lambda *names: True)
+    e = SentenceTransformerEmbedder(Settings(cache=cache, embed_model=str(model), embed_dtype="float32"))
+    assert e.query_backend == "openvino-bf16" and e.describe_queries()["threads"] == 1
+    e._fast, e.cache = fast, QueryCache(10)
+    return e
+
+
+def test_questions_on_the_fast_path_never_load_torch(tmp_path, monkeypatch):
+    import numpy as np
+
+    e = _embedder_on(tmp_path, monkeypatch, _Fast())
+    e._load = lambda: pytest.fail("torch was loaded for a question")  # type: ignore[method-assign]
+    v = e.embed_queries(["Mag ik emotieherkenning gebruiken?"])
+    assert v.shape == (1, 16) and np.isclose(np.linalg.norm(v[0]), 1.0) and e._fast.calls == 1
+
+
+def test_a_failing_fast_path_falls_back_to_torch_and_says_why(tmp_path, monkeypatch, caplog):
+    import numpy as np
+
+    from policy_rag.embed import FakeEmbedder
+
+    class ST:
+        def encode(self, texts, prompt_name=None, **_):
+            return FakeEmbedder(dim=16).embed_queries(texts)
+
+    e = _embedder_on(tmp_path, monkeypatch, _Fast(fail=True))
+    e._model = type("HF", (), {"_model": ST()})()
+    with caplog.at_level("WARNING", logger="policy_rag.embed"):
+        v = e.embed_queries(["Wat is een AI-systeem?"])
+    np.testing.assert_allclose(v[0], FakeEmbedder(dim=16).embed_queries(["Wat is een AI-systeem?"])[0], rtol=1e-6)
+    assert e.query_backend == "torch" and "damaged" in e.query_reason and e._fast is None
+    assert "embedded with torch from now on" in caplog.text
+
+
+def test_setup_exports_only_where_questions_would_use_it(tmp_path, monkeypatch):
+    from policy_rag import onnx_backend
+    from policy_rag.settings import Settings
+
+    model = tmp_path / "models" / "embeddinggemma-300m"
+    model.mkdir(parents=True)
+    s = Settings(cache=tmp_path / "cache", embed_model=str(model))
+    made = []
+
+    def export(model_path, out_dir):
+        out_dir.mkdir(parents=True)
+        (out_dir / "model.onnx").write_bytes(b"stand-in")
+        made.append(out_dir)
+        return out_dir / "model.onnx"
+
+    monkeypatch.setattr(onnx_backend, "export_onnx", export)
+    monkeypatch.setattr("policy_rag.embed._installed", lambda *names: True)
+    monkeypatch.setattr(onnx_backend, "cpu_info", lambda: parse_cpuinfo(EPYC_AVX2))
+    assert "no native bfloat16" in onnx_backend.prepare(s) and not made
+    monkeypatch.setattr(onnx_backend, "cpu_info", lambda: parse_cpuinfo(SAPPHIRE_RAPIDS))
+    assert "no export needed" in onnx_backend.prepare(s.with_(query_backend="torch")) and not made
+    assert onnx_backend.prepare(s).startswith("exported") and len(made) == 1
+    assert onnx_backend.prepare(s).startswith("ONNX export cached") and len(made) == 1

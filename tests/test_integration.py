@@ -128,6 +128,30 @@ def test_prohibited_practices_question_returns_the_law_not_only_guidance(assista
 # --- answers -----------------------------------------------------------------------------------------
 
 
+def test_questions_on_openvino_find_what_torch_finds(assistant: Assistant) -> None:
+    """Where the CPU has native bfloat16, `make setup` puts questions on OpenVINO (embed.query_path):
+    its vectors must match torch's and find the same passages in the torch-built index."""
+    import numpy as np
+
+    from policy_rag.compute import cpu_info
+    from policy_rag.embed import SentenceTransformerEmbedder
+
+    e = assistant.embedder
+    if not cpu_info().native_bf16:
+        pytest.skip(f"questions use torch on this CPU: {e.query_reason}")
+    _need(e.query_backend == "openvino-bf16", f"the OpenVINO question path ({e.query_reason})")
+    questions = ["Mag ik emotieherkenning gebruiken op de werkplek?", "What is the maximum fine for a prohibited practice?",
+                 "Moet een chatbot zeggen dat hij een AI is?", "Which systems are high-risk under Annex III?"]
+    torch_side = SentenceTransformerEmbedder(SETTINGS.with_(query_backend="torch"))
+    assert torch_side.query_backend == "torch"
+    a, b = e._fast.embed_queries(questions), torch_side.embed_queries(questions)
+    assert float(np.min(np.sum(a * b, axis=1))) >= 0.999
+    for q, qa, qb in zip(questions, a, b):
+        top_a = np.argsort(-(assistant.index.vectors @ qa))[:5]
+        top_b = np.argsort(-(assistant.index.vectors @ qb))[:5]
+        assert top_a[0] == top_b[0] and len(set(top_a) & set(top_b)) >= 4, q
+
+
 def test_extractive_answer_is_fast_and_quotes_verbatim(assistant: Assistant) -> None:
     ans = assistant.ask("Sinds wanneer is sociale scoring verboden?", backend="none")
     assert ans.backend == "none" and not ans.refused and ans.language == "nl"

@@ -6,12 +6,18 @@ would otherwise embed with empty prompts, see BASELINE.md). Passages are embedde
 ``title: <label — heading> | text: <body>``, the document form EmbeddingGemma was
 trained with; queries as ``task: search result | query: <question>``.
 
+Questions take a faster path where there is one (:func:`query_path`): OpenVINO in bfloat16 on
+a CPU that multiplies bfloat16 natively, from the ONNX export `make setup` makes (onnx_backend.py).
+Its vectors are declared compatible with torch's (compute.COMPATIBLE: min cosine 0.9999 to torch
+float32, the same R@5/MRR on every question set, eval/README.md).
+
 The model loads on first use. ``FakeEmbedder`` is a deterministic stand-in for unit tests.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import queue
 import sqlite3
@@ -25,7 +31,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .compute import Variant, choose_dtype, cpu_info
+from .compute import CpuInfo, Variant, choose_dtype, cpu_info
 from .errors import ModelUnavailableError
 from .settings import Settings
 from .types import Passage
@@ -188,6 +194,32 @@ def set_threads(n: int) -> None:
             log.debug("torch intra-op threads: %d", n)
 
 
+def _installed(*modules: str) -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+def query_path(setting: str, cpu: CpuInfo, model_path: Path, cache: Path,
+               exported: bool = True) -> tuple[str, str]:
+    """How questions are embedded, and why: "openvino-bf16" where the setting is ``auto``, the CPU
+    multiplies bfloat16 natively (elsewhere OpenVINO's gain was not measured), OpenVINO is
+    installed and the model's ONNX export exists (made by `make setup`: a question never waits
+    for an export; ``exported=False``: whether it would be used once made); else "torch", as the
+    passages."""
+    if setting == "torch":
+        return "torch", "set by POLICY_RAG_QUERY_BACKEND"
+    if not model_path.is_dir():
+        return "torch", f"the model {model_path} is not a local folder (no export)"
+    if not cpu.native_bf16:
+        return "torch", "no native bfloat16 on this CPU"
+    if not _installed("openvino", "onnx"):
+        return "torch", "OpenVINO is not installed (`make setup` installs it: pip install -e '.[onnx]')"
+    from .onnx_backend import export_dir
+
+    if exported and not (export_dir(cache, model_path) / "model.onnx").exists():
+        return "torch", "the model's ONNX export is missing (`make setup` makes it: python -m policy_rag.onnx_backend)"
+    return "openvino-bf16", "auto: OpenVINO bfloat16, native on this CPU"
+
+
 class SentenceTransformerEmbedder:
     """EmbeddingGemma (or any sentence-transformers model: a folder or a hub id) via llama-index."""
 
@@ -212,10 +244,25 @@ class SentenceTransformerEmbedder:
         self.cache = QUERY_CACHE
         # queries of many threads: one model call at a time, batched (QueryBatcher)
         self.batcher = QueryBatcher(self._encode_queries, max_texts=settings.embed_query_batch)
+        # questions through OpenVINO where that is faster (query_path); torch is then not loaded for them
+        self.query_backend, self.query_reason = query_path(settings.query_backend, self.cpu,
+                                                           Path(self.model_path), settings.cache)
+        self._fast: Any = None
+        if self.query_backend == "openvino-bf16":
+            from .onnx_backend import OnnxEmbedder
+
+            self._fast = OnnxEmbedder(self.model_path, settings.cache, backend="openvino", quantization="bf16",
+                                      query_prompt=self.query_prompt, cpu=self.cpu,
+                                      threads=self.query_threads or None)
 
     def describe(self) -> dict:
         """The variant and why it was chosen, for the index manifest."""
         return {**self.variant.to_dict(), "chosen": self.dtype_reason, "cpu": self.cpu.to_dict()}
+
+    def describe_queries(self) -> dict:
+        """How questions are embedded (query_path), for figures and logs."""
+        return {"backend": self.query_backend, "why": self.query_reason,
+                "threads": self.query_threads or self._doc_threads or None}
 
     def _load(self):
         with self._lock:
@@ -285,7 +332,14 @@ class SentenceTransformerEmbedder:
 
     def _encode_queries(self, texts: list[str]) -> np.ndarray:
         """One forward pass (batch) over ``texts`` with the query prompt: what llama-index's
-        ``get_query_embedding`` computes per text, without its per-call wrapping."""
+        ``get_query_embedding`` computes per text, without its per-call wrapping. On the OpenVINO
+        path when there is one; if that fails (a damaged export), torch from then on, with a warning."""
+        if self._fast is not None:
+            try:
+                return self._fast.embed_queries(texts)
+            except Exception as e:  # noqa: BLE001 - the torch path answers the same question
+                log.warning("OpenVINO query path failed (%s); questions are embedded with torch from now on", e)
+                self._fast, self.query_backend, self.query_reason = None, "torch", f"OpenVINO failed: {e}"
         st = self._load()._model
         with self._run_lock:
             set_threads(self.query_threads or self._doc_threads)
@@ -297,7 +351,6 @@ class SentenceTransformerEmbedder:
         """Each text through the batcher on its own: a query that meets no other is encoded
         alone, exactly as before batching (in bfloat16 a batch, padded or not, moves a vector by
         up to ~2e-3: cosine >= 0.9998 to the lone one); concurrent queries share a call."""
-        self._load()
         return cached_queries(self.model_id, texts, self.cache,
                               lambda todo: np.concatenate([self.batcher([t]) for t in todo]))
 

@@ -236,3 +236,29 @@ def _isa(cpu: CpuInfo) -> str:
         if flag in cpu.flags:
             return flag
     return "base"
+
+
+def prepare(settings: Any = None) -> str:
+    """Make the ONNX export the fast question path needs (embed.query_path), where it would be
+    used: a CPU with native bfloat16 and OpenVINO installed. Returns what was done, for set-up's log."""
+    import time
+
+    from .embed import query_path
+    from .settings import get_settings
+
+    s = settings or get_settings()
+    model = Path(s.embed_model)
+    backend, why = query_path(s.query_backend, cpu_info(), model, s.cache, exported=False)
+    if backend == "torch":
+        return f"questions are embedded with torch: {why}; no export needed"
+    target = export_dir(s.cache, model)
+    if (target / "model.onnx").exists():
+        return f"ONNX export cached: {target}"
+    t = time.perf_counter()
+    export_onnx(model, target)
+    return f"exported the embedding model to {target} in {time.perf_counter() - t:.0f} s"
+
+
+if __name__ == "__main__":  # `python -m policy_rag.onnx_backend`: the set-up step
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(prepare())
