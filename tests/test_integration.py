@@ -83,6 +83,17 @@ def test_dutch_question_finds_the_prohibition_in_dutch(assistant: Assistant) -> 
     assert all(h.passage.lang == "nl" for h in res.hits if h.passage.doc == "ai-act")
 
 
+def test_feelings_of_staff_find_the_workplace_prohibition(assistant: Assistant) -> None:
+    """Neither question names the act's words ("emoties ... op de werkplek afleiden"); both must
+    reach Article 5(1)(f), and the extractive answer must read its verdict from it, exception and all."""
+    for q in ("Mag ik emotieherkenning gebruiken om de stemming van mijn personeel te meten?",
+              "We want a webcam tool that infers whether our call-centre staff are stressed. Is that allowed?"):
+        res = assistant.search(q)
+        assert _has(res, "ai-act", "Article 5(1)(f)", k=3), _ids(res)
+        ans = assistant.ask(q, backend="none")
+        assert ans.verdict == "no-unless", (q, ans.verdict, ans.text[:300])
+
+
 def test_dutch_question_finds_english_only_guidelines(assistant: Assistant) -> None:
     res = assistant.search("Welke voorbeelden van manipulatieve technieken noemen de richtsnoeren van de Commissie?",
                            k=10)

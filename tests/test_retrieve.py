@@ -1,3 +1,5 @@
+import pytest
+
 from policy_rag.retrieve import Retriever, twin_id
 
 
@@ -82,3 +84,17 @@ def test_everyday_terms_get_the_acts_words():
     assert "directe interactie" in expand_query("Onze datingchatbot speelt in op eenzaamheid")
     assert "machine-readable" in expand_query("Moeten AI-beelden een watermerk krijgen?")
     assert expand_query("Is emotieherkenning verboden?") == "Is emotieherkenning verboden?"
+
+
+@pytest.mark.parametrize(("question", "matches"), [
+    ("Mag ik emotieherkenning gebruiken om de stemming van mijn personeel te meten?", True),
+    ("We want a webcam tool that infers whether our call-centre staff are stressed. Is that allowed?", True),
+    ("Can a school read its pupils' emotions during exams?", True),
+    ("Is emotieherkenning een hoog-risicosysteem?", False),  # no workplace or school: not only 5(1)(f)
+    ("Moet mijn personeel een AI-training volgen?", False),  # staff, but no feelings
+])
+def test_feelings_at_work_or_school_point_to_article_5_1_f(question, matches):
+    from policy_rag.retrieve import _TOPIC_PRIORS, WORKPLACE_EMOTIONS
+
+    assert bool(WORKPLACE_EMOTIONS.search(question)) is matches
+    assert any(p is WORKPLACE_EMOTIONS and prov == "Article 5(1)(f)" for p, _, prov, _ in _TOPIC_PRIORS)

@@ -101,6 +101,7 @@ ROLES = {  # the parties in both languages, to compare who is asked about with w
     "commission": r"commissie|commission", "office": r"ai-bureau|ai\s+office", "states": r"lidstat|member\s+state",
     "authority": r"autoriteit|authorit|instantie|bod(y|ies)\b|board", "sme": r"kmo|\bsmes?\b|start-up",
     "midcap": r"midcap|mid-cap",
+    "staff": r"personeel|werknemer|medewerker|\bstaff\b|employee|\bworkers?\b|personnel",
 }
 # the parties a sentence may not swap for another: who holds a duty, a power or a task
 ACTORS = frozenset({"provider", "deployer", "importer", "distributor", "representative", "commission", "office",

@@ -52,6 +52,12 @@ _DEFINITION_Q = re.compile(
     r"what('s| is| are| does)|definition|meaning|mean by|who is|when am i|counts? as|geldt als)\b", re.I)
 # "Which recital explains ...": the reader asks for the recitals themselves
 _RECITAL_Q = re.compile(r"\b(overweging(en)?|considerans|recitals?)\b", re.I)
+# feelings of staff or pupils, "de stemming van mijn personeel", "whether our staff are stressed":
+# what Article 5(1)(f) prohibits (inferring emotions at the workplace and in education)
+WORKPLACE_EMOTIONS = re.compile(
+    r"\b(?=[^.?!]*\b(emoti\w*|stemming\w*|gemoed\w*|stress\w*|mood\w*|feelings?|gevoelens?)\b)"
+    r"[^.?!]*\b(personeel|werknemers?|medewerkers?|werkvloer|werkplek|kantoor|leerlingen|studenten|"
+    r"staff|employees?|workers?|workplace|office|call.?cent(er|re)|pupils|students)\b", re.I)
 _TOPIC_PRIORS: list[tuple[re.Pattern[str], str, str, float]] = [
     # (question pattern, doc, provision prefix, weight)
     (re.compile(r"\b(vanaf wanneer|sinds wanneer|wanneer (gaat|gaan|gelden|geldt|is|treedt)|datum|"
@@ -60,6 +66,7 @@ _TOPIC_PRIORS: list[tuple[re.Pattern[str], str, str, float]] = [
     (re.compile(r"\b(boete|boetes|geldboete|sanctie|sancties|fine|fines|penalt\w*)\b", re.I), "ai-act", "Article 99", 1.0),
     (re.compile(r"\b(omnibus|2026/1744|gewijzigd|wijziging|amended|amendment|changed)\b", re.I), "omnibus", "", 0.6),
     (re.compile(r"\b(richtsnoer\w*|guideline\w*|commissie zegt|commission says)\b", re.I), "guidelines-", "", 0.4),
+    (WORKPLACE_EMOTIONS, "ai-act", "Article 5(1)(f)", 1.0),
 ]
 
 

@@ -72,7 +72,8 @@ _YN_EN = {"can", "may", "must", "do", "does", "did", "is", "are", "am", "should"
           "would", "could", "need", "might", "was", "were"}
 _ASKS_PROHIBITED = re.compile(r"\b(verboden|verbod|illegaal|prohibited|banned|forbidden|illegal)\b", re.I)
 _ASKS_OBLIGATION = re.compile(
-    r"\b(moet|moeten|hoef|hoeft|hoeven|verplicht\w*|dient|dienen|must|required|obliged|obligation|need\s+to|"
+    r"\b(moet|moeten|hoef|hoeft|hoeven|verplicht\w*|dient|dienen|must|requires?|required|obliges?|obliged|"
+    r"obligation|need\s+to|"
     r"needs\s+to|have\s+to|has\s+to|should|shall)\b", re.I)
 _ASKS_PERMISSION = re.compile(
     r"\b(mag|mogen|toegestaan|toegelaten|kan|kunnen|legaal|allowed|permitted|may|can|legal|lawful)\b", re.I)
@@ -131,6 +132,11 @@ _MAY = re.compile(r"\b(kan|kunnen|may|can)\b(?!\s+(niet|geen|not)\b)", re.I)
 _MAY_NOT = re.compile(r"\b(kan|kunnen)\s+(\w+\s+){0,3}?(niet|geen)\b|\b(cannot|can't|may\s+not|can\s+not)\b", re.I)
 
 
+# conditions to be met are no duty of anyone: "moeten ... alle volgende voorwaarden zijn vervuld:",
+# "all the following conditions shall be met:" (the conditions of a permission, Article 10(5))
+_CONDITIONS_MET = re.compile(r"\b(voorwaarden|conditions|requirements)\b[^.;:]{0,60}?\b(zijn\s+vervuld|vervuld\s+zijn|"
+                             r"worden\s+vervuld|vervuld|shall\s+be\s+(met|fulfilled)|must\s+be\s+(met|fulfilled)|are\s+met)\b",
+                             re.I)
 # a legal fiction is no duty: "shall be considered to be high-risk", "wordt geacht ... te hebben"
 _DEEMED = re.compile(r"\b(shall|must)\s+(\w+\s+)?be\s+(considered|deemed|regarded|presumed)\b", re.I)
 
@@ -153,19 +159,33 @@ _DELETED = re.compile(r"^[^.;]{0,80}?:?\s*(geschrapt|vervallen|deleted|repealed)
 # who a yes/no question asks a duty of: "Moet [mijn personeel] ...?", "Must [an importer] ...?"
 _ASKED_SUBJECT = re.compile(r"^\W*(?:moet|moeten|hoeft|hoeven|dient|dienen|must|shall|should)\s+"
                             r"(?:(?:mijn|onze|ons|uw|je|jouw|de|het|een|my|our|your|the|a|an)\s+)?([^\W\d_][\w-]*)", re.I)
+# "Does the AI Act require [my employees] to ...?", "Verplicht de AI-verordening [mijn personeel] tot ...?"
+_ASKED_REQUIRED = re.compile(r"\b(?:requires?|obliges?|verplicht)\s+(?:(?:mijn|onze|ons|uw|je|jouw|de|het|een|my|our|"
+                             r"your|the|a|an)\s+)?([^\W\d_][\w-]*)\s+(?:to|om|tot)\b", re.I)
 _PASSIVE = re.compile(r"\bbe\s+(\w+\s+)?\w+(ed|en|wn|ld|nt)\b|\b(worden|wordt)\b", re.I)
 _ARTICLES = {"de", "het", "een", "the", "a", "an", "mijn", "onze", "uw", "my", "our", "your"}
 _PRONOUNS = {"ik", "we", "wij", "je", "jij", "u", "jullie", "men", "i", "you", "they", "it", "het", "dat", "dit", "er",
              "ze", "zij", "hij", "he", "she", "one", "there", "this", "that"}
 
 
+def _asked_party(question: str) -> str:
+    """The party a yes/no question asks a duty of: "mijn personeel" in "Moet mijn personeel ...?",
+    "my employees" in "Does the AI Act require my employees to ...?"; "" for none (a pronoun, or a
+    passive question: "Must a news text be disclosed?" names what the duty is about)."""
+    m = _ASKED_SUBJECT.match(question)
+    if m and _PASSIVE.search(question):
+        return ""
+    m = m or _ASKED_REQUIRED.search(question)
+    return m.group(1) if m and m.group(1).lower() not in _PRONOUNS else ""
+
+
 def _duty_of_another(question: str, quote: str, context: str = "") -> bool:
     """The quote lays its duty on a party the question does not ask about: the question asks a
     duty of a named party ("mijn personeel") that the quote's duty-bearers ("Aanbieders en
     gebruiksverantwoordelijken") do not include."""
-    m = _ASKED_SUBJECT.match(question)
-    if not m or m.group(1).lower() in _PRONOUNS or _PASSIVE.search(question):
-        return False  # "Must a news text be disclosed?" names what the duty is about, not who bears it
+    asked_word = _asked_party(question)
+    if not asked_word:
+        return False
     bearer = None
     for text in (quote, context):
         verb = _RULE_VERB.search(text)
@@ -174,10 +194,23 @@ def _duty_of_another(question: str, quote: str, context: str = "") -> bool:
             break
     if not bearer:
         return False
-    asked, bears = meaning.roles(m.group(1)), meaning.roles(bearer.group(0))
+    asked, bears = meaning.roles(asked_word), meaning.roles(bearer.group(0))
     if asked and bears:  # "Must a deployer ...?" on "Gebruiksverantwoordelijken ... maken bekend"
         return not (asked & bears)
-    return not (_stems(m.group(1)) & _stems(bearer.group(0)))
+    return not (_stems(asked_word) & _stems(bearer.group(0)))
+
+
+def _duty_towards_asked(question: str, quote: str) -> bool:
+    """The quote's duty-bearers act on the very party the question asks a duty of: "Moet mijn
+    personeel een training volgen?" on "Aanbieders en gebruiksverantwoordelijken nemen maatregelen
+    ... AI-geletterdheid van hun personeel": the law asks it of the employer, not of the staff."""
+    asked_word = _asked_party(question)
+    verb = _DUTY_VERB.search(quote) or _RULE_VERB.search(quote)
+    if not asked_word or not verb:
+        return False
+    after = quote[verb.end():]
+    asked = meaning.roles(asked_word)
+    return bool(asked & meaning.roles(after)) if asked else bool(_stems(asked_word) & _stems(after))
 
 
 _ASKED_MAY = re.compile(r"^\W*(?:mag|mogen|kan|kunnen|may|can)\s+((?:[^\W\d_][\w'’-]*\s+){1,3})", re.I)
@@ -272,7 +305,7 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     # "... mogen aanbieders ... verwerken, mits aan alle volgende voorwaarden is voldaan:": the
     # lead-in permits, and the quoted point is one of its conditions
     ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
-    obligation = own.obligation or bool(ctx and ctx.obligation)
+    obligation = (own.obligation or bool(ctx and ctx.obligation)) and not _CONDITIONS_MET.search(quote)
     if _ASKS_RIGHT.search(q):
         if _NO_RIGHT.search(quote):
             return "no"
@@ -290,7 +323,9 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
         if own.no_obligation:
             return "no"
         if obligation and _duty_of_another(q, quote, context):
-            return ""  # "Moet mijn personeel ...?" on "Aanbieders ... nemen maatregelen ...": not theirs
+            # "Moet mijn personeel ...?" on "Aanbieders ... nemen maatregelen ... van hun personeel":
+            # the duty is the employer's towards them, so no; on a rule about others: no verdict
+            return "no" if _duty_towards_asked(q, quote) else ""
         if obligation:
             return "yes-if" if exc else "yes"
         return derive_scope(q, quote)
