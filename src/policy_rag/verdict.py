@@ -306,6 +306,9 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     # lead-in permits, and the quoted point is one of its conditions
     ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
     obligation = (own.obligation or bool(ctx and ctx.obligation)) and not _CONDITIONS_MET.search(quote)
+    cap = derive_cap(q, quote)
+    if cap:
+        return cap
     if _ASKS_RIGHT.search(q):
         if _NO_RIGHT.search(quote):
             return "no"
@@ -462,13 +465,43 @@ def derive_measure(question: str, quote: str, lang: Lang) -> str:
     return derive_amount(quote, lang)
 
 
+def _settles(quote: str) -> str:
+    """"lower" or "higher": which of two amounts the quote keeps ("whichever is lower", "indien
+    deze lager zijn"); "" for neither."""
+    if meaning.LOWER.search(quote) or re.search(r"\b(indien|als)\s+(dat|deze|die)\s+lager\s+(is|zijn)\b", quote, re.I):
+        return "lower"
+    if meaning.HIGHER.search(quote) or re.search(r"\b(indien|als)\s+(dat|deze|die)\s+hoger\s+(is|zijn)\b", quote, re.I):
+        return "higher"
+    return ""
+
+
 def derive_choice(question: str, quote: str, lang: Lang) -> str:
     """The higher or the lower of two amounts, as the quote settles it."""
-    if meaning.LOWER.search(quote) or re.search(r"\b(indien|als)\s+(dat|deze|die)\s+lager\s+(is|zijn)\b", quote, re.I):
-        return {"nl": "Het laagste", "en": "The lower"}[lang]
-    if meaning.HIGHER.search(quote) or re.search(r"\b(indien|als)\s+(dat|deze|die)\s+hoger\s+(is|zijn)\b", quote, re.I):
-        return {"nl": "Het hoogste", "en": "The higher"}[lang]
-    return ""
+    kept = _settles(quote)
+    if not kept:
+        return ""
+    return {"lower": {"nl": "Het laagste", "en": "The lower"}, "higher": {"nl": "Het hoogste", "en": "The higher"}}[kept][lang]
+
+
+_ASKS_LOWER = re.compile(r"\b(lower|lowest|lager\w*|laagst\w*)\b", re.I)
+_ASKS_HIGHER = re.compile(r"\b(higher|highest|hoger\w*|hoogst\w*)\b", re.I)
+_ASKS_FINE = re.compile(r"\b(boete\w*|geldboete\w*|maximumboete\w*|fines?|penalt\w*)\b", re.I)
+
+
+def derive_cap(question: str, quote: str) -> str:
+    """A yes/no question whether a party's fine is the lower (or higher) of amount and percentage
+    ("Krijgen kmo's een lagere maximumboete?", "Is the fine for a small mid-cap capped at whichever
+    is lower?"): "yes" when the quote sets that party's cap that way, "no" when it keeps the other;
+    "" when the question asks no such thing or the quote is about another party."""
+    if not _ASKS_FINE.search(question):
+        return ""
+    asked = "lower" if _ASKS_LOWER.search(question) else "higher" if _ASKS_HIGHER.search(question) else ""
+    kept = _settles(quote)
+    first = min(((m.start(), role) for role, rx in meaning.ROLES.items() if role in meaning.ACTORS
+                 for m in [re.search(rx, question, re.I)] if m), default=None)
+    if not asked or not kept or not first or first[1] not in meaning.roles(quote):
+        return ""
+    return "yes" if asked == kept else "no"
 
 
 def _value(question: str, kind: str, quote: str, context: str, lang: Lang) -> str:
