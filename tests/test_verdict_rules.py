@@ -281,3 +281,16 @@ def test_whether_a_partys_fine_is_the_lower_of_the_two() -> None:
     assert verdict.derive(q, "yesno", [(smes, "")], "en") == ""  # the quote is the SMEs', not the mid-caps'
     assert verdict.derive(q, "yesno", [(smes, ""), (midcaps, "")], "en") == "yes"
     assert verdict.derive("Do providers get a lower fine?", "yesno", [(smes, "")], "en") == ""
+
+
+def test_a_system_named_by_an_annex_iii_point_is_high_risk_under_conditions() -> None:
+    lead = "High-risk AI systems pursuant to Article 6(2) are the AI systems listed in any of the following areas:"
+    point = ("(a) AI systems intended to be used for the recruitment or selection of natural persons, in particular to "
+             "place targeted job advertisements, to analyse and filter job applications, and to evaluate candidates;")
+    q = "Is a CV-screening tool that ranks job applicants a high-risk AI system?"
+    assert verdict.derive(q, "yesno", [(point, lead)], "en") == "yes-if"
+    # one shared word is not the system the point names
+    assert verdict.derive("Is a spam filter for my mailbox a high-risk AI system?", "yesno", [(point, lead)], "en") == ""
+    assert verdict.derive(q, "yesno", [(point, "")], "en") == ""  # not a point of the high-risk list
+    q = "Can an Annex III system that evaluates job applicants avoid high-risk status under Article 6(3)?"
+    assert verdict.derive(q, "yesno", [(point, lead)], "en") == ""  # asks about the derogation, not the list

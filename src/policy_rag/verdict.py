@@ -306,9 +306,9 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     # lead-in permits, and the quoted point is one of its conditions
     ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
     obligation = (own.obligation or bool(ctx and ctx.obligation)) and not _CONDITIONS_MET.search(quote)
-    cap = derive_cap(q, quote)
-    if cap:
-        return cap
+    special = derive_cap(q, quote) or derive_listed(q, quote, context)
+    if special:
+        return special
     if _ASKS_RIGHT.search(q):
         if _NO_RIGHT.search(quote):
             return "no"
@@ -481,6 +481,31 @@ def derive_choice(question: str, quote: str, lang: Lang) -> str:
     if not kept:
         return ""
     return {"lower": {"nl": "Het laagste", "en": "The lower"}, "higher": {"nl": "Het hoogste", "en": "The higher"}}[kept][lang]
+
+
+_ASKS_HIGH_RISK = re.compile(r"\b(hoog[- ]?risico\w*|high[- ]risk)\b", re.I)
+# Annex III's lead-in: "High-risk AI systems pursuant to Article 6(2) are the AI systems listed in ..."
+_LISTS_HIGH_RISK = re.compile(r"\b(high-risk\s+AI\s+systems|AI-systemen\s+met\s+een\s+hoog\s+risico)\b[^.:]{0,60}?"
+                              r"\b(are\s+the\s+AI\s+systems\s+listed|zijn\s+de\s+vermelde\s+AI-systemen)\b", re.I)
+_GENERIC = frozenset({"ai", "ai-systeem", "ai-systemen", "systeem", "systemen", "system", "systems", "hoog", "risico",
+                      "hoog-risico", "high", "risk", "high-risk", "softwar", "software", "tool", "app", "apps",
+                      "natuurlijk", "natuurlijke", "person", "personen", "persons", "natural"})
+# "Is/Are/Valt X ... high-risk?": the question asks what X is (not "Can X avoid high-risk status?")
+_ASKS_WHAT_IT_IS = re.compile(r"^\W*(is|are|zijn|valt|vallen|geldt|gelden|telt|tellen|wordt|worden|does|do|would)\b",
+                              re.I)
+CLASSIFY_MIN = 2  # the question's own words (not "AI", "system", "high-risk") the listed point must share
+
+
+def derive_listed(question: str, quote: str, context: str) -> str:
+    """Is the question's system high-risk? "yes-if" (Article 6(3) may still lift it) when the quote
+    is a point of Annex III's list that shares at least CLASSIFY_MIN of the question's own words
+    ("a CV-screening tool that ranks job applicants" and "filter job applications"); a single
+    shared word is not enough ("spam filter" and "filter job applications")."""
+    q = _question_sentence(question)
+    if not (_ASKS_HIGH_RISK.search(q) and _ASKS_WHAT_IT_IS.match(q) and _LISTS_HIGH_RISK.search(context)):
+        return ""
+    own = _stems(q) - _GENERIC
+    return "yes-if" if len(own & _stems(quote)) >= CLASSIFY_MIN else ""
 
 
 _ASKS_LOWER = re.compile(r"\b(lower|lowest|lager\w*|laagst\w*)\b", re.I)
