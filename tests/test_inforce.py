@@ -338,6 +338,36 @@ def test_the_router_matches_rows() -> None:
     assert m("Vanaf wanneer geldt dit?", TABLE) == []
 
 
+NEW_PROHIBITIONS = ApplicationDate(provisions=("Article 5(1)(ba)", "Article 5(1)(bb)"),
+                                   scope="met uitzondering van artikel 5, lid 1, eerste alinea, punten b bis) en b ter)",
+                                   date="2026-12-02", source="ai-act/nl/art-113", set_by="omnibus/nl/art-1.40")
+
+
+def test_a_prohibition_the_omnibus_added_has_its_own_date() -> None:
+    table = [*TABLE, NEW_PROHIBITIONS]
+    m = inforce.match_dates
+    # the prohibitions in general: Chapter II's row, not the exception carved out of it
+    assert [r.date for r in m("Sinds wanneer is sociale scoring verboden?", table)] == ["2025-02-02"]
+    q = "Are apps that create sexual images of real people without their consent banned, and since when?"
+    assert [r.date for r in m(q, table)] == ["2026-12-02"]
+    assert [r.date for r in m("Vanaf wanneer is AI voor naaktbeelden verboden?", table)] == ["2026-12-02"]
+
+
+def test_a_yes_no_question_about_a_date_is_answered_from_the_table() -> None:
+    rows = [NEW_PROHIBITIONS]
+    q = "Gold op 1 september 2026 het verbod op AI die zonder toestemming intieme beelden maakt al?"
+    assert inforce.asks_applied_on(q) == "2026-09-01"
+    assert inforce.applies_verdict(q, rows, "2026-12-02") == "no"
+    assert inforce.applies_verdict(q.replace("1 september 2026", "3 december 2026"), rows, "2026-12-02") == "yes"
+    q = "Are apps that create sexual images of real people banned, and since when?"
+    assert inforce.asks_applied_on(q) == ""
+    assert inforce.applies_verdict(q, rows, "2026-12-02") == "yes"
+    assert inforce.applies_verdict(q, rows, "2026-11-30") == "no"  # asked before the date: not yet banned
+    # whether a system is high-risk is not a matter of dates
+    assert inforce.applies_verdict("Is a CV tool high-risk, and since when?", TABLE[:1], "2026-12-02") == ""
+    assert inforce.asks_applied_on("Wat vereiste artikel 4 op 1 juni 2025?") == ""
+
+
 def test_the_table_file_of_the_ingest_side_and_articles_through_their_chapter(tmp_path: Path, vindex) -> None:  # noqa: ANN001
     # the ingest side writes {"rows": [...], "chapters": {...}} (amend.py)
     rows = [{"provisions": ["Chapter III, Section 1", "Chapter III, Section 3", "Article 6(2)", "Annex III"],

@@ -94,6 +94,17 @@ def test_feelings_of_staff_find_the_workplace_prohibition(assistant: Assistant) 
         assert ans.verdict == "no-unless", (q, ans.verdict, ans.text[:300])
 
 
+def test_the_omnibus_prohibition_of_intimate_images_applies_from_its_own_date(assistant: Assistant) -> None:
+    """Article 5(1)(b bis) came with Regulation (EU) 2026/1744 and applies from 2 December 2026, not
+    from 2 February 2025 like the other prohibitions: a yes/no question about it gets its date."""
+    ans = assistant.ask("Gold op 1 september 2026 het verbod op AI die zonder toestemming intieme beelden van iemand "
+                        "maakt al?", backend="none", on="2026-12-02")
+    assert ans.verdict == "no" and "2 december 2026" in ans.text and "2 februari 2025" not in ans.text, ans.text
+    ans = assistant.ask("Are apps that create sexual images of real people without their consent banned under the "
+                        "AI Act, and since when?", backend="none", on="2026-12-02")
+    assert ans.verdict == "yes" and "2 December 2026" in ans.text, ans.text
+
+
 def test_dutch_question_finds_english_only_guidelines(assistant: Assistant) -> None:
     res = assistant.search("Welke voorbeelden van manipulatieve technieken noemen de richtsnoeren van de Commissie?",
                            k=10)

@@ -345,6 +345,7 @@ class Checked:
     unbound: int = 0  # claims about the law's dates or validity that no passage of the act supports
     replaced: list[str] = field(default_factory=list)  # meaning rules broken by sentences shown as their quote
     dates: list[str] = field(default_factory=list)  # ISO dates a "from when" answer gives (its verdict)
+    applies: str = ""  # "yes"/"no" a yes/no question about an application date gets from the dates table
 
     @classmethod
     def refusal(cls, lang: Lang, reason: str, dropped: int = 0, support: list[float] | None = None) -> Checked:
@@ -613,7 +614,8 @@ class Answerer:
         """A "from when does X apply" question answered from the application-dates table
         (Article 113 as amended), citing Article 113 and the point that set the date; None when
         the question is not one or the table has no row for what it names."""
-        if not inforce.asks_from_when(question):
+        applied_on = inforce.asks_applied_on(question) and verdict.question_kind(question) == "yesno"
+        if not inforce.asks_from_when(question) and not applied_on:
             return None
         index = self.retriever.index
         rows = inforce.match_dates(question, inforce.application_dates(index), inforce.chapters_of(index))
@@ -622,8 +624,12 @@ class Answerer:
             return None
         cites = [Citation(n=i, passage=p, quote=q) for i, (p, q) in enumerate(zip(dated.passages, dated.quotes), 1)]
         checked = Checked(dated.text, cites)
-        if verdict.question_kind(question) != "yesno":  # "Is X banned, and since when?" asks yes or no first
-            checked.dates = sorted({r.date for r in rows})  # the verdict of a "from when" question
+        if verdict.question_kind(question) != "yesno":
+            checked.dates = sorted({r.date for r in dated.rows})  # the verdict of a "from when" question
+        else:  # "Is X banned, and since when?", "Gold op 1 september 2026 het verbod al?": yes or no first
+            checked.applies = inforce.applies_verdict(question, dated.rows, on)
+            head = verdict.line(checked.applies, lang)
+            checked.text = f"{head}\n\n{checked.text}" if head else checked.text
         return checked
 
     # -- the whole job ---------------------------------------------------------------------
@@ -647,7 +653,7 @@ class Answerer:
             q, result, judged=generator is not None)
         if dated is not None and generator is None:  # "from when": the table answers
             checked = dated
-            answer_verdict = ", ".join(dated.dates)
+            answer_verdict = dated.applies or ", ".join(dated.dates)
             yield checked.text
         elif early:
             checked = Checked.refusal(lang, early)
@@ -675,6 +681,7 @@ class Answerer:
                 pieces: list[str] = []
                 checker = SentenceChecker(self, lang, read)
                 shape = verdict.Shape(q, lang, self.evidence_quotes(q, lang, read))
+                shape.settled = dated.applies if dated is not None else ""
                 reply = verdict.JsonAnswer()
                 done = 0  # sentences of the raw (plain-text) reply checked so far
                 kw: dict[str, Any] = {"schema": verdict.schema(len(read))} if as_json else {}

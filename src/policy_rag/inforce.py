@@ -487,15 +487,59 @@ def asks_from_when(question: str) -> bool:
     return bool(_FROM_WHEN.search(question)) and not _AMENDING_ACT_IN_FORCE.search(question)
 
 
+_ASKED_DATE = re.compile(r"\b(\d{1,2})\s+(" + "|".join(_MONTHS["nl"] + _MONTHS["en"]) + r")\s+(\d{4})\b", re.I)
+# "Gold op 1 september 2026 het verbod ... al?", "Did the ban on X apply on 1 September 2026?"
+_APPLIED = re.compile(r"\b(gold|golden|geldt|gelden|van\s+toepassing|in\s+werking|verboden|toegestaan|"
+                      r"appl(y|ies|ied)|in\s+force|in\s+effect|banned|prohibited|allowed)\b", re.I)
+
+
+def asks_applied_on(question: str) -> str:
+    """The ISO date of a question asking whether a rule applied on that date; "" otherwise."""
+    m = _ASKED_DATE.search(question)
+    if not m or not _APPLIED.search(question):
+        return ""
+    months = [x.lower() for x in _MONTHS["nl"]], [x.lower() for x in _MONTHS["en"]]
+    month = next(ms.index(m.group(2).lower()) for ms in months if m.group(2).lower() in ms) + 1
+    try:
+        return date(int(m.group(3)), month, int(m.group(1))).isoformat()
+    except ValueError:
+        return ""
+
+
+_ASKS_BANNED = re.compile(r"\b(verbod\w*|verboden|banned|prohibited|forbidden)\b", re.I)
+
+
+def applies_verdict(question: str, rows: list[ApplicationDate], on: str) -> str:
+    """Yes or no from the application dates of the rows a yes/no question is about: with a date
+    in the question ("Gold op 1 september 2026 het verbod ... al?"), whether every row applied on
+    it; without one, for a question whether a practice is banned ("Are apps that ... banned, and
+    since when?") whose rows are all prohibitions of Article 5, whether they apply on ``on``.
+    "" for anything else (whether a system is high-risk is not a matter of dates)."""
+    if not rows:
+        return ""
+    when = asks_applied_on(question)
+    if not when:
+        if not (_ASKS_BANNED.search(question) and all(p.startswith("Article 5(") for r in rows
+                                                       for p in r.provisions)):
+            return ""
+        when = on
+    return "yes" if all(r.date <= when for r in rows) else "no"
+
+
 # what a question may name, and how a row of the table shows it: (question pattern, provision
 # prefixes in row.provisions, scope words (Dutch, lower case))
+# the prohibitions the omnibus added (non-consensual intimate images, child sexual abuse material):
+# their own row, which the general prohibitions' row names as its exception, so they weigh double
+_NEW_PROHIBITIONS = re.compile(r"intiem\w*|intimate|seksu\w*|sexual\w*|naakt\w*|nud(e|es|ity|ify)\w*|"
+                               r"kindermisbruik\w*|child\s+sexual|csam|pornogra\w*", re.I)
 _CONCEPTS: list[tuple[re.Pattern[str], tuple[str, ...], tuple[str, ...]]] = [
     (re.compile(r"\b(bijlage|annex)\s+III\b", re.I), ("Annex III",), ("bijlage iii",)),
     (re.compile(r"\b(bijlage|annex)\s+I\b(?!\s*[IVX])", re.I), ("Annex I",), ("bijlage i ", "bijlage i,")),
     (re.compile(r"hoog[\s-]?risico|high[\s-]?risk", re.I), ("Chapter III", "Annex III", "Annex I", "Article 6"),
      ("hoog risico", "hoogrisico")),
-    (re.compile(r"verbod|verboden|prohibit\w*|banned|article 5\b|artikel 5\b", re.I),
-     ("Article 5", "Chapter II"), ("artikel 5", "hoofdstuk ii ", "verbod")),
+    # the prohibitions in general: Chapter II's row (Article 5 named as such is an article, below)
+    (re.compile(r"verbod|verboden|prohibit\w*|banned", re.I), ("Chapter II",), ("hoofdstuk ii ", "verbod")),
+    (_NEW_PROHIBITIONS, ("Article 5(1)(ba)", "Article 5(1)(bb)"), ()),
     (re.compile(r"\bgpai\b|algemene doeleinden|general[\s-]purpose", re.I), ("Chapter V",), ("hoofdstuk v ",)),
     (re.compile(r"boete\w*|sanctie\w*|penalt\w*|fines?\b", re.I), ("Chapter XII", "Article 99", "Article 101"),
      ("hoofdstuk xii",)),
@@ -535,6 +579,8 @@ def match_dates(question: str, rows: list[ApplicationDate],
     for pat, provs, words in _CONCEPTS:
         if pat.search(question):
             wanted.append((provs, words))
+            if pat is _NEW_PROHIBITIONS:  # a specific prohibition outweighs the prohibitions in general
+                wanted.append((provs, words))
     for m in _CHAPTER.finditer(question):
         n = m.group(1).upper()
         wanted.append(((f"Chapter {n}",), (f"hoofdstuk {n.lower()} ", f"hoofdstukken {n.lower()} ")))

@@ -67,7 +67,8 @@ _CHOICE_Q = re.compile(r"\b(hogere?|higher)\s+of\s+(de\s+|het\s+)?(lagere?)\b|\b
 _YN_NL = {"mag", "mogen", "moet", "moeten", "is", "zijn", "kan", "kunnen", "valt", "vallen", "geldt", "gelden",
           "heb", "hebben", "heeft", "wordt", "worden", "ben", "hoef", "hoeft", "hoeven", "krijg", "krijgt",
           "krijgen", "zal", "zullen", "dient", "dienen", "vereist", "bestaat", "bestaan", "staat",
-          "telt", "tellen", "word", "blijft", "blijven", "zit", "vind", "vindt", "verbiedt", "verplicht"}
+          "telt", "tellen", "word", "blijft", "blijven", "zit", "vind", "vindt", "verbiedt", "verplicht",
+          "gold", "golden", "was", "waren", "werd", "werden", "mocht", "mochten", "moest", "moesten", "kon", "konden"}
 _YN_EN = {"can", "may", "must", "do", "does", "did", "is", "are", "am", "should", "shall", "have", "has", "will",
           "would", "could", "need", "might", "was", "were"}
 _ASKS_PROHIBITED = re.compile(r"\b(verboden|verbod|illegaal|prohibited|banned|forbidden|illegal)\b", re.I)
@@ -697,6 +698,7 @@ class Shape:
         self.kind = question_kind(question)
         self.evidence = list(evidence)  # (decisive sentence, its language, lead-in) per passage
         self.model_verdict = ""  # what the LLM wrote in its "verdict" field, if anything
+        self.settled = ""  # a verdict the application-dates table settled (inforce.applies_verdict)
         self.verdict = ""
         self.decided = False
         self.overridden = False  # the model's verdict was contradicted by the decisive quote
@@ -711,7 +713,7 @@ class Shape:
         """Settle the verdict from the quote of the first kept sentence (``first``), then the
         evidence; return its line ("" for none)."""
         quotes = [*first, *self.evidence]
-        derived = derive(self.question, self.kind, [(q, c) for q, _, c in quotes], self.lang)
+        derived = self.settled or derive(self.question, self.kind, [(q, c) for q, _, c in quotes], self.lang)
         self.verdict = reconcile(self.kind, self.model_verdict, derived)
         mv = self.model_verdict.strip().lower()
         self.overridden = self.kind == "yesno" and mv in YES_SIDE | NO_SIDE and self.verdict != mv
