@@ -368,6 +368,35 @@ def test_a_yes_no_question_about_a_date_is_answered_from_the_table() -> None:
     assert inforce.asks_applied_on("Wat vereiste artikel 4 op 1 juni 2025?") == ""
 
 
+def test_a_cited_duty_that_does_not_apply_yet_is_said_so() -> None:
+    rows = [
+        ApplicationDate(provisions=("Chapter I", "Chapter II"), scope="", date="2025-02-02", source="s"),
+        ApplicationDate(provisions=("Chapter III, Section 3", "Annex III", "Article 6(2)"), scope="",
+                        date="2027-12-02", source="s"),
+        ApplicationDate(provisions=("Chapter III, Section 3", "Annex I", "Article 6(1)"), scope="",
+                        date="2028-08-02", source="s"),
+        ApplicationDate(provisions=("Article 6(5)",), scope="", date="2026-08-02", source="s"),
+        NEW_PROHIBITIONS,
+    ]
+    chapters = {"Article 26": "Chapter III, Section 3", "Article 6": "Chapter III, Section 1", "Article 5": "Chapter II"}
+    pending = inforce.pending_rows
+    assert [r.date for r in pending("Article 26(7)", rows, chapters, "2026-12-02")] == ["2027-12-02", "2028-08-02"]
+    assert [r.date for r in pending("Annex III(4)(a)", rows, chapters, "2026-12-02")] == ["2027-12-02"]
+    assert pending("Article 6(5)", rows, chapters, "2026-12-02") == []  # a row of its own, already applying
+    assert pending("Article 5(1)(f)", rows, chapters, "2026-12-02") == []  # not the new points' row
+    assert [r.date for r in pending("Article 5(1)(ba)", rows, chapters, "2026-11-01")] == ["2026-12-02"]
+    assert pending("Article 26(7)", rows, chapters, "2028-09-01") == []
+    assert pending("Recital 12", rows, chapters, "2026-12-02") == []
+    line = inforce.not_yet_line(["Article 26(7)"], pending("Article 26(7)", rows, chapters, "2026-12-02"), "nl",
+                                "2026-12-02")
+    assert line == ("Let op: artikel 26, lid 7 is op 2 december 2026 nog niet van toepassing, pas met ingang van "
+                    "2 december 2027 voor bijlage III en 2 augustus 2028 voor bijlage I (artikel 113).")
+    assert inforce.not_yet_line(["Annex III(4)(a)", "Article 27(1)"], rows[1:2], "en", "2026-12-02") == (
+        "Note: Annex III, point 4(a) and Article 27(1) do not apply yet on 2 December 2026; they apply from "
+        "2 December 2027 (Article 113).")
+    assert inforce.not_yet_line(["Article 26(7)"], [], "en", "2026-12-02") == ""
+
+
 def test_the_table_file_of_the_ingest_side_and_articles_through_their_chapter(tmp_path: Path, vindex) -> None:  # noqa: ANN001
     # the ingest side writes {"rows": [...], "chapters": {...}} (amend.py)
     rows = [{"provisions": ["Chapter III, Section 1", "Chapter III, Section 3", "Article 6(2)", "Annex III"],

@@ -105,6 +105,17 @@ def test_the_omnibus_prohibition_of_intimate_images_applies_from_its_own_date(as
     assert ans.verdict == "yes" and "2 December 2026" in ans.text, ans.text
 
 
+def test_a_duty_of_chapter_iii_is_said_not_to_apply_yet(assistant: Assistant) -> None:
+    """Article 26 is law, but Article 113 (as amended) applies it to Annex III systems only from
+    2 December 2027: a "Ja" on it today must say so in the answer itself."""
+    q = "Moet ik als werkgever mijn werknemers inlichten voordat ik een hoog-risico AI-systeem op de werkvloer ga gebruiken?"
+    ans = assistant.ask(q, backend="none", on="2026-12-02")
+    assert any(c.passage.provision.startswith("Article 26") for c in ans.citations), ans.text
+    assert "nog niet van toepassing, pas met ingang van 2 december 2027" in ans.text, ans.text
+    later = assistant.ask(q, backend="none", on="2028-09-01")
+    assert "nog niet van toepassing" not in later.text
+
+
 def test_dutch_question_finds_english_only_guidelines(assistant: Assistant) -> None:
     res = assistant.search("Welke voorbeelden van manipulatieve technieken noemen de richtsnoeren van de Commissie?",
                            k=10)

@@ -61,7 +61,7 @@ from .prompts import (
 )
 from .retrieve import Retriever, SearchResult
 from .settings import Settings
-from .types import Answer, Citation, Lang, Passage
+from .types import Answer, ApplicationDate, Citation, Lang, Passage
 
 log = logging.getLogger(__name__)
 
@@ -590,6 +590,21 @@ class Answerer:
                     amending=", ".join(dict.fromkeys(a.label for a in by[:3]))))
         return list(dict.fromkeys(notes))
 
+    def not_yet(self, citations: Sequence[Citation], lang: Lang, on: str) -> str:
+        """A line for each cited provision of the act that does not apply yet on ``on`` (Article 113:
+        Chapter III's duties apply to Annex III systems from 2 December 2027), "" when all apply."""
+        index = self.retriever.index
+        rows, chapters = inforce.application_dates(index), inforce.chapters_of(index)
+        if not rows or not on:
+            return ""
+        by_rows: dict[tuple[ApplicationDate, ...], list[str]] = {}  # provisions that wait for the same dates
+        for c in citations:
+            p = c.passage
+            pending = inforce.pending_rows(p.provision, rows, chapters, on) if p.doc == "ai-act" and p.binding else []
+            if pending and p.provision not in by_rows.setdefault(tuple(pending), []):
+                by_rows[tuple(pending)].append(p.provision)
+        return " ".join(inforce.not_yet_line(provs, list(pending), lang, on) for pending, provs in by_rows.items())
+
     def versions_of(self, citations: Sequence[Citation], lang: Lang, on: str) -> None:
         """Label each cited passage as amended ("Artikel 4 (vervangen bij ...)"), with its amending
         passages and every wording with its dates (the old one a click away), and its twin on ``on``."""
@@ -749,6 +764,10 @@ class Answerer:
                     notes.append(FALLBACK_NOTE[lang])
                     yield checked.text  # nothing of the model's was shown: the stream is this answer
         if not checked.refused:
+            caveat = self.not_yet(checked.citations, lang, on)
+            if caveat:  # the rule exists but does not apply yet: said under the answer, not only noted
+                checked.text += f"\n\n{caveat}"
+                yield f"\n\n{caveat}"
             notes.extend(self.amendment_notes(checked.citations, lang, on))
             self.versions_of(checked.citations, lang, on)
         timings["total"] = time.perf_counter() - t0

@@ -622,7 +622,61 @@ def provision_words(provision: str, lang: Lang) -> str:
         return provision.replace("Chapter", "hoofdstuk").replace("Section", "afdeling") if lang == "nl" else provision
     text = legal_label(provision, lang)
     return text[:1].lower() + text[1:] if lang == "nl" else text
+
+
 SET_BY: dict[Lang, str] = {"nl": " (zoals gewijzigd bij {act}, {point})", "en": " (as amended by {act}, {point})"}
+
+
+def pending_rows(provision: str, rows: list[ApplicationDate], chapters: dict[str, str],
+                 on: str) -> list[ApplicationDate]:
+    """The rows of the table that make ``provision`` apply only after ``on``: those naming it (or a
+    point of it), else those naming its chapter or section ("Article 26(7)" sits in Chapter III,
+    Section 3, which applies from 2 December 2027 for Annex III systems). [] when it applies on
+    ``on`` or the table says nothing of it."""
+    if not provision.startswith(("Article", "Annex")):
+        return []
+    article = re.sub(r"\(.*$", "", provision)
+
+    def names(row: ApplicationDate) -> bool:  # the provision, a part of it, or what contains it
+        return any(p in (provision, article) or p.startswith(provision + "(") or provision.startswith(p + "(")
+                   for p in row.provisions)
+
+    # a row of its own wins ("Article 6(5)" has one; "Article 5(1)(f)" is not "Article 5(1)(ba)")
+    own = [r for r in rows if names(r)]
+    where = chapters.get(article, "")
+    covering = own or ([r for r in rows if _has_provision(r, where)] if where else [])
+    return [r for r in covering if r.date > on]
+
+
+NOT_YET: dict[Lang, tuple[str, str]] = {  # (one provision, several)
+    "nl": ("Let op: {labels} is op {on} nog niet van toepassing, pas met ingang van {dates} (artikel 113).",
+           "Let op: {labels} zijn op {on} nog niet van toepassing, pas met ingang van {dates} (artikel 113)."),
+    "en": ("Note: {labels} does not apply yet on {on}; it applies from {dates} (Article 113).",
+           "Note: {labels} do not apply yet on {on}; they apply from {dates} (Article 113)."),
+}
+_FOR: dict[Lang, str] = {"nl": "voor {what}", "en": "for {what}"}
+_AND: dict[Lang, str] = {"nl": " en ", "en": " and "}
+
+
+def _joined(items: list[str], lang: Lang) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])}{_AND[lang]}{items[-1]}"
+
+
+def not_yet_line(provisions: list[str], rows: list[ApplicationDate], lang: Lang, on: str) -> str:
+    """"Let op: artikel 26, lid 7 is op 2 december 2026 nog niet van toepassing, pas met ingang van
+    2 december 2027 voor bijlage III en 2 augustus 2028 voor bijlage I (artikel 113)." for cited
+    ``provisions`` that share the same ``pending_rows``; "" for none."""
+    if not rows or not provisions:
+        return ""
+    parts = []
+    for r in sorted(rows, key=lambda r: r.date):
+        annexes = [provision_words(x, lang) for x in r.provisions if x.startswith("Annex")]
+        what = _FOR[lang].format(what=_joined(annexes, lang)) if annexes and len(rows) > 1 else ""
+        parts.append(f"{long_date(r.date, lang)} {what}".strip())
+    one, several = NOT_YET[lang]
+    return (one if len(provisions) == 1 else several).format(
+        labels=_joined([provision_words(p, lang) for p in provisions], lang), on=long_date(on, lang),
+        dates=_joined(list(dict.fromkeys(parts)), lang))
 
 
 @dataclass
