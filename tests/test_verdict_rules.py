@@ -294,3 +294,11 @@ def test_a_system_named_by_an_annex_iii_point_is_high_risk_under_conditions() ->
     assert verdict.derive(q, "yesno", [(point, "")], "en") == ""  # not a point of the high-risk list
     q = "Can an Annex III system that evaluates job applicants avoid high-risk status under Article 6(3)?"
     assert verdict.derive(q, "yesno", [(point, lead)], "en") == ""  # asks about the derogation, not the list
+
+
+def test_a_count_keeps_its_qualifier() -> None:
+    quote = "Het AI-bureau zal meer dan 140 medewerkers in dienst hebben, waaronder technologiespecialisten."
+    assert verdict.derive("Hoeveel medewerkers krijgt het AI-bureau?", "amount", [(quote, "")], "nl") == \
+        "meer dan 140 medewerkers"
+    quote = "The AI Office employs 140 staff members."
+    assert verdict.derive("How many staff does the AI Office have?", "amount", [(quote, "")], "en") == "140 staff"

@@ -323,9 +323,15 @@ def decisive(p: Passage, question: str, lang: Lang) -> str:
     if not spans:
         return ""
     q = _content(question, lang) | _content(question, "en" if lang == "nl" else "nl")
+    kind = verdict.question_kind(question)
+    valued = kind in ("amount", "date")  # "Hoeveel medewerkers ...?": of equal sentences, the one with the number
+
+    def gives(sp: tuple[int, int]) -> bool:
+        return valued and bool(verdict.derive(question, kind, [(p.text[slice(*sp)], "")], lang))
+
     # a heading ("Artikel 99, lid 4: 4.", "6 bis.") is never the decisive sentence when the passage has one
     best = max(spans, key=lambda sp: (len(_HEADING_WORD.findall(p.text, *sp)) >= DECISIVE_MIN_WORDS,
-                                      len(_content(p.text[slice(*sp)], p.lang) & q), -sp[0]))
+                                      len(_content(p.text[slice(*sp)], p.lang) & q), gives(sp), -sp[0]))
     return p.text[slice(*best)]
 
 

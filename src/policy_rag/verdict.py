@@ -447,6 +447,9 @@ _ASKS_PERIOD = re.compile(
     r"how\s+many\s+(days|months|years|weeks|hours)|binnen\s+welke\s+termijn|within\s+what\s+period|"
     r"welke\s+hoeveelheid|what\s+amount\s+of|which\s+amount\s+of|boven\s+welke|above\s+what|drempel|threshold)\b",
     re.I)
+_QUALIFIERS = (r"meer\s+dan|minder\s+dan|ten\s+minste|minstens|ten\s+hoogste|maximaal|hoogstens|bijna|ongeveer|"
+               r"circa|ruim|more\s+than|less\s+than|fewer\s+than|at\s+least|at\s+most|up\s+to|nearly|almost|"
+               r"about|around|over|under")
 _COUNTED = re.compile(r"\b(?:hoeveel|how\s+many)\s+([^\W\d_]{3,})", re.I)
 
 
@@ -461,7 +464,9 @@ def derive_measure(question: str, quote: str, lang: Lang) -> str:
     counted = _COUNTED.search(q)
     if counted and not re.match(r"(boete|fine|geld|money|kost|cost|bedrag|amount)", counted.group(1), re.I):
         stem = counted.group(1).lower()[:5]
-        m = re.search(rf"\b(\d[\d .,\u00a0\u202f]*\d|\d)\s+({re.escape(stem)}\w*)", quote, re.I)
+        # with its qualifier: "meer dan 140 medewerkers" is not "140 medewerkers"
+        m = re.search(rf"(?:\b(?:{_QUALIFIERS})\s+)?\b(\d[\d .,\u00a0\u202f]*\d|\d)\s+({re.escape(stem)}\w*)",
+                      quote, re.I)
         return " ".join(m.group(0).split()) if m else ""
     return derive_amount(quote, lang)
 
