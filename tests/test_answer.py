@@ -327,3 +327,23 @@ def test_for_a_yes_no_question_the_llm_reads_only_passages_that_answer_it() -> N
     # no passage gives a verdict: both are read; not a yes/no question: both are read
     assert len(llm_passages("Moeten we een logo gebruiken?", "nl", [other, other])) == 2
     assert len(llm_passages("Wat staat er in artikel 50?", "nl", [duty, other])) == 2
+
+
+def test_the_decisive_sentence_is_the_one_that_answers_among_the_closest() -> None:
+    from conftest import make_passage
+    from policy_rag.answer import decisive
+
+    p = make_passage("ai-act/nl/art-11.1", "Article 11(1)", "Artikel 11, lid 1",
+                     "Kmo's en kleine midcapondernemingen kunnen de elementen van de technische documentatie op "
+                     "vereenvoudigde wijze verstrekken. Daartoe stelt de Commissie een vereenvoudigd formulier voor "
+                     "technische documentatie op voor kmo's en kleine midcapondernemingen.")
+    # the second sentence shares one more word with the question; the first answers it
+    q = "Mogen kleine midcapondernemingen het vereenvoudigde formulier voor technische documentatie gebruiken?"
+    assert decisive(p, q, "nl").startswith("Kmo's en kleine midcapondernemingen kunnen")
+    # an open question gets the closest sentence, as before
+    assert decisive(p, "Wie stelt het vereenvoudigde formulier voor technische documentatie op?", "nl").startswith(
+        "Daartoe stelt de Commissie")
+    page = make_passage("page-ai-office/nl/sec-3", "", "De structuur van het AI-bureau",
+                        "De opzet van het Europees AI-bureau bestaat uit 5 eenheden. Het AI-bureau zal meer dan 140 "
+                        "medewerkers in dienst hebben.")
+    assert "140" in decisive(page, "Hoeveel medewerkers krijgt het Europees AI-bureau?", "nl")

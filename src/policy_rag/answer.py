@@ -324,19 +324,32 @@ def decisive(p: Passage, question: str, lang: Lang) -> str:
         return ""
     q = _content(question, lang) | _content(question, "en" if lang == "nl" else "nl")
     kind = verdict.question_kind(question)
-    valued = kind in ("amount", "date")  # "Hoeveel medewerkers ...?": of equal sentences, the one with the number
+    # a sentence that answers may be preferred for a number, a date, or whether something is allowed;
+    # not for a duty ("shall" is in many sentences of a passage, most of them beside the question)
+    seek = kind in ("amount", "date") or verdict.asks_may(question)
+    context = usable_context(p)
 
-    def gives(sp: tuple[int, int]) -> bool:
-        return valued and bool(verdict.derive(question, kind, [(p.text[slice(*sp)], "")], lang))
+    def overlap(sp: tuple[int, int]) -> int:
+        return len(_content(p.text[slice(*sp)], p.lang) & q)
+
+    def gives(sp: tuple[int, int]) -> bool:  # the sentence answers what is asked: yes/no, the number, the date
+        return bool(kind) and bool(verdict.derive(question, kind, [(p.text[slice(*sp)], context)], lang))
 
     # a heading ("Artikel 99, lid 4: 4.", "6 bis.") is never the decisive sentence when the passage has one
-    best = max(spans, key=lambda sp: (len(_HEADING_WORD.findall(p.text, *sp)) >= DECISIVE_MIN_WORDS,
-                                      len(_content(p.text[slice(*sp)], p.lang) & q), gives(sp), -sp[0]))
+    stating = [sp for sp in spans if len(_HEADING_WORD.findall(p.text, *sp)) >= DECISIVE_MIN_WORDS] or spans
+    top = max(overlap(sp) for sp in stating)
+    # of the sentences (nearly) as close to the question as the closest, the one that answers it:
+    # "Mogen kleine midcaps het vereenvoudigde formulier gebruiken?" quotes "... kunnen ... op
+    # vereenvoudigde wijze verstrekken", not the next sentence on who drafts the form
+    near = [sp for sp in stating if overlap(sp) >= top - DECISIVE_SLACK] if top > DECISIVE_SLACK else stating
+    best = max(near, key=lambda sp: (gives(sp), overlap(sp), -sp[0])) if seek else \
+        max(stating, key=lambda sp: (overlap(sp), -sp[0]))
     return p.text[slice(*best)]
 
 
 _HEADING_WORD = re.compile(r"[^\W\d_]{3,}")
 DECISIVE_MIN_WORDS = 4  # words of 3+ letters a sentence needs to state anything
+DECISIVE_SLACK = 1  # question words a sentence that gives the verdict may share less than the closest
 
 
 @dataclass

@@ -80,6 +80,14 @@ _ASKS_PERMISSION = re.compile(
     r"\b(mag|mogen|toegestaan|toegelaten|kan|kunnen|legaal|allowed|permitted|may|can|legal|lawful)\b", re.I)
 
 
+def asks_may(question: str) -> bool:
+    """A yes/no question whether something is allowed or banned ("Mag ik ...?", "Is X verboden?"),
+    not whether it is required."""
+    q = _question_sentence(question)
+    return question_kind(question) == "yesno" and not _ASKS_OBLIGATION.search(q) and bool(
+        _ASKS_PERMISSION.search(q) or _ASKS_PROHIBITED.search(q))
+
+
 def question_kind(question: str) -> str:
     """"yesno", "date", "amount", "who" (who must / which undertakings may), "choice" (the higher
     or the lower), or "" (an open question: what, which, how)."""
