@@ -326,7 +326,7 @@ def test_for_a_yes_no_question_the_llm_reads_only_passages_that_answer_it() -> N
     assert [p.id for p in llm_passages(q, "nl", [duty, other])] == ["ai-act/nl/art-50.1"]
     # no passage gives a verdict: both are read; not a yes/no question: both are read
     assert len(llm_passages("Moeten we een logo gebruiken?", "nl", [other, other])) == 2
-    assert len(llm_passages("Wat staat er in artikel 50?", "nl", [duty, other])) == 2
+    assert len(llm_passages("Wat staat er over transparantie?", "nl", [duty, other])) == 2
 
 
 def test_the_decisive_sentence_is_the_one_that_answers_among_the_closest() -> None:
@@ -347,3 +347,17 @@ def test_the_decisive_sentence_is_the_one_that_answers_among_the_closest() -> No
                         "De opzet van het Europees AI-bureau bestaat uit 5 eenheden. Het AI-bureau zal meer dan 140 "
                         "medewerkers in dienst hebben.")
     assert "140" in decisive(page, "Hoeveel medewerkers krijgt het Europees AI-bureau?", "nl")
+
+
+def test_a_question_naming_a_provision_has_the_llm_read_that_provision() -> None:
+    from conftest import make_passage
+    from policy_rag.answer import llm_passages
+
+    art4 = make_passage("ai-act/nl/art-4", "Article 4", "Artikel 4",
+                        "Aanbieders en gebruiksverantwoordelijken nemen maatregelen voor AI-geletterdheid.")
+    art80 = make_passage("ai-act/nl/art-80.4", "Article 80(4)", "Artikel 80, lid 4",
+                         "Indien de aanbieder niet binnen de termijn handelt, worden geldboeten opgelegd.")
+    assert llm_passages("Wat vereiste artikel 4 over AI-geletterdheid?", "nl", [art4, art80]) == [art4]
+    assert llm_passages("Wat is AI-geletterdheid?", "nl", [art4, art80]) == [art4, art80]
+    # the named provision not among them: the passages as ranked
+    assert llm_passages("Wat zegt artikel 12?", "nl", [art4, art80]) == [art4, art80]

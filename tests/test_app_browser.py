@@ -190,7 +190,7 @@ def test_local_llm_question(page: Page, real_app: dict[str, Any]) -> None:
         pytest.skip(f"no local LLM ({s.llm_model_path}): `policy-rag models --llm 1.5b`")
     page.locator("#pr-backend input").click()
     page.get_by_role("option", name="Lokaal model (llama.cpp)").click()
-    ask(page, "Sinds wanneer is sociale scoring verboden?")
+    ask(page, "Mag ik emotieherkenning gebruiken op de werkplek?")  # "from when" would not reach the model
     page.wait_for_selector("#pr-panel .pr-status", timeout=LLM_TIMEOUT_MS)
     expect(page.locator("#pr-panel .pr-status")).to_contain_text("lokaal model")
     assert page.locator("#pr-panel .pr-card").count() >= 1 or page.locator("#pr-panel .pr-refusal").count() == 1

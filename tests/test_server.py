@@ -577,7 +577,8 @@ def test_two_workers_generate_through_the_llm_server(serve2: Serve2) -> None:
     if serve2.llm is None:
         pytest.skip("llama_cpp.server cannot generate here (see the fixture's output)")
     with httpx.stream("POST", f"{serve2.url}/v1/ask", json={
-            "question": "Sinds wanneer is sociale scoring verboden?", "backend": "hosted", "stream": True},
+            # not a "from when" question: those are answered from the dates table, without the model
+            "question": "Wat is een gebruiksverantwoordelijke?", "backend": "hosted", "stream": True},
             timeout=300) as r:
         text = r.read().decode()
     assert r.status_code == 200, text

@@ -41,6 +41,7 @@ from .inputs import MAX_QUESTION_CHARS, InvalidQuestion, validate_question  # no
 from .prompts import (
     AMENDED_NOTE,
     ANSWERABLE_PROMPT,
+    DATES_NOTE,
     EXAMPLES,
     EXAMPLES_JSON,
     EXTRACTIVE_INTRO,
@@ -296,8 +297,13 @@ def llm_passages(question: str, lang: Lang, passages: Sequence[Passage]) -> list
     whose decisive sentence gives a verdict, when one does. Given Article 50(1) and Article
     5(1)(d) for "Moeten we klanten vertellen dat ze met AI praten?", the 1.5B model copied
     the prohibition of (d), a passage that does not speak to the question, under "Ja, onder
-    voorwaarden" read from (1)."""
+    voorwaarden" read from (1). A question that names a provision gets that provision's passages
+    only, when they are among them."""
     read = list(passages[:LLM_PASSAGES])
+    named = legal.parse_query_provision(question)
+    own = [p for p in read if named and p.doc == "ai-act" and legal.matches(named, p.provision)]
+    if own:  # "Wat vereiste artikel 4 ...?": Article 4, not the Article 80(4) ranked beside it
+        read = own
     kind = verdict.question_kind(question)
     if kind != "yesno":
         return read
@@ -685,9 +691,11 @@ class Answerer:
         dated = self.from_when(q, lang, on) if not missing else None
         early = "no-such-provision" if missing else "" if dated else self.early_refusal(
             q, result, judged=generator is not None)
-        if dated is not None and generator is None:  # "from when": the table answers
+        if dated is not None:  # "from when": the table answers, for every backend (a model adds only risk)
             checked = dated
             answer_verdict = dated.applies or ", ".join(dated.dates)
+            if generator is not None:
+                notes.append(DATES_NOTE[lang])
             yield checked.text
         elif early:
             checked = Checked.refusal(lang, early)
@@ -715,7 +723,6 @@ class Answerer:
                 pieces: list[str] = []
                 checker = SentenceChecker(self, lang, read)
                 shape = verdict.Shape(q, lang, self.evidence_quotes(q, lang, read))
-                shape.settled = dated.applies if dated is not None else ""
                 reply = verdict.JsonAnswer()
                 done = 0  # sentences of the raw (plain-text) reply checked so far
                 kw: dict[str, Any] = {"schema": verdict.schema(len(read))} if as_json else {}

@@ -164,6 +164,10 @@ AMENDED_NOTE: dict[Lang, str] = {
     "en": "Note: {label} was amended by the digital omnibus (Regulation (EU) 2026/1744), {amending}.",
 }
 
+DATES_NOTE: dict[Lang, str] = {  # a "from when" question answered from Article 113's table, not by the model
+    "nl": "Dit antwoord komt rechtstreeks uit de toepassingsdata van artikel 113 (zoals gewijzigd), niet van het taalmodel.",
+    "en": "This answer comes straight from the application dates of Article 113 (as amended), not from the language model.",
+}
 FALLBACK_NOTE: dict[Lang, str] = {
     "nl": "Het taalmodel gaf geen antwoord dat de bronnen staven; hieronder de meest relevante passages letterlijk.",
     "en": "The language model gave no answer the sources support; below are the most relevant passages, verbatim.",

@@ -711,7 +711,6 @@ class Shape:
         self.kind = question_kind(question)
         self.evidence = list(evidence)  # (decisive sentence, its language, lead-in) per passage
         self.model_verdict = ""  # what the LLM wrote in its "verdict" field, if anything
-        self.settled = ""  # a verdict the application-dates table settled (inforce.applies_verdict)
         self.verdict = ""
         self.decided = False
         self.overridden = False  # the model's verdict was contradicted by the decisive quote
@@ -726,7 +725,7 @@ class Shape:
         """Settle the verdict from the quote of the first kept sentence (``first``), then the
         evidence; return its line ("" for none)."""
         quotes = [*first, *self.evidence]
-        derived = self.settled or derive(self.question, self.kind, [(q, c) for q, _, c in quotes], self.lang)
+        derived = derive(self.question, self.kind, [(q, c) for q, _, c in quotes], self.lang)
         self.verdict = reconcile(self.kind, self.model_verdict, derived)
         mv = self.model_verdict.strip().lower()
         self.overridden = self.kind == "yesno" and mv in YES_SIDE | NO_SIDE and self.verdict != mv
