@@ -324,3 +324,13 @@ def test_the_provisions_a_sentence_may_name_are_its_quotes() -> None:
     point = "Aanbieders en gebruiksverantwoordelijken van AI-systemen nemen maatregelen om AI-geletterdheid te bevorderen."
     assert "provision" not in meaning.check("Artikel 4 vraagt dat aanbieders maatregelen nemen om AI-geletterdheid te "
                                             "bevorderen.", point, provision="Article 1(5)", amends=["Article 4"])
+
+
+def test_a_scope_sentence_that_drops_the_quotes_condition_fails() -> None:
+    quote = ("is deze verordening alleen van toepassing op operatoren van AI-systemen met een hoog risico, met "
+             "uitzondering van de in lid 1 bedoelde systemen, die vóór die datum in de handel zijn gebracht, indien "
+             "die systemen vanaf die datum aanzienlijke wijzigingen in hun ontwerp ondergaan.")
+    wrong = "The AI Act applies to high-risk AI systems that were already on the market before the rules apply."
+    assert "exception" in meaning.check(wrong, quote, s_lang="en", q_lang="nl")
+    kept = "The AI Act applies to such systems only if their design changes significantly."
+    assert "exception" not in meaning.check(kept, quote, s_lang="en", q_lang="nl")

@@ -75,6 +75,10 @@ KEEPS_EXCEPTION = re.compile(
     r"unless|except\w*|provided|only|if|where|when|insofar|conditions?|exempt\w*|not\s+apply|"
     r"niet\s+van\s+toepassing|geldt\s+niet|gelden\s+niet)\b", _I)
 
+# a sentence stating what a rule applies to
+STATES_SCOPE = re.compile(r"\b(appl(y|ies)\s+to|(is|zijn)\s+van\s+toepassing\s+op|geldt\s+voor|gelden\s+voor|"
+                          r"covers?|valt\s+onder|vallen\s+onder|falls?\s+under)\b", _I)
+
 _MONTHS = (r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december|"
            r"january|february|march|may|june|july|august|october")
 DATE = re.compile(rf"\b\d{{1,2}}\s+({_MONTHS})\s+\d{{4}}\b", _I)
@@ -243,8 +247,10 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
     # a negated sentence built on a quote that negates nothing
     if s.negated and not q.negated and not fails and not (s.prohibited and q.prohibited):
         fails.append("negation")
-    # the quote's exception or condition, dropped by a sentence that states the rule
-    if q_own.exception and s.deontic and not KEEPS_EXCEPTION.search(sentence):
+    # the quote's exception or condition, dropped by a sentence that states the rule (a duty, a
+    # permission, or what the rule applies to: "The AI Act applies to high-risk systems already on
+    # the market" on "is ... alleen van toepassing op ..., met uitzondering van ..., indien ...")
+    if q_own.exception and (s.deontic or STATES_SCOPE.search(sentence)) and not KEEPS_EXCEPTION.search(sentence):
         fails.append("exception")
     # every alternative of an amount: all or none
     q_amounts = amounts(quote)
