@@ -347,6 +347,11 @@ def test_the_decisive_sentence_is_the_one_that_answers_among_the_closest() -> No
                         "De opzet van het Europees AI-bureau bestaat uit 5 eenheden. Het AI-bureau zal meer dan 140 "
                         "medewerkers in dienst hebben.")
     assert "140" in decisive(page, "Hoeveel medewerkers krijgt het Europees AI-bureau?", "nl")
+    # a sentence that shares no word with the question is never chosen for its verdict
+    art5 = make_passage("ai-act/nl/art-5.9", "Article 5(9)", "Artikel 5, lid 9",
+                        "De lidstaten melden hun regels voor biometrie aan de Commissie. "
+                        "Het gebruiken van zulke systemen is verboden.")
+    assert decisive(art5, "Mag ik biometrie toepassen?", "nl").startswith("De lidstaten melden")
 
 
 def test_a_question_naming_a_provision_has_the_llm_read_that_provision() -> None:

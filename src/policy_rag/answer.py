@@ -347,7 +347,8 @@ def decisive(p: Passage, question: str, lang: Lang) -> str:
     # of the sentences (nearly) as close to the question as the closest, the one that answers it:
     # "Mogen kleine midcaps het vereenvoudigde formulier gebruiken?" quotes "... kunnen ... op
     # vereenvoudigde wijze verstrekken", not the next sentence on who drafts the form
-    near = [sp for sp in stating if overlap(sp) >= top - DECISIVE_SLACK] if top > DECISIVE_SLACK else stating
+    slack = DECISIVE_SLACK if top > DECISIVE_SLACK else 0  # a sentence sharing no question word never answers
+    near = [sp for sp in stating if overlap(sp) >= top - slack]
     best = max(near, key=lambda sp: (gives(sp), overlap(sp), -sp[0])) if seek else \
         max(stating, key=lambda sp: (overlap(sp), -sp[0]))
     return p.text[slice(*best)]
