@@ -82,6 +82,9 @@ def test_everyday_terms_get_the_acts_words():
 
     assert "interact directly with natural persons" in expand_query("Does my customer-service chatbot need a disclosure?")
     assert "directe interactie" in expand_query("Onze datingchatbot speelt in op eenzaamheid")
+    assert "interact directly" in expand_query("Must we say that our web shop's support chat is an AI bot?")
+    assert "directe interactie" in expand_query("Moet onze klantenchat melden dat het een AI-bot is?")
+    assert expand_query("Wat is een robot?") == "Wat is een robot?"
     assert "machine-readable" in expand_query("Moeten AI-beelden een watermerk krijgen?")
     assert expand_query("Is emotieherkenning verboden?") == "Is emotieherkenning verboden?"
 

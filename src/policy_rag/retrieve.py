@@ -105,7 +105,8 @@ COGNATE_PREFIX = 6
 # Each entry was measured on the dev set (eval/README.md); "gezichtsherkenning" -> "biometric
 # identification" made retrieval worse and is left out.
 EVERYDAY_TERMS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"chat\s?bots?|\w+chatbots?", re.I),
+    (re.compile(r"chat\s?bots?|\w+chatbots?|\b(ai|praat|spraak)\s?-?bots?\b|\b(support|klanten|live)\s?-?chat\b|"
+                r"\bchat\s?(assistent|assistant|functie|function|widget)\w*", re.I),
      "AI-systeem voor directe interactie met natuurlijke personen; AI system intended to interact directly "
      "with natural persons"),
     (re.compile(r"watermer\w*|watermark\w*", re.I),
