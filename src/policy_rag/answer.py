@@ -339,7 +339,7 @@ def decisive(p: Passage, question: str, lang: Lang) -> str:
         return len(_content(p.text[slice(*sp)], p.lang) & q)
 
     def gives(sp: tuple[int, int]) -> bool:  # the sentence answers what is asked: yes/no, the number, the date
-        return bool(kind) and bool(verdict.derive(question, kind, [(p.text[slice(*sp)], context)], lang))
+        return bool(verdict.derive(question, kind, [(p.text[slice(*sp)], context)], lang))
 
     # a heading ("Artikel 99, lid 4: 4.", "6 bis.") is never the decisive sentence when the passage has one
     stating = [sp for sp in spans if len(_HEADING_WORD.findall(p.text, *sp)) >= DECISIVE_MIN_WORDS] or spans
@@ -655,8 +655,8 @@ class Answerer:
         """A "from when does X apply" question answered from the application-dates table
         (Article 113 as amended), citing Article 113 and the point that set the date; None when
         the question is not one or the table has no row for what it names."""
-        applied_on = inforce.asks_applied_on(question) and verdict.question_kind(question) == "yesno"
-        if not inforce.asks_from_when(question) and not applied_on:
+        yesno = verdict.question_kind(question) == "yesno"
+        if not inforce.asks_from_when(question) and not (yesno and inforce.asks_applied_on(question)):
             return None
         index = self.retriever.index
         rows = inforce.match_dates(question, inforce.application_dates(index), inforce.chapters_of(index))
@@ -665,7 +665,7 @@ class Answerer:
             return None
         cites = [Citation(n=i, passage=p, quote=q) for i, (p, q) in enumerate(zip(dated.passages, dated.quotes), 1)]
         checked = Checked(dated.text, cites)
-        if verdict.question_kind(question) != "yesno":
+        if not yesno:
             checked.dates = sorted({r.date for r in dated.rows})  # the verdict of a "from when" question
         else:  # "Is X banned, and since when?", "Gold op 1 september 2026 het verbod al?": yes or no first
             checked.applies = inforce.applies_verdict(question, dated.rows, on)

@@ -498,8 +498,7 @@ def asks_applied_on(question: str) -> str:
     m = _ASKED_DATE.search(question)
     if not m or not _APPLIED.search(question):
         return ""
-    months = [x.lower() for x in _MONTHS["nl"]], [x.lower() for x in _MONTHS["en"]]
-    month = next(ms.index(m.group(2).lower()) for ms in months if m.group(2).lower() in ms) + 1
+    month = [x.lower() for x in _MONTHS["nl"] + _MONTHS["en"]].index(m.group(2).lower()) % 12 + 1
     try:
         return date(int(m.group(3)), month, int(m.group(1))).isoformat()
     except ValueError:
