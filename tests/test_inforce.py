@@ -421,6 +421,9 @@ def test_the_table_file_of_the_ingest_side_and_articles_through_their_chapter(tm
     assert [r.date for r in m("Vanaf wanneer gelden de regels voor GPAI?", table, ch)] == ["2025-08-02"]
     assert [r.date for r in m("Vanaf wanneer gelden de regels voor hoog-risico AI-systemen uit bijlage III?",
                               table, ch)] == ["2027-12-02"]
+    # the table is Article 113 as amended: before that wording applied it is not the law
+    assert inforce.dates_on(vindex, "2026-12-02") == table
+    assert inforce.dates_on(vindex, "2025-06-01") == []
     d = inforce.dated_answer("", "nl", table[:1], inforce.view(vindex), "2026-12-02")
     assert d is not None and d.text.startswith(
         "Volgens artikel 113 (zoals gewijzigd bij Verordening (EU) 2026/1744, art. 1, punt 40) zijn met ingang van "

@@ -116,6 +116,30 @@ def test_a_duty_of_chapter_iii_is_said_not_to_apply_yet(assistant: Assistant) ->
     assert "nog niet van toepassing" not in later.text
 
 
+def test_an_employer_asking_about_informing_staff_gets_article_26_7(assistant: Assistant) -> None:
+    """Neither question says "workplace" or "deployer": informing staff must still reach the
+    employer's duty of Article 26(7), and the verdict must come from it, not from Article 50(3)'s
+    exception to another duty ("Deze verplichting is niet van toepassing op ...")."""
+    for q, lang in (("Moet ik als werkgever mijn personeel informeren als ik een AI-systeem gebruik om sollicitanten "
+                     "te selecteren?", "nl"),
+                    ("Do I as an employer have to inform my staff when I use an AI system to select job applicants?",
+                     "en")):
+        ans = assistant.ask(q, backend="none", on="2026-12-02")
+        assert ans.language == lang
+        cited = [c.passage.provision for c in ans.citations]
+        assert cited and cited[0] == "Article 26(7)", (q, cited)
+        assert ans.verdict == "yes", (q, ans.verdict, ans.text[:300])
+
+
+def test_from_when_as_the_act_stood_before_the_omnibus(assistant: Assistant) -> None:
+    """On 1 June 2025 Article 113 still said 2 August 2027 for Article 6(1): the table of the
+    amended Article 113 is not that day's law, and notes of the omnibus are not given for it."""
+    ans = assistant.ask("As the AI Act stood on 1 June 2025, from when would the obligations for Article 6(1) "
+                        "high-risk systems apply?", backend="none", on="2025-06-01")
+    assert "2 August 2027" in ans.text and "2028" not in ans.text.split("\n\n")[0], ans.text[:400]
+    assert not any("2026/1744" in n for n in ans.notes if "not worked into" in n), ans.notes
+
+
 def test_dutch_question_finds_english_only_guidelines(assistant: Assistant) -> None:
     res = assistant.search("Welke voorbeelden van manipulatieve technieken noemen de richtsnoeren van de Commissie?",
                            k=10)

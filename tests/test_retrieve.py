@@ -101,3 +101,18 @@ def test_feelings_at_work_or_school_point_to_article_5_1_f(question, matches):
 
     assert bool(WORKPLACE_EMOTIONS.search(question)) is matches
     assert any(p is WORKPLACE_EMOTIONS and prov == "Article 5(1)(f)" for p, _, prov, _ in _TOPIC_PRIORS)
+
+
+@pytest.mark.parametrize(("question", "matches"), [
+    ("Moet ik als werkgever mijn personeel informeren als ik een AI-systeem gebruik om sollicitanten te selecteren?",
+     True),
+    ("Do we have to tell our employees before we use an AI tool to plan their shifts?", True),
+    ("Moet de ondernemingsraad op de hoogte worden gesteld?", False),  # no informing word in the order it asks
+    ("Moet mijn personeel een AI-training volgen?", False),  # staff, but no informing
+    ("Moeten we klanten vertellen dat ze met AI praten?", False),  # informing, but not staff
+])
+def test_informing_staff_points_to_article_26_7(question, matches):
+    from policy_rag.retrieve import _TOPIC_PRIORS, INFORM_WORKERS
+
+    assert bool(INFORM_WORKERS.search(question)) is matches
+    assert any(p is INFORM_WORKERS and prov == "Article 26(7)" for p, _, prov, _ in _TOPIC_PRIORS)

@@ -21,6 +21,13 @@ from policy_rag import verdict
     ("Is the penalty the higher or the lower of the two amounts?", "choice"),
     ("Mag ik dit doen?", "yesno"),
     ("Wat doet het toezichtsbureau?", ""),
+    # a bare "when" after a yes/no opener is a conjunction; at the end it asks the date
+    ("Do I have to inform my staff when I use an AI system to select job applicants?", "yesno"),
+    ("Moet ik mijn personeel informeren wanneer ik AI gebruik?", "yesno"),
+    ("When does the duty apply?", "date"),
+    ("Geldt het verbod al, en wanneer?", "date"),
+    ("How quickly must a provider report the incident?", "amount"),
+    ("Hoe snel moet de melding gebeuren?", "amount"),
 ])
 def test_question_kinds(question: str, kind: str) -> None:
     assert verdict.question_kind(question) == kind
@@ -294,6 +301,34 @@ def test_a_system_named_by_an_annex_iii_point_is_high_risk_under_conditions() ->
     assert verdict.derive(q, "yesno", [(point, "")], "en") == ""  # not a point of the high-risk list
     q = "Can an Annex III system that evaluates job applicants avoid high-risk status under Article 6(3)?"
     assert verdict.derive(q, "yesno", [(point, lead)], "en") == ""  # asks about the derogation, not the list
+
+
+def test_dutch_inflections_count_as_the_same_word_for_a_listed_point() -> None:
+    lead = "AI-systemen met een hoog risico op grond van artikel 6, lid 2, zijn de vermelde AI-systemen op de volgende gebieden:"
+    point = ("a) AI-systemen die bedoeld zijn om te worden gebruikt voor het werven of selecteren van natuurlijke "
+             "personen, met name voor het analyseren en filteren van sollicitaties, en het beoordelen van kandidaten;")
+    q = "Is software die met AI de cv's van sollicitanten selecteert een hoog-risico AI-systeem?"
+    assert verdict.derive(q, "yesno", [(point, lead)], "nl") == "yes-if"  # selecteert/selecteren, sollicitanten/-ties
+    q = "Is software die sollicitanten een cijfer geeft voor hun handschrift een hoog-risico AI-systeem?"
+    assert verdict.derive(q, "yesno", [(point, lead)], "nl") == ""  # one shared word only
+
+
+def test_an_exception_to_another_duty_gives_no_verdict() -> None:
+    """"Deze verplichting is niet van toepassing op ..." says when a duty stated elsewhere does not
+    apply: it does not tell whether the duty asked about exists (it gave "Ja, onder voorwaarden"
+    to an employer asking about informing staff)."""
+    q = "Moet ik als werkgever mijn personeel informeren als ik een AI-systeem gebruik om sollicitanten te selecteren?"
+    exc = ("Deze verplichting is niet van toepassing op voor biometrische categorisering gebruikte AI-systemen, die "
+           "bij wet zijn toegestaan om strafbare feiten op te sporen.")
+    duty = ("Voordat een AI-systeem met een hoog risico op de werkplek wordt gebruikt, delen gebruiksverantwoordelijken "
+            "die werkgever zijn de betrokken werknemers mee dat zij aan het gebruik ervan zullen worden onderworpen.")
+    assert verdict.derive(q, "yesno", [(exc, "")], "nl") == ""
+    assert verdict.derive(q, "yesno", [(exc, ""), (duty, "")], "nl") == "yes"  # the next quote answers
+    en = "The obligations referred to in paragraph 1 shall not apply to AI systems authorised by law to detect crime."
+    assert verdict.derive("Must we label our chatbot?", "yesno", [(en, "")], "en") == ""
+    # ... but it still answers a question about the excepted case itself
+    q = "Must we inform people when AI systems authorised by law to detect crime are used?"
+    assert verdict.derive(q, "yesno", [(en, "")], "en") == "no"
 
 
 def test_a_count_keeps_its_qualifier() -> None:

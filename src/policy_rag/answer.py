@@ -620,7 +620,7 @@ class Answerer:
         """A line for each cited provision of the act that does not apply yet on ``on`` (Article 113:
         Chapter III's duties apply to Annex III systems from 2 December 2027), "" when all apply."""
         index = self.retriever.index
-        rows, chapters = inforce.application_dates(index), inforce.chapters_of(index)
+        rows, chapters = inforce.dates_on(index, on), inforce.chapters_of(index)
         if not rows or not on:
             return ""
         by_rows: dict[tuple[ApplicationDate, ...], list[str]] = {}  # provisions that wait for the same dates
@@ -659,7 +659,7 @@ class Answerer:
         if not inforce.asks_from_when(question) and not (yesno and inforce.asks_applied_on(question)):
             return None
         index = self.retriever.index
-        rows = inforce.match_dates(question, inforce.application_dates(index), inforce.chapters_of(index))
+        rows = inforce.match_dates(question, inforce.dates_on(index, on), inforce.chapters_of(index))
         dated = inforce.dated_answer(question, lang, rows, inforce.view(index), on) if rows else None
         if dated is None:
             return None

@@ -413,6 +413,8 @@ def notes_for(passages: list[Passage], versions: Versions, on: str, lang: Lang) 
                 act=act_name(a, lang, aid or ""), point=point_label(a, lang, aid or ""), text=_short(text)))
         elif p.current_note and in_force(p, on):
             src = versions.get(p.current_note_source)
+            if src is not None and not in_force(src, on):  # the amending act was not yet in force on the date
+                continue
             notes.append(NOTES["unapplied"][lang].format(
                 label=label, source=src.label if src is not None else p.current_note_source or "?",
                 text=_short(p.current_note)))
@@ -460,6 +462,16 @@ def application_dates(index: Any) -> list[ApplicationDate]:
     except AttributeError:  # pragma: no cover
         pass
     return rows
+
+
+def dates_on(index: Any, on: str) -> list[ApplicationDate]:
+    """The application dates as the law stood on ``on``: the table is Article 113 as amended, so
+    before that wording applied it is not the law ([]), and the passages in force then answer
+    ("As the AI Act stood on 1 June 2025, from when would Article 6(1) apply?": 2 August 2027)."""
+    rows = application_dates(index)
+    versions = view(index)
+    sources = [versions.get(r.source) for r in rows if r.source]
+    return [] if any(p is not None and not in_force(p, on) for p in sources) else rows
 
 
 def chapters_of(index: Any) -> dict[str, str]:
@@ -750,7 +762,7 @@ def dated_passages(question: str, index: Any, on: str, fallback: bool = True) ->
     if not asks_from_when(question):
         return []
     versions = view(index)
-    rows = match_dates(question, application_dates(index), chapters_of(index))
+    rows = match_dates(question, dates_on(index, on), chapters_of(index))
     out: list[Passage] = []
     for row in rows:
         for pid in (row.source, row.set_by):

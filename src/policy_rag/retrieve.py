@@ -58,6 +58,13 @@ WORKPLACE_EMOTIONS = re.compile(
     r"\b(?=[^.?!]*\b(emoti\w*|stemming\w*|gemoed\w*|stress\w*|mood\w*|feelings?|gevoelens?)\b)"
     r"[^.?!]*\b(personeel|werknemers?|medewerkers?|werkvloer|werkplek|kantoor|leerlingen|studenten|"
     r"staff|employees?|workers?|workplace|office|call.?cent(er|re)|pupils|students)\b", re.I)
+# telling staff about an AI system used on them, "moet ik mijn personeel informeren", "inform our
+# employees": the employer's duty of Article 26(7) (before a high-risk system is used at work)
+INFORM_WORKERS = re.compile(
+    r"\b(?=[^.?!]*\b(informeren|inlichten|op\s+de\s+hoogte\s+(stellen|brengen)|mededelen|meedelen|vertellen|"
+    r"inform|tell|notify|let\s+\w+\s+know)\b)"
+    r"[^.?!]*\b(personeel|werknemers?|medewerkers?|werknemersvertegenwoordig\w*|ondernemingsraad|"
+    r"staff|employees?|workers?|works\s+council|workers'?\s+representatives)\b", re.I)
 _TOPIC_PRIORS: list[tuple[re.Pattern[str], str, str, float]] = [
     # (question pattern, doc, provision prefix, weight)
     (re.compile(r"\b(vanaf wanneer|sinds wanneer|wanneer (gaat|gaan|gelden|geldt|is|treedt)|datum|"
@@ -67,6 +74,7 @@ _TOPIC_PRIORS: list[tuple[re.Pattern[str], str, str, float]] = [
     (re.compile(r"\b(omnibus|2026/1744|gewijzigd|wijziging|amended|amendment|changed)\b", re.I), "omnibus", "", 0.6),
     (re.compile(r"\b(richtsnoer\w*|guideline\w*|commissie zegt|commission says)\b", re.I), "guidelines-", "", 0.4),
     (WORKPLACE_EMOTIONS, "ai-act", "Article 5(1)(f)", 1.0),
+    (INFORM_WORKERS, "ai-act", "Article 26(7)", 1.0),
 ]
 
 

@@ -51,7 +51,7 @@ _AMOUNT_Q = re.compile(
     r"\b(hoeveel|hoe\s+hoog|maximale\s+boete|hoogste\s+boete|hoogte\s+van\s+de\s+boete|welke\s+boete|"
     r"how\s+much|how\s+high|how\s+large|maximum\s+fine|highest\s+fine|amount\s+of\s+the\s+fine|what\s+fine|"
     r"which\s+fine|hoe\s+lang|how\s+long|how\s+many|welke\s+hoeveelheid|what\s+amount|which\s+amount|"
-    r"binnen\s+welke\s+termijn|within\s+what\s+period)\b", re.I)
+    r"binnen\s+welke\s+termijn|within\s+what\s+period|how\s+quickly|how\s+soon|hoe\s+snel|hoe\s+spoedig)\b", re.I)
 # a yes/no question with its date asked after it: "Moet X ..., en vanaf wanneer?"
 _THEN_WHEN = re.compile(r"(,|\b(en|and))\s+(en\s+|and\s+)?(vanaf|sinds|since|from|per)\s+(wanneer|when)\W*$", re.I)
 # a question that opens with a condition: "When we register X, must we ...?", "Als ik X doe, moet ik ...?"
@@ -110,7 +110,10 @@ def question_kind(question: str) -> str:
         return "yesno"
     if _AMOUNT_Q.search(q):
         return "amount"
-    if _DATE_Q.search(q):
+    date = _DATE_Q.search(q)
+    # "Do I have to inform my staff when I use ...?": a bare "when" after a yes/no opener is a
+    # conjunction, not the question
+    if date and not (yesno and date.group(0).lower() in ("when", "wanneer") and re.search(r"\w", q[date.end():])):
         return "date"
     return "yesno" if yesno else ""
 
@@ -295,12 +298,40 @@ def derive_scope(question: str, quote: str) -> str:
     return ""
 
 
+# an exception to a rule stated elsewhere: "Deze verplichting is niet van toepassing op ...", "The
+# obligations referred to in paragraph 1 shall not apply to ...", "Lid 1 is niet van toepassing"
+_EXCEPTS_ANOTHER = re.compile(
+    r"^\W*(?:(?:deze|die|dit|dat|de\s+in\s+[^.;]{1,40}?\s+(?:bedoelde|genoemde|vastgestelde)|het\s+in\s+[^.;]{1,40}?"
+    r"\s+(?:bedoelde|genoemde)|this|that|these|those|the)\s+(?:\w+\s+)?(?:verplichting\w*|verbod|eis|eisen|vereiste\w*|"
+    r"obligations?|prohibitions?|requirements?|duty|duties)\b|(?:lid|alinea|paragraph|subparagraph|the\s+first\s+"
+    r"subparagraph|de\s+eerste\s+alinea)\s*\d*\b)[^.;]{0,120}?\b(?:(?:is|zijn|geldt|gelden)\s+niet(?:\s+van\s+toepassing)?|"
+    r"(?:shall|does|do)\s+not\s+apply)\b", re.I)
+
+
+def _excepted(question: str, quote: str) -> str | None:
+    """For a quote that excepts cases from a duty or ban stated in another sentence: "no" when
+    the question asks that duty or ban of the excepted case (it shares at least CLASSIFY_MIN of
+    its own words with it), "" (no verdict) when it asks of another case, None for other quotes.
+    "Moet ik mijn personeel informeren ...?" on Article 50(3)'s "Deze verplichting is niet van
+    toepassing op ... systemen die bij wet zijn toegestaan om strafbare feiten op te sporen":
+    whether the duty asked about exists is not said here."""
+    m = _EXCEPTS_ANOTHER.match(quote)
+    if not m:
+        return None
+    if _shared_words(question, quote[m.end():]) < CLASSIFY_MIN:
+        return ""
+    return "no" if (_ASKS_OBLIGATION.search(question) or _ASKS_PROHIBITED.search(question)) else None
+
+
 def derive_yesno(question: str, quote: str, context: str = "") -> str:
     """The yes/no verdict ``quote`` (with its lead-in ``context``) gives to ``question``, from
     their deontic words; "" when it cannot be told. The lead-in lends its prohibition or duty
     ("The following AI practices shall be prohibited:") but not a permission: "in so far as their
     use is permitted" is a condition of the list, not an answer."""
     q = _question_sentence(question)
+    excepted = _excepted(q, quote)
+    if excepted is not None:
+        return excepted
     quote, context = _DEEMED.sub(" ", quote), _DEEMED.sub(" ", context)
     own = meaning.polarity(quote)
     ctx = meaning.polarity(context) if context.strip() else None
@@ -503,7 +534,8 @@ _LISTS_HIGH_RISK = re.compile(r"\b(high-risk\s+AI\s+systems|AI-systemen\s+met\s+
                               r"\b(are\s+the\s+AI\s+systems\s+listed|zijn\s+de\s+vermelde\s+AI-systemen)\b", re.I)
 _GENERIC = frozenset({"ai", "ai-systeem", "ai-systemen", "systeem", "systemen", "system", "systems", "hoog", "risico",
                       "hoog-risico", "high", "risk", "high-risk", "softwar", "software", "tool", "app", "apps",
-                      "natuurlijk", "natuurlijke", "person", "personen", "persons", "natural"})
+                      "natuurlijk", "natuurlijke", "person", "personen", "persons", "natural", "gebruik", "bruik",
+                      "use", "used", "using"})
 # "Is/Are/Valt X ... high-risk?": the question asks what X is (not "Can X avoid high-risk status?")
 _ASKS_WHAT_IT_IS = re.compile(r"^\W*(is|are|zijn|valt|vallen|geldt|gelden|telt|tellen|wordt|worden|does|do|would)\b",
                               re.I)
@@ -518,8 +550,23 @@ def derive_listed(question: str, quote: str, context: str) -> str:
     q = _question_sentence(question)
     if not (_ASKS_HIGH_RISK.search(q) and _ASKS_WHAT_IT_IS.match(q) and _LISTS_HIGH_RISK.search(context)):
         return ""
-    own = _stems(q) - _GENERIC
-    return "yes-if" if len(own & _stems(quote)) >= CLASSIFY_MIN else ""
+    return "yes-if" if _shared_words(q, quote) >= CLASSIFY_MIN else ""
+
+
+_PREFIX = 6  # Dutch inflects past the stemmer: "selecteert"/"selecteren", "sollicitanten"/"sollicitaties"
+
+
+def _shared_words(question: str, text: str) -> int:
+    """How many of the question's own words (not "AI", "system", "high-risk") ``text`` holds: the
+    same stem, or, for long words, the same first _PREFIX letters."""
+    theirs = _stems(text)
+    heads = {t[:_PREFIX] for t in theirs if len(t) >= _PREFIX}
+    n = 0
+    for word in dict.fromkeys(re.findall(r"[^\W\d_][\w'’-]*", question.lower())):
+        own = _stems(word)  # its Dutch and English stems: one word, counted once
+        if own and not own & _GENERIC and any(w in theirs or (len(w) >= _PREFIX and w[:_PREFIX] in heads) for w in own):
+            n += 1
+    return n
 
 
 _ASKS_LOWER = re.compile(r"\b(lower|lowest|lager\w*|laagst\w*)\b", re.I)
