@@ -366,3 +366,18 @@ def test_a_question_naming_a_provision_has_the_llm_read_that_provision() -> None
     assert llm_passages("Wat is AI-geletterdheid?", "nl", [art4, art80]) == [art4, art80]
     # the named provision not among them: the passages as ranked
     assert llm_passages("Wat zegt artikel 12?", "nl", [art4, art80]) == [art4, art80]
+
+
+def test_a_sentence_restating_the_question_is_shown_as_its_quote(answerer, small_index):
+    """Supported by its words, but the claim is the user's ("de medewerkers van mijn webwinkel
+    die klanten helpen"): the quote it was built on is shown instead, with the rule named."""
+    ps = _ps(small_index, "ai-act/nl/art-4")
+    q = "Geldt artikel 4 ook voor de medewerkers van mijn webwinkel die klanten helpen?"
+    raw = ("Artikel 4 geldt voor de medewerkers van mijn webwinkel die klanten helpen: aanbieders en "
+           "gebruiksverantwoordelijken van AI-systemen nemen maatregelen voor de AI-geletterdheid van hun personeel [1].")
+    plain = answerer.check(raw, "nl", ps)
+    asked = answerer.check(raw, "nl", ps, question=q)
+    assert not plain.refused and not asked.refused
+    assert plain.replaced == [] and "webwinkel" in plain.text
+    assert asked.replaced == ["question"] and "webwinkel" not in asked.text
+    assert asked.text.startswith("“") and asked.citations[0].quote in asked.citations[0].passage.text

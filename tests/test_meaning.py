@@ -334,3 +334,26 @@ def test_a_scope_sentence_that_drops_the_quotes_condition_fails() -> None:
     assert "exception" in meaning.check(wrong, quote, s_lang="en", q_lang="nl")
     kept = "The AI Act applies to such systems only if their design changes significantly."
     assert "exception" not in meaning.check(kept, quote, s_lang="en", q_lang="nl")
+
+
+def test_a_sentence_that_restates_the_question_fails() -> None:
+    """The small model answers "Geldt X voor mij als ...?" with "X geldt voor mij als ...": the
+    claim is the user's words, not the source's (seen on Article 74(1) and on the omnibus's CSAM
+    prohibition: "Yes, an AI system that generates child sexual abuse material can be placed on
+    the EU market")."""
+    q = "Geldt de AI-verordening voor mij als ik als particulier een AI-app gebruik om mijn vakantie te plannen?"
+    quote = ("Verordening (EU) 2019/1020 is van toepassing op AI-systemen die onder deze verordening vallen.")
+    s = "De AI-verordening geldt voor mij als ik als particulier een AI-app gebruik om mijn vakantie te plannen."
+    assert "question" in meaning.check(s, quote, s_lang="nl", q_lang="nl", question=q)
+    assert "question" not in meaning.check(s, quote, s_lang="nl", q_lang="nl")  # no question: not judged
+    # the source's own words, even when the question uses them too, are not an echo
+    q = "Moeten aanbieders van chatbots mensen informeren dat ze met een AI-systeem praten?"
+    quote = ("Aanbieders zorgen ervoor dat AI-systemen die voor directe interactie met natuurlijke personen zijn "
+             "bedoeld, zodanig worden ontworpen dat de betrokken natuurlijke personen worden geïnformeerd dat zij "
+             "interageren met een AI-systeem, tenzij dit duidelijk is.")
+    s = "Aanbieders moeten ervoor zorgen dat natuurlijke personen worden geïnformeerd dat zij met een AI-systeem " \
+        "interageren, tenzij dat duidelijk is."
+    assert meaning.check(s, quote, s_lang="nl", q_lang="nl", question=q) == []
+    # two of the question's words are a sentence applying the rule, not restating the question
+    assert not meaning.echoes("Aanbieders van chatbots moeten mensen informeren, tenzij dat duidelijk is.", "nl",
+                              q, quote)

@@ -309,7 +309,7 @@ def llm_passages(question: str, lang: Lang, passages: Sequence[Passage]) -> list
         return read
     bearing = [p for p in read if (d := decisive(p, question, lang))
                and verdict.derive(question, kind, [(d, usable_context(p))], lang)]
-    return bearing or read
+    return bearing[:1] or read
 
 
 def evidence(p: Passage, question: str, lang: Lang) -> str:
@@ -544,11 +544,11 @@ class Answerer:
                 best[pi] = (float(sims[j]), spans[j])
         return best
 
-    def check(self, raw: str, lang: Lang, passages: Sequence[Passage]) -> Checked:
+    def check(self, raw: str, lang: Lang, passages: Sequence[Passage], question: str = "") -> Checked:
         """Keep the sentences a given passage supports; quote that passage; renumber."""
         if model_refused(raw, lang):
             return Checked.refusal(lang, "model-refused")
-        checker = SentenceChecker(self, lang, passages)
+        checker = SentenceChecker(self, lang, passages, question)
         text = raw.replace("\n", " ")
         for s, e in sentence_spans(text):
             checker.add(text[s:e])
@@ -722,7 +722,7 @@ class Answerer:
             else:
                 t = time.perf_counter()
                 pieces: list[str] = []
-                checker = SentenceChecker(self, lang, read)
+                checker = SentenceChecker(self, lang, read, q)
                 shape = verdict.Shape(q, lang, self.evidence_quotes(q, lang, read))
                 reply = verdict.JsonAnswer()
                 done = 0  # sentences of the raw (plain-text) reply checked so far
@@ -831,9 +831,10 @@ class SentenceChecker:
     that repeats it is dropped. A claim about when the law applies (or that it does not) is
     kept only when a binding passage (the act, the amending act) supports it."""
 
-    def __init__(self, answerer: Answerer, lang: Lang, passages: Sequence[Passage]) -> None:
+    def __init__(self, answerer: Answerer, lang: Lang, passages: Sequence[Passage], question: str = "") -> None:
         self.answerer = answerer
         self.lang = lang
+        self.question = question  # a sentence that restates it rather than a source is not kept as checked
         self.passages = list(passages)
         self.kept: list[tuple[str, list[tuple[int, str]]]] = []  # sentence, [(passage index, quote)]
         self.vec_cache: dict[int, tuple[list[tuple[int, int]], np.ndarray]] = {}
@@ -933,7 +934,8 @@ class SentenceChecker:
         pi, quote = supports[0]
         broken = meaning.check(bare, quote, context=usable_context(passages[pi]), s_lang=lang,
                                q_lang=passages[pi].lang, provision=passages[pi].provision,
-                               passage=usable_text(passages[pi]), amends=passages[pi].amends)
+                               passage=usable_text(passages[pi]), amends=passages[pi].amends,
+                               question=self.question)
         if broken and quote in self.quoted:
             self.replaced.extend(broken)
             self.replaced_sentences += 1

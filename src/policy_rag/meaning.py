@@ -23,6 +23,7 @@ fail safe (a failing sentence is replaced by its quote, which is always true to 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -96,6 +97,12 @@ _MODAL_STEMS = {"moet", "moeten", "dient", "dien", "shall", "must", "requir", "o
                 "zorg", "ensur", "need", "nodig", "hebben", "heb", "have", "has", "be", "ben", "word", "zijn",
                 "ervoor", "all", "alle", "ook", "also", "altijd", "always"}
 DUTY_MISSING = 0.34  # share of what a sentence says must be done that the quote may lack
+# the question restated as the answer: at least ECHO_MIN of the sentence's words, and ECHO_SHARE of
+# them, come from the question and are not in its passage ("De AI-verordening geldt voor mij als ik
+# als particulier een AI-app gebruik om mijn vakantie te plannen" on Article 74(1))
+ECHO_MIN = 3
+ECHO_SHARE = 0.4
+_ECHO_HEAD = 6  # letters two inflections of a word share ("informeren", "geïnformeerd")
 
 
 ROLES = {  # the parties in both languages, to compare who is asked about with who a rule names
@@ -193,7 +200,7 @@ def _duty_words(sentence: str, lang: str) -> list[str]:
 
 
 def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q_lang: str = "nl",
-          provision: str = "", passage: str = "", amends: Sequence[str] = ()) -> list[str]:
+          provision: str = "", passage: str = "", amends: Sequence[str] = (), question: str = "") -> list[str]:
     """The rules ``sentence`` breaks against ``quote`` (the passage sentence it was built on)
     and ``context`` (the passage's lead-in, e.g. "The following AI practices shall be
     prohibited:", part of what a point of a list says), from the passage of ``provision``
@@ -204,8 +211,11 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
     amending act's point speaks of the AI Act's article it replaces). Empty when nothing was
     found against it.
 
+    With ``question``, a sentence that restates the question rather than the source breaks
+    "question" (:func:`echoes`).
+
     Rule names: "obligation", "no-obligation", "prohibition", "permission", "negation",
-    "exception", "amount", "date", "duty", "party", "provision", "classification"."""
+    "exception", "amount", "date", "duty", "party", "provision", "classification", "question"."""
     fails: list[str] = []
     whole = f"{context} {passage or quote}"
     # another provision: "Artikel 4 vereiste dat ..." built on Article 80(4), "classified under
@@ -273,7 +283,31 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
             missing_share = sum(1 for t in duty if t not in have) / len(duty)
             if missing_share > DUTY_MISSING:
                 fails.append("duty")
+    if question and echoes(sentence, s_lang, question, f"{whole} {quote}"):
+        fails.append("question")
     return fails
+
+
+def echoes(sentence: str, s_lang: str, question: str, source: str) -> bool:
+    """The sentence restates the question rather than the source: at least ECHO_MIN of its words,
+    and ECHO_SHARE of them, are the question's and not in ``source`` (its passage, lead-in and
+    quote; a word counts when one of its stems, Dutch or English, is there). A small model asked
+    "Mag X?" writes "Ja, X mag." on a passage about something else; the words of that claim are
+    the user's, not the law's."""
+    def stems(text: str) -> set[str]:
+        return set(tokenize(text, "nl")) | set(tokenize(text, "en"))
+
+    def head(word: str) -> str:  # "geïnformeerd" and "informeren" share "inform"
+        plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+        plain = plain[2:] if plain.startswith("ge") and len(plain) > 8 else plain
+        return plain[:_ECHO_HEAD] if len(plain) >= _ECHO_HEAD else ""
+
+    have, asked = stems(source), stems(question)
+    heads = {head(w) for w in re.findall(r"[^\W\d_]+", source.lower())} - {""}
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", sentence.lower())
+             if tokenize(w, s_lang) and not set(tokenize(w, s_lang)) & _MODAL_STEMS]
+    echoed = [w for w in words if (st := stems(w)) and st & asked and not st & have and head(w) not in heads]
+    return len(echoed) >= ECHO_MIN and len(echoed) >= ECHO_SHARE * len(words)
 
 
 def exception_clause(quote: str, max_words: int = 25) -> str:
