@@ -381,3 +381,27 @@ def test_a_sentence_restating_the_question_is_shown_as_its_quote(answerer, small
     assert plain.replaced == [] and "webwinkel" in plain.text
     assert asked.replaced == ["question"] and "webwinkel" not in asked.text
     assert asked.text.startswith("“") and asked.citations[0].quote in asked.citations[0].passage.text
+
+
+def test_a_point_inside_a_passage_is_read_with_the_text_before_its_list(fake_embedder):
+    from conftest import make_passage
+    from policy_rag.answer import lead_in
+
+    text = ("3. In afwijking van lid 2 wordt een in bijlage III bedoeld AI-systeem niet als AI-systeem met een hoog "
+            "risico beschouwd wanneer het geen significant risico inhoudt.\n"
+            "De eerste alinea is van toepassing wanneer aan een van de volgende voorwaarden is voldaan:\n"
+            "a) het AI-systeem is bedoeld om een beperkte procedurele taak uit te voeren;\n"
+            "b) het AI-systeem is bedoeld om het resultaat van een menselijke activiteit te verbeteren;\n"
+            "Niettegenstaande de eerste alinea wordt een AI-systeem altijd als hoog risico beschouwd indien het "
+            "profilering uitvoert.")
+    p = make_passage("ai-act/nl/art-6.3", "Article 6(3)", "Artikel 6, lid 3", text)
+    b = "b) het AI-systeem is bedoeld om het resultaat van een menselijke activiteit te verbeteren;"
+    lead = lead_in(p, b)
+    assert lead.startswith("In afwijking van lid 2") and lead.endswith("voorwaarden is voldaan:")
+    assert "a) het" not in lead  # the other points are not its lead-in
+    assert lead_in(p, "Niettegenstaande de eerste alinea wordt een AI-systeem altijd als hoog risico beschouwd "
+                      "indien het profilering uitvoert.") == ""  # not a point
+    with_own = make_passage("ai-act/nl/art-5.1.f", "Article 5(1)(f)", "Artikel 5, lid 1, punt f)",
+                            "f) het gebruiken van AI-systemen om emoties af te leiden;")
+    with_own.context = "De volgende AI-praktijken zijn verboden:"
+    assert lead_in(with_own, with_own.text) == "De volgende AI-praktijken zijn verboden:"

@@ -131,6 +131,18 @@ def test_an_employer_asking_about_informing_staff_gets_article_26_7(assistant: A
         assert ans.verdict == "yes", (q, ans.verdict, ans.text[:300])
 
 
+def test_the_derogation_of_article_6_3_answers_whether_an_annex_iii_system_is_high_risk(assistant: Assistant) -> None:
+    """A narrow procedural task without profiling: not high-risk, read from point (a) under its
+    paragraph's lead-in (shown with it); profiling: always high-risk, so it cannot avoid it."""
+    nl = assistant.ask("Ons bijlage III-systeem voert alleen een beperkte procedurele taak uit en maakt geen "
+                       "profielen. Is het dan toch hoog risico?", backend="none")
+    assert nl.verdict == "no", nl.text[:400]
+    assert "niet als AI-systeem met een hoog risico beschouwd" in nl.text and "procedurele taak" in nl.text
+    en = assistant.ask("Can an Annex III system that profiles natural persons avoid high-risk status under "
+                       "Article 6(3)?", backend="none")
+    assert en.verdict == "no" and "profiling" in en.text, en.text[:400]
+
+
 def test_from_when_as_the_act_stood_before_the_omnibus(assistant: Assistant) -> None:
     """On 1 June 2025 Article 113 still said 2 August 2027 for Article 6(1): the table of the
     amended Article 113 is not that day's law, and notes of the omnibus are not given for it."""

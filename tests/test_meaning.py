@@ -346,6 +346,8 @@ def test_a_sentence_that_restates_the_question_fails() -> None:
     s = "De AI-verordening geldt voor mij als ik als particulier een AI-app gebruik om mijn vakantie te plannen."
     assert "question" in meaning.check(s, quote, s_lang="nl", q_lang="nl", question=q)
     assert "question" not in meaning.check(s, quote, s_lang="nl", q_lang="nl")  # no question: not judged
+    # an English sentence on a Dutch quote shares few words with it in any case: not judged
+    assert "question" not in meaning.check(s, quote, s_lang="en", q_lang="nl", question=q)
     # the source's own words, even when the question uses them too, are not an echo
     q = "Moeten aanbieders van chatbots mensen informeren dat ze met een AI-systeem praten?"
     quote = ("Aanbieders zorgen ervoor dat AI-systemen die voor directe interactie met natuurlijke personen zijn "
@@ -357,3 +359,23 @@ def test_a_sentence_that_restates_the_question_fails() -> None:
     # two of the question's words are a sentence applying the rule, not restating the question
     assert not meaning.echoes("Aanbieders van chatbots moeten mensen informeren, tenzij dat duidelijk is.", "nl",
                               q, quote)
+
+
+@pytest.mark.parametrize(("sentence", "broken"), [
+    # the two shapes the 1.5B model wrote for Article 26(7)'s "delen gebruiksverantwoordelijken ... mee dat"
+    ("Ja, gebruiksverantwoordelijken die werkgever zijn werknemersvertegenwoordigers en de betrokken werknemers "
+     "moeten voordat ik een hoog-risico AI-systeem op de werkvloer ga gebruiken.", True),
+    ("Gebruiksverantwoordelijken die werknemersvertegenwoordigers en de betrokken werknemers mee dat zij zullen "
+     "worden onderworpen aan het gebruik van het AI-systeem.", True),
+    ("Gebruiksverantwoordelijken delen de betrokken werknemers mee dat zij aan het systeem worden onderworpen.", False),
+    ("Gebruiksverantwoordelijken moeten werknemers inlichten voordat ze het systeem gebruiken.", False),
+    ("Aanbieders moeten dat melden.", False),
+    ("Ja, dat moet.", False),
+])
+def test_a_dutch_sentence_that_lost_its_verb_fails(sentence: str, broken: bool) -> None:
+    quote = ("Voordat een AI-systeem met een hoog risico op de werkplek wordt gebruikt, delen gebruiksverantwoordelijken "
+             "die werkgever zijn werknemersvertegenwoordigers en de betrokken werknemers mee dat zij zullen worden "
+             "onderworpen aan het gebruik van het AI-systeem met een hoog risico.")
+    assert meaning.broken_dutch(sentence) is broken
+    assert ("grammar" in meaning.check(sentence, quote, s_lang="nl", q_lang="nl")) is broken
+    assert "grammar" not in meaning.check(sentence, quote, s_lang="en", q_lang="nl")  # a Dutch rule

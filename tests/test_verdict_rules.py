@@ -337,3 +337,28 @@ def test_a_count_keeps_its_qualifier() -> None:
         "meer dan 140 medewerkers"
     quote = "The AI Office employs 140 staff members."
     assert verdict.derive("How many staff does the AI Office have?", "amount", [(quote, "")], "en") == "140 staff"
+
+
+def test_the_derogation_from_the_high_risk_list_and_its_exception() -> None:
+    """Article 6(3): a system of the list is not high-risk where it meets a condition (read with
+    the paragraph's lead-in), but always is where it profiles people."""
+    always = ("Notwithstanding the first subparagraph, an AI system referred to in Annex III shall always be "
+              "considered to be high-risk where the AI system performs profiling of natural persons.")
+    q = "Can an Annex III system that profiles natural persons avoid high-risk status under Article 6(3)?"
+    assert verdict.derive(q, "yesno", [(always, "")], "en") == "no"
+    assert verdict.derive("Is our Annex III system that profiles natural persons high-risk?", "yesno",
+                          [(always, "")], "en") == "yes"
+    # the question denies the case: this sentence does not answer it
+    assert verdict.derive("Our Annex III tool does not profile anyone. Is it high-risk?", "yesno",
+                          [(always, "")], "en") == ""
+    lead = ("In afwijking van lid 2 wordt een in bijlage III bedoeld AI-systeem niet als AI-systeem met een hoog risico "
+            "beschouwd wanneer het geen significant risico inhoudt. De eerste alinea is van toepassing wanneer aan een "
+            "van de volgende voorwaarden is voldaan:")
+    point = "a) het AI-systeem is bedoeld om een beperkte procedurele taak uit te voeren;"
+    q = ("Ons bijlage III-systeem voert alleen een beperkte procedurele taak uit en maakt geen profielen. "
+         "Is het dan toch hoog risico?")
+    assert verdict.derive(q, "yesno", [(point, lead)], "nl") == "no"
+    assert verdict.derive(q, "yesno", [(point, "")], "nl") == ""  # without its lead-in the point says nothing
+    other = "d) het AI-systeem is bedoeld om een voorbereidende taak uit te voeren voor een beoordeling;"
+    assert verdict.derive(q, "yesno", [(other, lead)], "nl") == ""  # "bijlage III" and "taak" only: another condition
+    assert verdict.asks_high_risk(q) and not verdict.asks_high_risk("Moet ik een risicobeheersysteem opzetten?")

@@ -200,6 +200,27 @@ def usable_context(p: Passage) -> str:
     return _clean_context(p.context) if p.context else ""
 
 
+_POINT_LINE = re.compile(r"^\W{0,2}[a-z]{1,4}(?:\s?(?:bis|ter|quater))?\)\s", re.I)  # "(a) ", "a) ", "iv) "
+LEAD_IN_WORDS = 80  # words kept of a list's lead-in inside a passage
+
+
+def lead_in(p: Passage, quote: str) -> str:
+    """What ``quote`` is read with: the passage's lead-in (the chapeau of a point passage), else,
+    for a point of a list inside the passage, the passage's text before the list: "(a) the AI
+    system is intended to perform a narrow procedural task" says nothing alone; under "an AI
+    system referred to in Annex III shall not be considered to be high-risk where ... any of the
+    following conditions is fulfilled:" it decides the question."""
+    own = usable_context(p)
+    if own or not _POINT_LINE.match(quote):
+        return own
+    at = p.text.find(quote)
+    if at <= 0:
+        return ""
+    lines = [ln.strip() for ln in p.text[:at].splitlines() if ln.strip() and not _POINT_LINE.match(ln.strip())]
+    words = re.sub(r"^\d+\s*(?:bis|ter)?\.\s*", "", " ".join(lines)).split()  # without the paragraph's "3."
+    return " ".join(words[-LEAD_IN_WORDS:])
+
+
 def usable_text(p: Passage) -> str:
     """The passage's text without what is addressed to the assistant."""
     if not guard.flagged_spans(p):
@@ -308,7 +329,7 @@ def llm_passages(question: str, lang: Lang, passages: Sequence[Passage]) -> list
     if kind != "yesno":
         return read
     bearing = [p for p in read if (d := decisive(p, question, lang))
-               and verdict.derive(question, kind, [(d, usable_context(p))], lang)]
+               and verdict.derive(question, kind, [(d, lead_in(p, d))], lang)]
     return bearing[:1] or read
 
 
@@ -316,9 +337,10 @@ def evidence(p: Passage, question: str, lang: Lang) -> str:
     """What the LLM reads of a passage: its lead-in and its decisive sentence (evidence first,
     issue 13), the sentence the verdict is read from; one longer than EVIDENCE_WORDS (a list
     or table without full stops) is cut there."""
-    words = decisive(p, question, lang).split()
+    quote = decisive(p, question, lang)
+    words = quote.split()
     text = " ".join(words[:EVIDENCE_WORDS]) + (" …" if len(words) > EVIDENCE_WORDS else "")
-    return " ".join(f"{usable_context(p)} {text}".split())
+    return " ".join(f"{lead_in(p, quote)} {text}".split())
 
 
 def decisive(p: Passage, question: str, lang: Lang) -> str:
@@ -330,16 +352,15 @@ def decisive(p: Passage, question: str, lang: Lang) -> str:
         return ""
     q = _content(question, lang) | _content(question, "en" if lang == "nl" else "nl")
     kind = verdict.question_kind(question)
-    # a sentence that answers may be preferred for a number, a date, or whether something is allowed;
-    # not for a duty ("shall" is in many sentences of a passage, most of them beside the question)
-    seek = kind in ("amount", "date") or verdict.asks_may(question)
-    context = usable_context(p)
+    # a sentence that answers may be preferred for a number, a date, whether something is allowed or
+    # high-risk; not for a duty ("shall" is in many sentences of a passage, most of them beside the question)
+    seek = kind in ("amount", "date") or verdict.asks_may(question) or verdict.asks_high_risk(question)
 
     def overlap(sp: tuple[int, int]) -> int:
         return len(_content(p.text[slice(*sp)], p.lang) & q)
 
     def gives(sp: tuple[int, int]) -> bool:  # the sentence answers what is asked: yes/no, the number, the date
-        return bool(verdict.derive(question, kind, [(p.text[slice(*sp)], context)], lang))
+        return bool(verdict.derive(question, kind, [(p.text[slice(*sp)], lead_in(p, p.text[slice(*sp)]))], lang))
 
     # a heading ("Artikel 99, lid 4: 4.", "6 bis.") is never the decisive sentence when the passage has one
     stating = [sp for sp in spans if len(_HEADING_WORD.findall(p.text, *sp)) >= DECISIVE_MIN_WORDS] or spans
@@ -563,7 +584,8 @@ class Answerer:
             if not quote:
                 continue
             citations.append(Citation(n=len(citations) + 1, passage=p, quote=quote))
-            lead = f"{usable_context(p)} " if usable_context(p) else ""  # "De volgende AI-praktijken zijn verboden:"
+            # "De volgende AI-praktijken zijn verboden:", or the text before a list inside the passage
+            lead = f"{lead_in(p, quote)} " if lead_in(p, quote) else ""
             lines.append(f"- {p.label}: {lead}“{quote}” [{len(citations)}]")
         if not citations:
             return Checked.refusal(lang, "unsupported")
@@ -576,13 +598,13 @@ class Answerer:
         for p in passages:
             quote = decisive(p, question, lang)
             if quote:
-                out.append((quote, p.lang, usable_context(p)))
+                out.append((quote, p.lang, lead_in(p, quote)))
         return out
 
     def shape_extractive(self, question: str, lang: Lang, checked: Checked) -> str:
         """The verdict the extractive answer's quotes support (the first that gives one), put on
         a line before them; "" when none can be derived."""
-        quotes = [(c.quote, c.passage.lang, usable_context(c.passage)) for c in checked.citations]
+        quotes = [(c.quote, c.passage.lang, lead_in(c.passage, c.quote)) for c in checked.citations]
         shape = verdict.Shape(question, lang, quotes)
         head = shape.decide([])
         if head:
@@ -932,7 +954,7 @@ class SentenceChecker:
         # what it says must be what its quote says (obligation, prohibition, negation, exception,
         # every amount): else the quote itself is shown in its place, never the sentence
         pi, quote = supports[0]
-        broken = meaning.check(bare, quote, context=usable_context(passages[pi]), s_lang=lang,
+        broken = meaning.check(bare, quote, context=lead_in(passages[pi], quote), s_lang=lang,
                                q_lang=passages[pi].lang, provision=passages[pi].provision,
                                passage=usable_text(passages[pi]), amends=passages[pi].amends,
                                question=self.question)
@@ -942,7 +964,7 @@ class SentenceChecker:
             return None  # that quote is already shown
         sent = bare.rstrip(" .")
         self.kept.append((sent, supports))
-        self.last = (quote, passages[pi].lang, usable_context(passages[pi]))
+        self.last = (quote, passages[pi].lang, lead_in(passages[pi], quote))
         marks = []
         for pi, quote in supports:
             if pi not in self.numbers:

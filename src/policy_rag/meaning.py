@@ -215,7 +215,8 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
     "question" (:func:`echoes`).
 
     Rule names: "obligation", "no-obligation", "prohibition", "permission", "negation",
-    "exception", "amount", "date", "duty", "party", "provision", "classification", "question"."""
+    "exception", "amount", "date", "duty", "party", "provision", "classification", "question",
+    "grammar"."""
     fails: list[str] = []
     whole = f"{context} {passage or quote}"
     # another provision: "Artikel 4 vereiste dat ..." built on Article 80(4), "classified under
@@ -283,9 +284,40 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
             missing_share = sum(1 for t in duty if t not in have) / len(duty)
             if missing_share > DUTY_MISSING:
                 fails.append("duty")
-    if question and echoes(sentence, s_lang, question, f"{whole} {quote}"):
+    # (same language only: a sentence's words are not its Dutch quote's)
+    if question and s_lang == q_lang and echoes(sentence, s_lang, question, f"{whole} {quote}"):
         fails.append("question")
+    if s_lang == "nl" and broken_dutch(sentence):
+        fails.append("grammar")
     return fails
+
+
+# a Dutch modal with no verb to go with it: "... de betrokken werknemers moeten voordat ik ... ga gebruiken"
+_MODAL_WITHOUT_VERB = re.compile(
+    r"\b(?P<before>[^\W\d_]+)\s+(moet|moeten|mag|mogen|kan|kunnen|dient|dienen|hoeft|hoeven)\s+"
+    r"(voordat|nadat|wanneer|indien|omdat|zodat|zodra|tenzij|mits)\b|"
+    r"\b(?P<before2>[^\W\d_]+)\s+(moet|moeten|dient|dienen)\s*[.!?]?\s*$", _I)
+# a separable verb's particle without its verb: "Gebruiksverantwoordelijken die ... werknemers mee dat ..."
+_PARTICLE_WITHOUT_VERB = ((re.compile(r"\bmee\s*,?\s+dat\b", _I), re.compile(r"\b(delen|deelt|deel|meedelen|"
+                                                                               r"meegedeeld|gedeeld)\b", _I)),)
+
+
+def broken_dutch(sentence: str) -> bool:
+    """The small model drops the verb of a Dutch duty that is split around its subject ("delen
+    gebruiksverantwoordelijken ... mee dat ...") and writes a sentence without one. Two shapes
+    of that are told here: a modal followed by a conjunction or the end, with no infinitive
+    before it, and the particle "mee" before "dat" without its verb."""
+    for m in _MODAL_WITHOUT_VERB.finditer(sentence):
+        before = (m.group("before") or m.group("before2") or "").lower()
+        if before not in _SHORT_WORDS and (not before.endswith("en") or before in _NOUN_EN):
+            return True
+    return any(p.search(sentence) and not verb.search(sentence) for p, verb in _PARTICLE_WITHOUT_VERB)
+
+
+_SHORT_WORDS = {"dat", "dit", "het", "wel", "niet", "ook", "u", "je", "jij", "wij", "we", "ik", "zij", "ze", "hij", "men",
+                "er", "dus", "nog", "al", "toch", "zo", "altijd", "soms"}  # "Ja, dat moet."
+_NOUN_EN = {"werknemersvertegenwoordigers", "personen", "lidstaten", "ondernemingen", "organen", "instanties",
+            "systemen", "ai-systemen", "modellen", "burgers", "mensen"}
 
 
 def echoes(sentence: str, s_lang: str, question: str, source: str) -> bool:

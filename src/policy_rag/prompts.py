@@ -243,14 +243,15 @@ MEANING_RULES: dict[Lang, dict[str, str]] = {
            "amount": "niet elk bedrag of percentage genoemd", "date": "niet elke datum genoemd",
            "duty": "die plicht staat niet in de bron", "party": "de bron noemt een andere partij",
            "provision": "de bron is een andere bepaling", "classification": "de bron noemt het hoog risico",
-           "question": "de zin herhaalde de vraag, niet de bron"},
+           "question": "de zin herhaalde de vraag, niet de bron", "grammar": "de zin miste zijn werkwoord"},
     "en": {"obligation": "the source requires it", "no-obligation": "the source does not require it",
            "prohibition": "the source prohibits it", "permission": "the source does not prohibit it",
            "negation": "negation", "exception": "exception or condition left out",
            "amount": "not every amount or percentage given", "date": "not every date given",
            "duty": "the source does not impose that duty", "party": "the source names another party",
            "provision": "the source is another provision", "classification": "the source lists it as high-risk",
-           "question": "the sentence restated the question, not the source"},
+           "question": "the sentence restated the question, not the source",
+           "grammar": "the sentence lost its verb"},
 }
 # the model's verdict said the opposite of the decisive quote: the quote's verdict is shown
 VERDICT_NOTE: dict[Lang, str] = {

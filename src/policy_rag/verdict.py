@@ -332,6 +332,9 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     excepted = _excepted(q, quote)
     if excepted is not None:
         return excepted
+    derogation = derive_derogation(question, quote, context)  # before "shall be considered" is read away
+    if derogation:
+        return derogation
     quote, context = _DEEMED.sub(" ", quote), _DEEMED.sub(" ", context)
     own = meaning.polarity(quote)
     ctx = meaning.polarity(context) if context.strip() else None
@@ -535,7 +538,7 @@ _LISTS_HIGH_RISK = re.compile(r"\b(high-risk\s+AI\s+systems|AI-systemen\s+met\s+
 _GENERIC = frozenset({"ai", "ai-systeem", "ai-systemen", "systeem", "systemen", "system", "systems", "hoog", "risico",
                       "hoog-risico", "high", "risk", "high-risk", "softwar", "software", "tool", "app", "apps",
                       "natuurlijk", "natuurlijke", "person", "personen", "persons", "natural", "gebruik", "bruik",
-                      "use", "used", "using"})
+                      "use", "used", "using", "bijlag", "bijlage", "annex", "iii"})
 # "Is/Are/Valt X ... high-risk?": the question asks what X is (not "Can X avoid high-risk status?")
 _ASKS_WHAT_IT_IS = re.compile(r"^\W*(is|are|zijn|valt|vallen|geldt|gelden|telt|tellen|wordt|worden|does|do|would)\b",
                               re.I)
@@ -551,6 +554,49 @@ def derive_listed(question: str, quote: str, context: str) -> str:
     if not (_ASKS_HIGH_RISK.search(q) and _ASKS_WHAT_IT_IS.match(q) and _LISTS_HIGH_RISK.search(context)):
         return ""
     return "yes-if" if _shared_words(q, quote) >= CLASSIFY_MIN else ""
+
+
+# Article 6(3): "an AI system referred to in Annex III shall not be considered to be high-risk where ...",
+# and its exception to the exception "shall always be considered to be high-risk where ... profiling"
+_NOT_HIGH_LEAD = re.compile(r"\bshall\s+not\s+be\s+considered\s+(to\s+be\s+)?high-risk\b|"
+                            r"\bniet\s+als\s+(een\s+)?AI-systeem\s+met\s+een\s+hoog\s+risico\s+beschouwd\b", re.I)
+_ALWAYS_HIGH = re.compile(r"\b(?:shall\s+always\s+be\s+considered\s+(?:to\s+be\s+)?high-risk|altijd\s+als\s+(?:een\s+)?"
+                          r"AI-systeem\s+met\s+een\s+hoog\s+risico\s+beschouwd)\s+(?:where|if|indien|wanneer)\s+"
+                          r"(?P<cond>[^.;]+)", re.I)
+_ASKS_AVOID = re.compile(r"\b(avoid|escape|exempt\w*|ontkom\w*|ontsnap\w*|ontlopen|vermijden|ontsnappen)\b", re.I)
+_DENIED = re.compile(r"\b(geen|niet|no|not|without|zonder|never|nooit)\s+(\w+\s+){0,2}$", re.I)
+
+
+def asks_high_risk(question: str) -> bool:
+    """A yes/no question whether a system is high-risk, or can avoid being so."""
+    q = _question_sentence(question)
+    return question_kind(question) == "yesno" and bool(_ASKS_HIGH_RISK.search(q)) and bool(
+        _ASKS_WHAT_IT_IS.match(q) or _ASKS_AVOID.search(q))
+
+
+def derive_derogation(question: str, quote: str, context: str) -> str:
+    """Is an Annex III system high-risk, or can it avoid being so, under a derogation from the list?
+    From "shall always be considered to be high-risk where <case>" when the question's system is
+    that case (not denied: "maakt geen profielen"): high-risk ("no" to avoiding it); from a
+    condition of the derogation ("the AI system is intended to perform a narrow procedural task",
+    read with its lead-in "... shall not be considered to be high-risk where ...") that the
+    question's system meets (CLASSIFY_MIN shared words): not high-risk, unless it is that case."""
+    q = _question_sentence(question)
+    if not _ASKS_HIGH_RISK.search(q):
+        return ""
+    avoid = bool(_ASKS_AVOID.search(q))
+    if not (avoid or _ASKS_WHAT_IT_IS.match(q)):
+        return ""
+    always = _ALWAYS_HIGH.search(quote)
+    if always:
+        cond = always.group("cond")
+        hits = [m for m in re.finditer(r"[^\W\d_][\w'’-]*", question) if _shared_words(m.group(0), cond)]
+        if any(not _DENIED.search(question[:m.start()]) for m in hits):
+            return "no" if avoid else "yes"
+        return ""
+    if _NOT_HIGH_LEAD.search(context) and _shared_words(question, quote) >= CLASSIFY_MIN:
+        return "yes-if" if avoid else "no"
+    return ""
 
 
 _PREFIX = 6  # Dutch inflects past the stemmer: "selecteert"/"selecteren", "sollicitanten"/"sollicitaties"
