@@ -351,6 +351,9 @@ def test_a_prohibition_the_omnibus_added_has_its_own_date() -> None:
     q = "Are apps that create sexual images of real people without their consent banned, and since when?"
     assert [r.date for r in m(q, table)] == ["2026-12-02"]
     assert [r.date for r in m("Vanaf wanneer is AI voor naaktbeelden verboden?", table)] == ["2026-12-02"]
+    # the article as a whole: its chapter's date and the date of the points the omnibus added
+    assert [r.date for r in m("Vanaf wanneer geldt artikel 5?", table, {"Article 5": "Chapter II"})] == [
+        "2025-02-02", "2026-12-02"]
 
 
 def test_a_yes_no_question_about_a_date_is_answered_from_the_table() -> None:

@@ -586,29 +586,34 @@ def match_dates(question: str, rows: list[ApplicationDate],
     ``chapters``, the chapter/section an article sits in); [] when it names none of them."""
     if not rows:
         return []
-    wanted: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    # (provisions, words, either): a row scores once for a provision and once for the words, or
+    # (either) once for one of them
+    wanted: list[tuple[tuple[str, ...], tuple[str, ...], bool]] = []
     for pat, provs, words in _CONCEPTS:
         if pat.search(question):
-            wanted.append((provs, words))
+            wanted.append((provs, words, False))
             if pat is _NEW_PROHIBITIONS:  # a specific prohibition outweighs the prohibitions in general
-                wanted.append((provs, words))
+                wanted.append((provs, words, False))
     for m in _CHAPTER.finditer(question):
         n = m.group(1).upper()
-        wanted.append(((f"Chapter {n}",), (f"hoofdstuk {n.lower()} ", f"hoofdstukken {n.lower()} ")))
+        wanted.append(((f"Chapter {n}",), (f"hoofdstuk {n.lower()} ", f"hoofdstukken {n.lower()} "), False))
     for m in _ARTICLE.finditer(question):
         n = m.group(1).replace(" ", "")
         art = f"Article {n}"
-        named = any(_has_provision(r, art) for r in rows)
+        # also through its chapter: "Vanaf wanneer geldt artikel 5?" is Chapter II's date (2 February
+        # 2025) and, for the points the omnibus added, their own row (2 December 2026)
+        # (a row naming some of its points and its chapter's row count alike)
         where = (chapters or {}).get(art, "")
-        wanted.append(((art,) if named or not where else (art, where), (f"artikel {n} ", f"artikel {n},")))
+        wanted.append(((art, where) if where else (art,), (f"artikel {n} ", f"artikel {n},"), True))
     if not wanted:
         return []
     scored: list[tuple[int, int, ApplicationDate]] = []
     for i, row in enumerate(rows):
         text = _row_text(row)
-        # a thing the question names counts once for a provision of the row, once for its words
-        score = sum(any(_has_provision(row, p) for p in provs) + any(w in text for w in words)
-                    for provs, words in wanted)
+        score = 0
+        for provs, words, either in wanted:
+            has, says = any(_has_provision(row, p) for p in provs), any(w in text for w in words)
+            score += (has or says) if either else has + says
         if score:
             scored.append((score, i, row))
     if not scored:
