@@ -362,3 +362,14 @@ def test_the_derogation_from_the_high_risk_list_and_its_exception() -> None:
     other = "d) het AI-systeem is bedoeld om een voorbereidende taak uit te voeren voor een beoordeling;"
     assert verdict.derive(q, "yesno", [(other, lead)], "nl") == ""  # "bijlage III" and "taak" only: another condition
     assert verdict.asks_high_risk(q) and not verdict.asks_high_risk("Moet ik een risicobeheersysteem opzetten?")
+
+
+def test_free_of_charge_in_other_words() -> None:
+    quote = ("d) de toegang tot de testomgevingen voor kmo's, waaronder start-ups, kosteloos is, onverminderd "
+             "uitzonderlijke kosten die de autoriteiten op billijke wijze mogen verhalen;")
+    assert verdict.derive("Hebben kmo's gratis toegang tot een testomgeving?", "yesno", [(quote, "")], "nl") == "yes-if"
+    assert verdict.derive("Is access to the sandbox free of charge for SMEs?", "yesno",
+                          [("Access for SMEs shall be free of charge.", "")], "en") == "yes"
+    assert verdict.derive("Is access free of charge?", "yesno",
+                          [("Access shall not be free of charge for large undertakings.", "")], "en") != "yes"
+    assert verdict.derive("Moeten kmo's de testomgeving gebruiken?", "yesno", [(quote, "")], "nl") != "yes-if"

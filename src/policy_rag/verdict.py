@@ -349,7 +349,7 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     # lead-in permits, and the quoted point is one of its conditions
     ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
     obligation = (own.obligation or bool(ctx and ctx.obligation)) and not _CONDITIONS_MET.search(quote)
-    special = derive_cap(q, quote) or derive_listed(q, quote, context)
+    special = derive_cap(q, quote) or derive_listed(q, quote, context) or derive_free(q, quote)
     if special:
         return special
     if _ASKS_RIGHT.search(q):
@@ -613,6 +613,20 @@ def _shared_words(question: str, text: str) -> int:
         if own and not own & _GENERIC and any(w in theirs or (len(w) >= _PREFIX and w[:_PREFIX] in heads) for w in own):
             n += 1
     return n
+
+
+_FREE = re.compile(r"\b(gratis|kosteloos|kosteloze|free\s+of\s+charge|for\s+free|without\s+charge|zonder\s+kosten|"
+                   r"free\s+access|no\s+charge|kost\w*\s+(?:het\s+)?niets)\b", re.I)
+_NOT_FREE = re.compile(r"\b(niet|geen|not|no)\s+(\w+\s+){0,2}(gratis|kosteloos|free)\b", re.I)
+_WITHOUT_PREJUDICE = re.compile(r"\b(onverminderd|without\s+prejudice\s+to)\b", re.I)
+
+
+def derive_free(question: str, quote: str) -> str:
+    """"Hebben kmo's gratis toegang tot ...?" on "de toegang ... voor kmo's ... kosteloos is,
+    onverminderd uitzonderlijke kosten die ... mogen verhalen": yes, under its condition."""
+    if not (_FREE.search(question) and _FREE.search(quote)) or _NOT_FREE.search(quote):
+        return ""
+    return "yes-if" if (_WITHOUT_PREJUDICE.search(quote) or meaning.EXCEPTION.search(quote)) else "yes"
 
 
 _ASKS_LOWER = re.compile(r"\b(lower|lowest|lager\w*|laagst\w*)\b", re.I)
