@@ -373,3 +373,18 @@ def test_free_of_charge_in_other_words() -> None:
     assert verdict.derive("Is access free of charge?", "yesno",
                           [("Access shall not be free of charge for large undertakings.", "")], "en") != "yes"
     assert verdict.derive("Moeten kmo's de testomgeving gebruiken?", "yesno", [(quote, "")], "nl") != "yes-if"
+
+
+def test_which_authority_is_competent() -> None:
+    lead = ("Het AI-bureau is exclusief bevoegd voor het toezicht op en de handhaving van de verplichtingen uit hoofde "
+            "van deze verordening met betrekking tot de volgende AI-systemen:")
+    q = "Is het AI-bureau exclusief bevoegd voor het toezicht op AI-systemen op basis van een eigen model?"
+    assert verdict.derive(q, "yesno", [(lead, "")], "nl") == "yes-if"  # for the systems it lists
+    point = "a) AI-systemen die gebaseerd zijn op AI-modellen voor algemene doeleinden van dezelfde aanbieder;"
+    en = "Is the AI Office the supervisor for an AI system built on a general-purpose AI model by the same provider?"
+    assert verdict.derive(en, "yesno", [(point, lead)], "nl") == "yes-if"
+    # another authority's competence says nothing of the one asked about
+    assert verdict.derive("Is de Commissie bevoegd voor het toezicht op deze systemen?", "yesno", [(lead, "")],
+                          "nl") == ""
+    assert verdict.derive("Is the AI Office competent for national sandboxes?", "yesno",
+                          [("The AI Office is not competent for national sandboxes.", "")], "en") == "no"

@@ -349,7 +349,8 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     # lead-in permits, and the quoted point is one of its conditions
     ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
     obligation = (own.obligation or bool(ctx and ctx.obligation)) and not _CONDITIONS_MET.search(quote)
-    special = derive_cap(q, quote) or derive_listed(q, quote, context) or derive_free(q, quote)
+    special = (derive_cap(q, quote) or derive_listed(q, quote, context) or derive_free(q, quote)
+               or derive_competent(q, quote, context))
     if special:
         return special
     if _ASKS_RIGHT.search(q):
@@ -627,6 +628,31 @@ def derive_free(question: str, quote: str) -> str:
     if not (_FREE.search(question) and _FREE.search(quote)) or _NOT_FREE.search(quote):
         return ""
     return "yes-if" if (_WITHOUT_PREJUDICE.search(quote) or meaning.EXCEPTION.search(quote)) else "yes"
+
+
+_ASKS_COMPETENT = re.compile(r"\b(bevoegd\w*|competent|competence|supervis\w*|toezicht\w*|responsible|"
+                             r"verantwoordelijk\w*|in\s+charge)\b", re.I)
+_COMPETENT = re.compile(r"\b(?:(?:is|zijn|shall\s+be|is\s+to\s+be)\s+(?P<neg>niet\s+|not\s+)?(?:exclusief\s+|exclusively\s+)?"
+                        r"(?:bevoegd|competent|responsible|verantwoordelijk)|heeft\s+(?:exclusieve\s+)?bevoegdhe\w+|"
+                        r"has\s+(?:exclusive\s+)?(?:competence|powers?))\b", re.I)
+_AUTHORITIES = frozenset({"office", "commission", "states", "authority"})
+
+
+def derive_competent(question: str, quote: str, context: str) -> str:
+    """"Is the AI Office the supervisor for X?" on "Het AI-bureau is exclusief bevoegd voor het
+    toezicht op ... de volgende AI-systemen: a) X": yes, for the cases the rule lists (yes-if).
+    Only when the quote makes the authority asked about competent: another authority's
+    competence says nothing of it."""
+    if not _ASKS_COMPETENT.search(question):
+        return ""
+    asked = meaning.roles(question) & _AUTHORITIES
+    text = f"{context} {quote}".strip()
+    m = _COMPETENT.search(text)
+    if not asked or not m or not (meaning.roles(text[max(0, m.start() - 80):m.start()]) & asked):
+        return ""
+    if m.group("neg"):
+        return "no"
+    return "yes-if" if (text.endswith(":") or context or meaning.EXCEPTION.search(text)) else "yes"
 
 
 _ASKS_LOWER = re.compile(r"\b(lower|lowest|lager\w*|laagst\w*)\b", re.I)
