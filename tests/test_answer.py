@@ -405,3 +405,18 @@ def test_a_point_inside_a_passage_is_read_with_the_text_before_its_list(fake_emb
                             "f) het gebruiken van AI-systemen om emoties af te leiden;")
     with_own.context = "De volgende AI-praktijken zijn verboden:"
     assert lead_in(with_own, with_own.text) == "De volgende AI-praktijken zijn verboden:"
+
+
+@pytest.mark.parametrize(("question", "national"), [
+    ("Welke Nederlandse toezichthouder handhaaft de AI-verordening?", True),
+    ("Which authority supervises the AI Act in the Netherlands?", True),
+    ("Welke toezichthouder handhaaft de AI-verordening?", False),  # the act's own answer: the AI Office, the states
+    ("Which authorities must Member States designate?", False),
+])
+def test_a_body_one_member_state_designated_is_not_in_eu_texts(answerer, small_index, question, national):
+    from policy_rag.answer import asks_national_body
+
+    assert asks_national_body(question) is national
+    if national:
+        res = answerer.retriever.search(question)
+        assert answerer.early_refusal(question, res) == "national-body"

@@ -120,6 +120,22 @@ _OFFICE_HOLDER = re.compile(
 )
 
 
+# which body one Member State designated ("Welke Nederlandse toezichthouder handhaaft de AI-verordening?"):
+# the act leaves that to each Member State (Article 70), so no EU text names it
+_COUNTRY = (r"nederland\w*|belgi\w*|duits\w*|frans\w*|dutch|netherlands|belgian|german\w*|french|france|"
+            r"spaans\w*|spanish|spain|itali\w*|oostenrijk\w*|austria\w*|ierland|ireland|irish")
+_BODY = (r"toezichthouder\w*|autoriteit\w*|markttoezichtautoriteit\w*|instantie\w*|regulators?|authorit(?:y|ies)|"
+         r"supervisors?|watchdogs?")
+_NATIONAL_BODY = re.compile(
+    rf"\b(welke|wie\s+is\s+de|which|who\s+is\s+the|what\s+is\s+the)\s+({_COUNTRY})\s+({_BODY})\b|"
+    rf"\b(welke|wie\s+is\s+de|which|who\s+is\s+the|what\s+is\s+the)\s+({_BODY})\b[^?]{{0,60}}\b(in|van|of)\s+"
+    rf"(de\s+|the\s+)?({_COUNTRY})\b", re.I)
+
+
+def asks_national_body(question: str) -> bool:
+    return bool(_NATIONAL_BODY.search(question))
+
+
 def asks_about_events(question: str) -> str | None:
     """The words by which the question asks for events or office holders the sources cannot record."""
     m = _OFFICE_HOLDER.search(question)
@@ -470,6 +486,8 @@ class Answerer:
         names, or retrieval found nothing relevant enough (``relevant``)."""
         if asks_about_events(question):
             return "asks-for-events"
+        if asks_national_body(question):
+            return "national-body"
         if lacks_amount(question, [h.passage for h in result.hits[:AMOUNT_PASSAGES]]):
             return "no-amount"
         if not self.relevant(result, judged):

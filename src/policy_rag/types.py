@@ -217,6 +217,7 @@ REFUSAL_REASONS = {
     "not-relevant": "retrieval found no passage similar enough to the question",
     "unknown-terms": "the question names something no source mentions",
     "asks-for-events": "the question asks what has happened since, or who holds a post: the sources do not record that",
+    "national-body": "the question asks which body a Member State designated: EU texts leave that to each Member State",
     "no-amount": "the question asks for an amount of money and no passage found names one",
     "no-passages": "every passage found was left out (instructions to the assistant)",
     "judged-unanswerable": "the LLM, asked first, judged that the sources do not answer it",

@@ -47,6 +47,8 @@ TEXT: dict[Lang, dict[str, str]] = {
         "reason_unknown-terms": "de vraag noemt iets dat in geen enkele bron voorkomt.",
         "reason_asks-for-events": "de vraag gaat over wat er inmiddels is gebeurd of wie een functie bekleedt; "
                                   "de bronnen zijn wet- en beleidsteksten en houden dat niet bij.",
+        "reason_national-body": "de vraag vraagt welke instantie een lidstaat heeft aangewezen; de Europese teksten "
+                                "laten dat aan elke lidstaat over en noemen die instantie niet.",
         "reason_no-amount": "de vraag vraagt naar een bedrag, en geen gevonden passage noemt er een.",
         "reason_no-passages": "de gevonden passages bevatten instructies aan de assistent en zijn genegeerd.",
         "reason_judged-unanswerable": "het taalmodel beoordeelde vooraf dat de gevonden passages het antwoord "
@@ -160,6 +162,8 @@ TEXT: dict[Lang, dict[str, str]] = {
         "reason_unknown-terms": "the question names something no source mentions.",
         "reason_asks-for-events": "the question asks what has happened since, or who holds a post; the sources "
                                   "are legal and policy texts and do not record that.",
+        "reason_national-body": "the question asks which body a Member State designated; the EU texts leave that "
+                                "to each Member State and do not name it.",
         "reason_no-amount": "the question asks for an amount of money, and no passage found names one.",
         "reason_no-passages": "the passages found contain instructions to the assistant and were ignored.",
         "reason_judged-unanswerable": "the language model judged first that the passages found do not contain "
