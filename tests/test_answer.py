@@ -324,6 +324,8 @@ def test_for_a_yes_no_question_the_llm_reads_only_passages_that_answer_it() -> N
     other.context = "De volgende AI-praktijken zijn verboden:"
     q = "Moeten aanbieders klanten informeren dat ze met een AI-systeem interageren?"
     assert [p.id for p in llm_passages(q, "nl", [duty, other])] == ["ai-act/nl/art-50.1"]
+    # the passage that answers is read even when it ranks third, and only the first that answers
+    assert [p.id for p in llm_passages(q, "nl", [other, other, duty, duty])] == ["ai-act/nl/art-50.1"]
     # no passage gives a verdict: both are read; not a yes/no question: both are read
     assert len(llm_passages("Moeten we een logo gebruiken?", "nl", [other, other])) == 2
     assert len(llm_passages("Wat staat er over transparantie?", "nl", [duty, other])) == 2

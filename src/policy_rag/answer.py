@@ -330,21 +330,25 @@ def focus(p: Passage, question: str, lang: str, max_words: int = CONTEXT_WORDS) 
 
 
 def llm_passages(question: str, lang: Lang, passages: Sequence[Passage]) -> list[Passage]:
-    """The passages the LLM reads: the first LLM_PASSAGES; for a yes/no question, only those
-    whose decisive sentence gives a verdict, when one does. Given Article 50(1) and Article
-    5(1)(d) for "Moeten we klanten vertellen dat ze met AI praten?", the 1.5B model copied
-    the prohibition of (d), a passage that does not speak to the question, under "Ja, onder
-    voorwaarden" read from (1). A question that names a provision gets that provision's passages
-    only, when they are among them."""
+    """The passages the LLM reads: the first LLM_PASSAGES; for a yes/no question, only the first
+    passage of the context whose decisive sentence gives a verdict, when one does (the one the
+    verdict is read from, even when it ranks third: Article 6(3) for "Can an Annex III system that
+    profiles people avoid high-risk status?"). Given Article 50(1) and Article 5(1)(d) for "Moeten
+    we klanten vertellen dat ze met AI praten?", the 1.5B model copied the prohibition of (d), a
+    passage that does not speak to the question, under "Ja, onder voorwaarden" read from (1);
+    given Article 26(7) and 27(1)(a), it mixed the two into one sentence. A question that names a
+    provision gets that provision's passages only, when they are among them."""
     read = list(passages[:LLM_PASSAGES])
-    named = legal.parse_query_provision(question)
-    own = [p for p in read if named and p.doc == "ai-act" and legal.matches(named, p.provision)]
+    named = legal.find_refs(question, lang)  # "an Annex III system ... under Article 6(3)": both
+    own = [p for p in read if p.doc == "ai-act" and any(legal.matches(n, p.provision) for n in named)]
     if own:  # "Wat vereiste artikel 4 ...?": Article 4, not the Article 80(4) ranked beside it
         read = own
     kind = verdict.question_kind(question)
     if kind != "yesno":
         return read
-    bearing = [p for p in read if (d := decisive(p, question, lang))
+    pool = [p for p in passages if p.doc == "ai-act" and any(legal.matches(n, p.provision) for n in named)] \
+        or list(passages)
+    bearing = [p for p in pool if (d := decisive(p, question, lang))
                and verdict.derive(question, kind, [(d, lead_in(p, d))], lang)]
     return bearing[:1] or read
 
