@@ -379,3 +379,14 @@ def test_a_dutch_sentence_that_lost_its_verb_fails(sentence: str, broken: bool) 
     assert meaning.broken_dutch(sentence) is broken
     assert ("grammar" in meaning.check(sentence, quote, s_lang="nl", q_lang="nl")) is broken
     assert "grammar" not in meaning.check(sentence, quote, s_lang="en", q_lang="nl")  # a Dutch rule
+
+
+def test_a_dutch_duty_in_the_singular_present_tense() -> None:
+    """"Alvorens ... in de handel te brengen, registreert die aanbieder ... in de EU-databank": a
+    duty, as "registreren aanbieders" is; a sentence denying it fails."""
+    quote = ("Alvorens een AI-systeem in de handel te brengen dat naar oordeel van de aanbieder geen hoog risico "
+             "inhoudt, registreert die aanbieder zichzelf en dat systeem in de EU-databank.")
+    assert meaning.polarity(quote).obligation
+    assert meaning.polarity("De aanbieder meldt elk ernstig incident aan de autoriteit.").obligation
+    assert not meaning.polarity("De aanbieder is gevestigd in de Unie.").obligation
+    assert "obligation" in meaning.check("De aanbieder hoeft het systeem niet te registreren.", quote)

@@ -330,9 +330,9 @@ def focus(p: Passage, question: str, lang: str, max_words: int = CONTEXT_WORDS) 
 
 
 def llm_passages(question: str, lang: Lang, passages: Sequence[Passage]) -> list[Passage]:
-    """The passages the LLM reads: the first LLM_PASSAGES; for a yes/no question, only the first
-    passage of the context whose decisive sentence gives a verdict, when one does (the one the
-    verdict is read from, even when it ranks third: Article 6(3) for "Can an Annex III system that
+    """The passages the LLM reads: the first LLM_PASSAGES; for a yes/no, amount, date, choice or
+    "who" question, only the first passage of the context whose decisive sentence gives the value
+    the quotes give, when they give one (the one the verdict is read from, even when it ranks third: Article 6(3) for "Can an Annex III system that
     profiles people avoid high-risk status?"). Given Article 50(1) and Article 5(1)(d) for "Moeten
     we klanten vertellen dat ze met AI praten?", the 1.5B model copied the prohibition of (d), a
     passage that does not speak to the question, under "Ja, onder voorwaarden" read from (1);
@@ -344,12 +344,16 @@ def llm_passages(question: str, lang: Lang, passages: Sequence[Passage]) -> list
     if own:  # "Wat vereiste artikel 4 ...?": Article 4, not the Article 80(4) ranked beside it
         read = own
     kind = verdict.question_kind(question)
-    if kind != "yesno":
+    if kind not in ("yesno", "amount", "date", "choice", "who"):
         return read
     pool = [p for p in passages if p.doc == "ai-act" and any(legal.matches(n, p.provision) for n in named)] \
         or list(passages)
-    bearing = [p for p in pool if (d := decisive(p, question, lang))
-               and verdict.derive(question, kind, [(d, lead_in(p, d))], lang)]
+    quotes = [(p, (d, lead_in(p, d))) for p in pool if (d := decisive(p, question, lang))]
+    # the value the extractive answer gives (the amount that speaks most to the question, ...) and
+    # the passage it is read from: "the Commission's fines on model providers", not the fines for
+    # prohibited practices ranked first
+    chosen = verdict.derive(question, kind, [q for _, q in quotes], lang)
+    bearing = [p for p, q in quotes if chosen and verdict.derive(question, kind, [q], lang) == chosen]
     return bearing[:1] or read
 
 

@@ -50,7 +50,14 @@ OBLIGATION = re.compile(
     # ... also after a leading clause: "Voordat ... in gebruik wordt gesteld, delen gebruiksverantwoordelijken ... mee"
     r"\b(maken|delen|verstrekken|stellen|houden|bewaren|registreren|voeren|informeren|melden|voorzien|treffen|"
     r"passen|leggen|controleren|verifiëren|brengen)\s+(de\s+)?(aanbieders|gebruiksverantwoordelijken|importeurs|"
-    r"distributeurs|gemachtigden|exploitanten)\b)\b", _I)
+    r"distributeurs|gemachtigden|exploitanten)\b|"
+    # ... and in the singular: "Alvorens ... in de handel te brengen, registreert die aanbieder ... in de EU-databank"
+    r"\b(maakt|deelt|verstrekt|bewaart|registreert|voert|informeert|meldt|voorziet|treft|legt|controleert|verifieert|"
+    r"brengt)\s+(de\s+|die\s+|elke\s+)?(aanbieder|gebruiksverantwoordelijke|importeur|distributeur|gemachtigde|"
+    r"exploitant)\b|"
+    r"\b(de|elke|die)\s+(aanbieder|gebruiksverantwoordelijke|importeur|distributeur|gemachtigde|exploitant)\b"
+    r"(?:(?!\bniet\b|\bgeen\b|\bte\b)[^.;:]){0,80}?\b(maakt|deelt|verstrekt|bewaart|registreert|informeert|meldt|"
+    r"treft|controleert|verifieert)\b)\b", _I)
 NOT_PROHIBITED = re.compile(
     r"\b(niet\s+verboden|geen\s+verbod|not\s+prohibited|not\s+banned|not\s+forbidden|no\s+prohibition|"
     r"valt\s+niet\s+onder\s+het\s+verbod|vallen\s+niet\s+onder\s+het\s+verbod|falls?\s+outside\s+the\s+prohibition|"
