@@ -109,7 +109,7 @@ DUTY_MISSING = 0.34  # share of what a sentence says must be done that the quote
 # als particulier een AI-app gebruik om mijn vakantie te plannen" on Article 74(1))
 ECHO_MIN = 3
 ECHO_SHARE = 0.4
-_ECHO_HEAD = 6  # letters two inflections of a word share ("informeren", "geïnformeerd")
+WORD_HEAD = 6  # letters two inflections of a word share (word_head)
 
 
 ROLES = {  # the parties in both languages, to compare who is asked about with who a rule names
@@ -336,17 +336,22 @@ def echoes(sentence: str, s_lang: str, question: str, source: str) -> bool:
     def stems(text: str) -> set[str]:
         return set(tokenize(text, "nl")) | set(tokenize(text, "en"))
 
-    def head(word: str) -> str:  # "geïnformeerd" and "informeren" share "inform"
-        plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
-        plain = plain[2:] if plain.startswith("ge") and len(plain) > 8 else plain
-        return plain[:_ECHO_HEAD] if len(plain) >= _ECHO_HEAD else ""
-
     have, asked = stems(source), stems(question)
-    heads = {head(w) for w in re.findall(r"[^\W\d_]+", source.lower())} - {""}
+    heads = {word_head(w) for w in re.findall(r"[^\W\d_]+", source.lower())} - {""}
     words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", sentence.lower())
              if tokenize(w, s_lang) and not set(tokenize(w, s_lang)) & _MODAL_STEMS]
-    echoed = [w for w in words if (st := stems(w)) and st & asked and not st & have and head(w) not in heads]
+    echoed = [w for w in words if (st := stems(w)) and st & asked and not st & have and word_head(w) not in heads]
     return len(echoed) >= ECHO_MIN and len(echoed) >= ECHO_SHARE * len(words)
+
+
+def word_head(word: str) -> str:
+    """The first WORD_HEAD letters of a long word, without accents and a participle's "ge": Dutch
+    inflects past the stemmer, and two forms of a word share them ("geïnformeerd" and
+    "informeren": "inform"; "selecteert" and "selecteren"; "sollicitanten" and "sollicitaties").
+    "" for a shorter word."""
+    plain = unicodedata.normalize("NFKD", word.lower()).encode("ascii", "ignore").decode()
+    plain = plain[2:] if plain.startswith("ge") and len(plain) > 8 else plain
+    return plain[:WORD_HEAD] if len(plain) >= WORD_HEAD else ""
 
 
 def exception_clause(quote: str, max_words: int = 25) -> str:

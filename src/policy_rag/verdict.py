@@ -600,18 +600,15 @@ def derive_derogation(question: str, quote: str, context: str) -> str:
     return ""
 
 
-_PREFIX = 6  # Dutch inflects past the stemmer: "selecteert"/"selecteren", "sollicitanten"/"sollicitaties"
-
-
 def _shared_words(question: str, text: str) -> int:
     """How many of the question's own words (not "AI", "system", "high-risk") ``text`` holds: the
-    same stem, or, for long words, the same first _PREFIX letters."""
+    same stem, or, for long words, the same head (meaning.word_head)."""
     theirs = _stems(text)
-    heads = {t[:_PREFIX] for t in theirs if len(t) >= _PREFIX}
+    heads = {meaning.word_head(t) for t in theirs} - {""}
     n = 0
     for word in dict.fromkeys(re.findall(r"[^\W\d_][\w'’-]*", question.lower())):
         own = _stems(word)  # its Dutch and English stems: one word, counted once
-        if own and not own & _GENERIC and any(w in theirs or (len(w) >= _PREFIX and w[:_PREFIX] in heads) for w in own):
+        if own and not own & _GENERIC and any(w in theirs or meaning.word_head(w) in heads for w in own):
             n += 1
     return n
 
