@@ -332,22 +332,26 @@ def focus(p: Passage, question: str, lang: str, max_words: int = CONTEXT_WORDS) 
 def llm_passages(question: str, lang: Lang, passages: Sequence[Passage]) -> list[Passage]:
     """The passages the LLM reads: the first LLM_PASSAGES; for a yes/no, amount, date, choice or
     "who" question, only the first passage of the context whose decisive sentence gives the value
-    the quotes give, when they give one (the one the verdict is read from, even when it ranks third: Article 6(3) for "Can an Annex III system that
-    profiles people avoid high-risk status?"). Given Article 50(1) and Article 5(1)(d) for "Moeten
+    the quotes give, when they give one (the one the verdict is read from, even when it ranks
+    third: Article 6(3) for "Can an Annex III system that profiles people avoid high-risk
+    status?"). Given Article 50(1) and Article 5(1)(d) for "Moeten
     we klanten vertellen dat ze met AI praten?", the 1.5B model copied the prohibition of (d), a
     passage that does not speak to the question, under "Ja, onder voorwaarden" read from (1);
     given Article 26(7) and 27(1)(a), it mixed the two into one sentence. A question that names a
     provision gets that provision's passages only, when they are among them."""
     read = list(passages[:LLM_PASSAGES])
     named = legal.find_refs(question, lang)  # "an Annex III system ... under Article 6(3)": both
-    own = [p for p in read if p.doc == "ai-act" and any(legal.matches(n, p.provision) for n in named)]
+
+    def is_named(p: Passage) -> bool:
+        return p.doc == "ai-act" and any(legal.matches(n, p.provision) for n in named)
+
+    own = [p for p in read if is_named(p)]
     if own:  # "Wat vereiste artikel 4 ...?": Article 4, not the Article 80(4) ranked beside it
         read = own
     kind = verdict.question_kind(question)
     if kind not in ("yesno", "amount", "date", "choice", "who"):
         return read
-    pool = [p for p in passages if p.doc == "ai-act" and any(legal.matches(n, p.provision) for n in named)] \
-        or list(passages)
+    pool = [p for p in passages if is_named(p)] or list(passages)
     quotes = [(p, (d, lead_in(p, d))) for p in pool if (d := decisive(p, question, lang))]
     # the value the extractive answer gives (the amount that speaks most to the question, ...) and
     # the passage it is read from: "the Commission's fines on model providers", not the fines for

@@ -600,9 +600,9 @@ def match_dates(question: str, rows: list[ApplicationDate],
     for m in _ARTICLE.finditer(question):
         n = m.group(1).replace(" ", "")
         art = f"Article {n}"
-        # also through its chapter: "Vanaf wanneer geldt artikel 5?" is Chapter II's date (2 February
-        # 2025) and, for the points the omnibus added, their own row (2 December 2026)
-        # (a row naming some of its points and its chapter's row count alike)
+        # also through its chapter, a row naming some of its points and its chapter's row alike:
+        # "Vanaf wanneer geldt artikel 5?" is Chapter II's date (2 February 2025) and, for the
+        # points the omnibus added, their own row (2 December 2026)
         where = (chapters or {}).get(art, "")
         wanted.append(((art, where) if where else (art,), (f"artikel {n} ", f"artikel {n},"), True))
     if not wanted:

@@ -305,8 +305,8 @@ _MODAL_WITHOUT_VERB = re.compile(
     r"(voordat|nadat|wanneer|indien|omdat|zodat|zodra|tenzij|mits)\b|"
     r"\b(?P<before2>[^\W\d_]+)\s+(moet|moeten|dient|dienen)\s*[.!?]?\s*$", _I)
 # a separable verb's particle without its verb: "Gebruiksverantwoordelijken die ... werknemers mee dat ..."
-_PARTICLE_WITHOUT_VERB = ((re.compile(r"\bmee\s*,?\s+dat\b", _I), re.compile(r"\b(delen|deelt|deel|meedelen|"
-                                                                               r"meegedeeld|gedeeld)\b", _I)),)
+_MEE_DAT = re.compile(r"\bmee\s*,?\s+dat\b", _I)
+_DELEN = re.compile(r"\b(delen|deelt|deel|meedelen|meegedeeld|gedeeld)\b", _I)
 
 
 def broken_dutch(sentence: str) -> bool:
@@ -318,7 +318,7 @@ def broken_dutch(sentence: str) -> bool:
         before = (m.group("before") or m.group("before2") or "").lower()
         if before not in _SHORT_WORDS and (not before.endswith("en") or before in _NOUN_EN):
             return True
-    return any(p.search(sentence) and not verb.search(sentence) for p, verb in _PARTICLE_WITHOUT_VERB)
+    return bool(_MEE_DAT.search(sentence)) and not _DELEN.search(sentence)
 
 
 _SHORT_WORDS = {"dat", "dit", "het", "wel", "niet", "ook", "u", "je", "jij", "wij", "we", "ik", "zij", "ze", "hij", "men",
