@@ -126,10 +126,10 @@ _COUNTRY = (r"nederland\w*|belgi\w*|duits\w*|frans\w*|dutch|netherlands|belgian|
             r"spaans\w*|spanish|spain|itali\w*|oostenrijk\w*|austria\w*|ierland|ireland|irish")
 _BODY = (r"toezichthouder\w*|autoriteit\w*|markttoezichtautoriteit\w*|instantie\w*|regulators?|authorit(?:y|ies)|"
          r"supervisors?|watchdogs?")
+_WHICH = r"\b(welke|wie\s+is\s+de|which|who\s+is\s+the|what\s+is\s+the)"
 _NATIONAL_BODY = re.compile(
-    rf"\b(welke|wie\s+is\s+de|which|who\s+is\s+the|what\s+is\s+the)\s+({_COUNTRY})\s+({_BODY})\b|"
-    rf"\b(welke|wie\s+is\s+de|which|who\s+is\s+the|what\s+is\s+the)\s+({_BODY})\b[^?]{{0,60}}\b(in|van|of)\s+"
-    rf"(de\s+|the\s+)?({_COUNTRY})\b", re.I)
+    rf"{_WHICH}\s+({_COUNTRY})\s+({_BODY})\b|"
+    rf"{_WHICH}\s+({_BODY})\b[^?]{{0,60}}\b(in|van|of)\s+(de\s+|the\s+)?({_COUNTRY})\b", re.I)
 
 
 def asks_national_body(question: str) -> bool:
@@ -984,7 +984,8 @@ class SentenceChecker:
         # what it says must be what its quote says (obligation, prohibition, negation, exception,
         # every amount): else the quote itself is shown in its place, never the sentence
         pi, quote = supports[0]
-        broken = meaning.check(bare, quote, context=lead_in(passages[pi], quote), s_lang=lang,
+        lead = lead_in(passages[pi], quote)
+        broken = meaning.check(bare, quote, context=lead, s_lang=lang,
                                q_lang=passages[pi].lang, provision=passages[pi].provision,
                                passage=usable_text(passages[pi]), amends=passages[pi].amends,
                                question=self.question)
@@ -994,7 +995,7 @@ class SentenceChecker:
             return None  # that quote is already shown
         sent = bare.rstrip(" .")
         self.kept.append((sent, supports))
-        self.last = (quote, passages[pi].lang, lead_in(passages[pi], quote))
+        self.last = (quote, passages[pi].lang, lead)
         marks = []
         for pi, quote in supports:
             if pi not in self.numbers:

@@ -333,15 +333,18 @@ def echoes(sentence: str, s_lang: str, question: str, source: str) -> bool:
     quote; a word counts when one of its stems, Dutch or English, is there). A small model asked
     "Mag X?" writes "Ja, X mag." on a passage about something else; the words of that claim are
     the user's, not the law's."""
-    def stems(text: str) -> set[str]:
-        return set(tokenize(text, "nl")) | set(tokenize(text, "en"))
-
     have, asked = stems(source), stems(question)
     heads = {word_head(w) for w in re.findall(r"[^\W\d_]+", source.lower())} - {""}
     words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", sentence.lower())
              if tokenize(w, s_lang) and not set(tokenize(w, s_lang)) & _MODAL_STEMS]
     echoed = [w for w in words if (st := stems(w)) and st & asked and not st & have and word_head(w) not in heads]
     return len(echoed) >= ECHO_MIN and len(echoed) >= ECHO_SHARE * len(words)
+
+
+def stems(text: str) -> set[str]:
+    """The stems of ``text``'s words in both languages (numbers left out): a word counts as the
+    same when either language's stemmer makes it so."""
+    return {t for t in tokenize(text, "nl") + tokenize(text, "en") if not t.isdigit()}
 
 
 def word_head(word: str) -> str:

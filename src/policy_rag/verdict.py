@@ -23,7 +23,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from . import meaning
-from .index import tokenize
 from .types import Citation, Lang
 
 CODES = ("yes", "no", "yes-if", "no-unless", "not-in-sources")
@@ -209,7 +208,7 @@ def _duty_of_another(question: str, quote: str, context: str = "") -> bool:
     asked, bears = meaning.roles(asked_word), meaning.roles(bearer.group(0))
     if asked and bears:  # "Must a deployer ...?" on "Gebruiksverantwoordelijken ... maken bekend"
         return not (asked & bears)
-    return not (_stems(asked_word) & _stems(bearer.group(0)))
+    return not (meaning.stems(asked_word) & meaning.stems(bearer.group(0)))
 
 
 def _duty_towards_asked(question: str, quote: str) -> bool:
@@ -222,7 +221,7 @@ def _duty_towards_asked(question: str, quote: str) -> bool:
         return False
     after = quote[verb.end():]
     asked = meaning.roles(asked_word)
-    return bool(asked & meaning.roles(after)) if asked else bool(_stems(asked_word) & _stems(after))
+    return bool(asked & meaning.roles(after)) if asked else bool(meaning.stems(asked_word) & meaning.stems(after))
 
 
 _ASKED_MAY = re.compile(r"^\W*(?:mag|mogen|kan|kunnen|may|can)\s+((?:[^\W\d_][\w'’-]*\s+){1,3})", re.I)
@@ -433,17 +432,13 @@ _RULE_VERB = re.compile(r"\b(shall|must|may|can|is\s+required|are\s+required|moe
 WHO_COVERAGE = 0.5  # share of the question's words the quote must hold for its subject to answer "who"
 
 
-def _stems(text: str) -> set[str]:
-    return {t for t in tokenize(text, "nl") + tokenize(text, "en") if not t.isdigit()}
-
-
 _WH_WORDS = {"wie", "who", "welk", "welke", "which", "hoeveel", "how", "much", "many", "lang", "long"}
 
 
 def coverage(question: str, text: str) -> float:
     """Share of the question's content words (stemmed both ways) that ``text`` holds."""
-    q = _stems(_question_sentence(question)) - _WH_WORDS
-    return len(q & _stems(text)) / len(q) if q else 0.0
+    q = meaning.stems(_question_sentence(question)) - _WH_WORDS
+    return len(q & meaning.stems(text)) / len(q) if q else 0.0
 
 
 def derive_who(question: str, quote: str, context: str = "") -> str:
@@ -603,11 +598,11 @@ def derive_derogation(question: str, quote: str, context: str) -> str:
 def _shared_words(question: str, text: str) -> int:
     """How many of the question's own words (not "AI", "system", "high-risk") ``text`` holds: the
     same stem, or, for long words, the same head (meaning.word_head)."""
-    theirs = _stems(text)
+    theirs = meaning.stems(text)
     heads = {meaning.word_head(t) for t in theirs} - {""}
     n = 0
     for word in dict.fromkeys(re.findall(r"[^\W\d_][\w'’-]*", question.lower())):
-        own = _stems(word)  # its Dutch and English stems: one word, counted once
+        own = meaning.stems(word)  # its Dutch and English stems: one word, counted once
         if own and not own & _GENERIC and any(w in theirs or meaning.word_head(w) in heads for w in own):
             n += 1
     return n
