@@ -250,6 +250,26 @@ def test_a_sentence_that_names_another_party_fails() -> None:
                                         "De informatie wordt op duidelijke wijze verstrekt.")
 
 
+ART72_3_NL = ("De Commissie stelt uiterlijk op 2 september 2027 richtsnoeren vast, met inbegrip van een model, voor "
+              "het plan voor monitoring na het in de handel brengen en houdt daarbij zoveel mogelijk rekening met het "
+              "advies van de AI-board.")
+
+
+def test_a_sentence_that_names_another_kind_of_act_fails() -> None:
+    # the omnibus turned the implementing act of Article 72(3) into guidelines; the model kept the old kind
+    wrong = "Ja, er komt nog een uitvoeringshandeling met een model voor het plan voor monitoring."
+    assert "instrument" in meaning.check(wrong, ART72_3_NL)
+    assert "instrument" in meaning.check("The Commission will adopt an implementing act with a template for the "
+                                         "post-market monitoring plan.", ART72_3_NL, s_lang="en")
+    # the passage's own kind, in either language
+    assert "instrument" not in meaning.check("De Commissie stelt uiterlijk op 2 september 2027 richtsnoeren vast met "
+                                             "een model voor het plan.", ART72_3_NL)
+    assert "instrument" not in meaning.check("The Commission adopts guidelines with a template for the plan by "
+                                             "2 September 2027.", ART72_3_NL, s_lang="en")
+    assert meaning.instruments("uitvoeringshandelingen en gedelegeerde handelingen") == {"implementing-act",
+                                                                                         "delegated-act"}
+
+
 def test_a_sentence_that_names_another_provision_fails() -> None:
     art80_4 = ("Indien de aanbieder van een betrokken AI-systeem dat AI-systeem niet binnen de in lid 2 van dit artikel "
                "bedoelde termijn in overeenstemming brengt met die vereisten en verplichtingen, worden aan de aanbieder "

@@ -89,6 +89,20 @@ def test_verdict_contradicting_the_quote_is_replaced(answerer: Answerer) -> None
     assert ans.verdict == "no-unless" and ans.text.startswith("Nee, behalve")
 
 
+def test_a_sentence_whose_yes_is_not_the_verdicts_is_shown_as_its_quote(answerer: Answerer) -> None:
+    # the sentence's words pass every rule against its quote, but it opens with "Ja" under "Nee, behalve"
+    said = "Ja, emotieherkenning op de werkplek is verboden, behalve om medische of veiligheidsredenen"
+    gen = JsonGenerator().enqueue(reply("no-unless", (said + ".", 1)))
+    pieces, ans = run(answerer, MAY, gen)
+    assert ans.text.startswith("Nee, behalve") and said not in ans.text
+    assert f"“{ans.citations[0].quote}” [1]" in ans.text and "".join(pieces) == ans.text
+    assert any("ja of nee anders dan de bron" in n for n in ans.notes)
+    # without the "Ja," the same sentence is kept as checked
+    gen = JsonGenerator().enqueue(reply("no-unless", (said[4:].capitalize() + ".", 1)))
+    _, ans = run(answerer, MAY, gen)
+    assert said[4:].capitalize() in ans.text and not any("ja of nee" in n for n in ans.notes)
+
+
 def test_allowed_sentence_on_a_prohibiting_quote_never_shown(answerer: Answerer) -> None:
     gen = JsonGenerator().enqueue(reply("yes", ("Emotieherkenning op de werkplek is toegestaan.", 1)))
     _, ans = run(answerer, MAY, gen)

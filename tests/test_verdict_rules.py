@@ -388,3 +388,30 @@ def test_which_authority_is_competent() -> None:
                           "nl") == ""
     assert verdict.derive("Is the AI Office competent for national sandboxes?", "yesno",
                           [("The AI Office is not competent for national sandboxes.", "")], "en") == "no"
+
+
+def test_a_sentence_against_the_verdict_line() -> None:
+    # a flat yes under a conditional verdict drops the condition; a yes under a no contradicts it
+    assert verdict.against("Ja, software die cv's selecteert is een hoog-risico AI-systeem.", "yes-if")
+    assert not verdict.against("Ja, als het systeem profilering uitvoert is het hoog risico.", "yes-if")
+    assert verdict.against("Yes, it may be used.", "no-unless")
+    assert verdict.against("Nee, dat hoeft niet.", "yes")
+    assert not verdict.against("Nee, dat hoeft niet.", "no")
+    assert not verdict.against("No, except for medical or safety reasons.", "no-unless")
+    # no verdict, or one that is not a yes or no, or a sentence that does not open with one
+    assert not verdict.against("Ja, dat moet.", "")
+    assert not verdict.against("Ja, dat moet.", "2 augustus 2026")
+    assert not verdict.against("No provider may place it on the market.", "yes")
+
+
+def test_another_kind_of_act_than_the_one_asked_is_a_no() -> None:
+    art72_3 = ("De Commissie stelt uiterlijk op 2 september 2027 richtsnoeren vast, met inbegrip van een model, voor "
+               "het plan voor monitoring na het in de handel brengen en houdt daarbij zoveel mogelijk rekening met het "
+               "advies van de AI-board.")
+    q = "Komt er nog een uitvoeringshandeling met een model voor het plan voor monitoring na het in de handel brengen?"
+    assert verdict.question_kind(q) == "yesno"
+    assert verdict.derive(q, "yesno", [(art72_3, "")], "nl") == "no"
+    # the kind the quote provides for, or a quote about something else: not this rule's "no"
+    assert verdict.derive("Komen er richtsnoeren met een model voor het plan voor monitoring?", "yesno",
+                          [(art72_3, "")], "nl") != "no"
+    assert verdict.derive("Komt er een uitvoeringshandeling over de EU-databank?", "yesno", [(art72_3, "")], "nl") == ""

@@ -1011,6 +1011,24 @@ class SentenceChecker:
             self.out.append(f"{sent}. {''.join(dict.fromkeys(marks))}")
         return self.out[-1]
 
+    def demote_last(self, rule: str) -> str | None:
+        """The last kept sentence broke ``rule``, found only once the answer's verdict was settled
+        (it opens with a yes or no the verdict does not give): show its quote in its place, as
+        :meth:`add` does for a sentence that breaks a meaning rule; None when that quote is already
+        shown. Returns what is shown now."""
+        sent, supports = self.kept[-1]
+        pi, quote = supports[0]
+        self.replaced.append(rule)
+        self.replaced_sentences += 1
+        if self.out[-1].startswith("“"):
+            return self.out[-1]  # already shown as its quote
+        if quote in self.quoted:
+            self.out.pop()
+            return None
+        self.quoted.add(quote)
+        self.out[-1] = f"“{quote}” [{self.numbers[pi]}]"
+        return self.out[-1]
+
     def result(self) -> Checked:
         if not self.kept:
             c = Checked.refusal(self.lang, "unsupported", dropped=self.dropped, support=self.support)

@@ -125,6 +125,17 @@ ROLES = {  # the parties in both languages, to compare who is asked about with w
 ACTORS = frozenset({"provider", "deployer", "importer", "distributor", "representative", "commission", "office",
                     "states", "sme", "midcap"})
 # a sentence about a prohibition ("Het verbod op ... geldt vanaf ...")
+# the kinds of act the law provides for, by either language's name: a sentence may name only those
+# its passage names ("Ja, er komt een uitvoeringshandeling" on "De Commissie stelt ... richtsnoeren
+# vast": the omnibus turned several implementing acts into guidelines)
+INSTRUMENTS = {
+    "implementing-act": re.compile(r"\b(uitvoeringshandeling\w*|implementing\s+acts?)\b", _I),
+    "delegated-act": re.compile(r"\b(gedelegeerde\s+handeling\w*|delegated\s+acts?)\b", _I),
+    "guidelines": re.compile(r"\b(richtsnoer\w*|guidelines?)\b", _I),
+    "code": re.compile(r"\b(praktijkcode\w*|gedragscode\w*|codes?\s+of\s+(practice|conduct))\b", _I),
+    "standard": re.compile(r"\b(geharmoniseerde\s+norm\w*|harmoni[sz]ed\s+standards?)\b", _I),
+    "specification": re.compile(r"\b(gemeenschappelijke\s+specificatie\w*|common\s+specifications?)\b", _I),
+}
 SPEAKS_OF_PROHIBITION = re.compile(r"\b(verbod\w*|verboden|verbiedt|verbieden|prohibit\w*|bans?|banned|forbidden)\b", _I)
 # the classification: "are not high-risk" against a quote that lists or deems them high-risk
 NOT_HIGH_RISK = re.compile(r"\b(not|no|never|geen|niet|nooit)\b[^.;:]{0,60}?\b(high[- ]risk|hoog[- ]risico|hoog\s+risico)", _I)
@@ -154,6 +165,11 @@ class Polarity:
     def deontic(self) -> bool:
         """States a rule: a duty, a prohibition or a permission (or their absence)."""
         return self.obligation or self.no_obligation or self.prohibited or self.not_prohibited or self.allowed
+
+
+def instruments(text: str) -> set[str]:
+    """The kinds of act ``text`` names (INSTRUMENTS' keys), whichever language it is in."""
+    return {kind for kind, pattern in INSTRUMENTS.items() if pattern.search(text)}
 
 
 def polarity(text: str) -> Polarity:
@@ -222,8 +238,8 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
     "question" (:func:`echoes`).
 
     Rule names: "obligation", "no-obligation", "prohibition", "permission", "negation",
-    "exception", "amount", "date", "duty", "party", "provision", "classification", "question",
-    "grammar"."""
+    "exception", "amount", "date", "duty", "party", "instrument", "provision", "classification",
+    "question", "grammar"."""
     fails: list[str] = []
     whole = f"{context} {passage or quote}"
     # another provision: "Artikel 4 vereiste dat ..." built on Article 80(4), "classified under
@@ -244,6 +260,9 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
     quoted = roles(whole) & ACTORS
     if quoted and (roles(sentence) & ACTORS) - quoted:
         fails.append("party")
+    # another kind of act: "an implementing act" on a passage that provides for guidelines
+    if instruments(sentence) - instruments(whole):
+        fails.append("instrument")
     s = polarity(sentence)
     q = polarity(f"{context} {quote}")
     q_own = polarity(quote)

@@ -242,16 +242,20 @@ MEANING_RULES: dict[Lang, dict[str, str]] = {
            "negation": "ontkenning", "exception": "uitzondering of voorwaarde weggelaten",
            "amount": "niet elk bedrag of percentage genoemd", "date": "niet elke datum genoemd",
            "duty": "die plicht staat niet in de bron", "party": "de bron noemt een andere partij",
+           "instrument": "de bron noemt een ander soort handeling",
            "provision": "de bron is een andere bepaling", "classification": "de bron noemt het hoog risico",
-           "question": "de zin herhaalde de vraag, niet de bron", "grammar": "de zin miste zijn werkwoord"},
+           "question": "de zin herhaalde de vraag, niet de bron", "grammar": "de zin miste zijn werkwoord",
+           "verdict": "de zin zegt ja of nee anders dan de bron, of zonder haar voorwaarde"},
     "en": {"obligation": "the source requires it", "no-obligation": "the source does not require it",
            "prohibition": "the source prohibits it", "permission": "the source does not prohibit it",
            "negation": "negation", "exception": "exception or condition left out",
            "amount": "not every amount or percentage given", "date": "not every date given",
            "duty": "the source does not impose that duty", "party": "the source names another party",
+           "instrument": "the source names another kind of act",
            "provision": "the source is another provision", "classification": "the source lists it as high-risk",
            "question": "the sentence restated the question, not the source",
-           "grammar": "the sentence lost its verb"},
+           "grammar": "the sentence lost its verb",
+           "verdict": "the sentence's yes or no differs from the source's, or drops its condition"},
 }
 # the model's verdict said the opposite of the decisive quote: the quote's verdict is shown
 VERDICT_NOTE: dict[Lang, str] = {

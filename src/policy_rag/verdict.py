@@ -67,7 +67,8 @@ _YN_NL = {"mag", "mogen", "moet", "moeten", "is", "zijn", "kan", "kunnen", "valt
           "heb", "hebben", "heeft", "wordt", "worden", "ben", "hoef", "hoeft", "hoeven", "krijg", "krijgt",
           "krijgen", "zal", "zullen", "dient", "dienen", "vereist", "bestaat", "bestaan", "staat",
           "telt", "tellen", "word", "blijft", "blijven", "zit", "vind", "vindt", "verbiedt", "verplicht",
-          "gold", "golden", "was", "waren", "werd", "werden", "mocht", "mochten", "moest", "moesten", "kon", "konden"}
+          "gold", "golden", "was", "waren", "werd", "werden", "mocht", "mochten", "moest", "moesten", "kon", "konden",
+          "komt", "komen", "stelt", "stellen"}
 _YN_EN = {"can", "may", "must", "do", "does", "did", "is", "are", "am", "should", "shall", "have", "has", "will",
           "would", "could", "need", "might", "was", "were"}
 _ASKS_PROHIBITED = re.compile(r"\b(verboden|verbod|illegaal|prohibited|banned|forbidden|illegal)\b", re.I)
@@ -349,7 +350,7 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
     obligation = (own.obligation or bool(ctx and ctx.obligation)) and not _CONDITIONS_MET.search(quote)
     special = (derive_cap(q, quote) or derive_listed(q, quote, context) or derive_free(q, quote)
-               or derive_competent(q, quote, context))
+               or derive_competent(q, quote, context) or derive_instrument(q, quote, context))
     if special:
         return special
     if _ASKS_RIGHT.search(q):
@@ -622,6 +623,27 @@ def derive_free(question: str, quote: str) -> str:
     return "yes-if" if (_WITHOUT_PREJUDICE.search(quote) or meaning.EXCEPTION.search(quote)) else "yes"
 
 
+# "Komt er (nog) een uitvoeringshandeling ...?", "Will the Commission adopt an implementing act ...?"
+_ASKS_ADOPTED = re.compile(r"\b(komt\s+er|komen\s+er|stelt\s+(de\s+commissie\s+)?\w*\s*(een|nog)|vastgesteld|"
+                           r"will\s+there\s+be|is\s+there\s+(going\s+to\s+be|to\s+be)|adopts?\b|adopted|issue\w*)\b",
+                           re.I)
+
+
+def derive_instrument(question: str, quote: str, context: str) -> str:
+    """"Komt er nog een uitvoeringshandeling met een model voor het plan ...?" on "De Commissie stelt
+    ... richtsnoeren vast, met inbegrip van een model, voor het plan ...": the act provides for
+    another kind of act for the same thing (the omnibus turned several implementing acts into
+    guidelines), so no. The question must name one kind (meaning.INSTRUMENTS) and ask whether it
+    comes, and share CLASSIFY_MIN of its own words with the quote."""
+    asked = meaning.instruments(question)
+    if len(asked) != 1 or not _ASKS_ADOPTED.search(question):
+        return ""
+    provided = meaning.instruments(f"{context} {quote}")
+    if not provided or asked <= provided:
+        return ""
+    return "no" if _shared_words(question, quote) >= CLASSIFY_MIN else ""
+
+
 _ASKS_COMPETENT = re.compile(r"\b(bevoegd\w*|competent|competence|supervis\w*|toezicht\w*|responsible|"
                              r"verantwoordelijk\w*|in\s+charge)\b", re.I)
 _COMPETENT = re.compile(r"\b(?:(?:is|zijn|shall\s+be|is\s+to\s+be)\s+(?P<neg>niet\s+|not\s+)?(?:exclusief\s+|exclusively\s+)?"
@@ -747,6 +769,23 @@ def line(verdict: str, lang: Lang, quotes: Sequence[tuple[str, str, str]] = ()) 
     return f"{label}."
 
 
+_OPENS_YES = re.compile(r"^\s*(ja|yes)\s*[,.!]", re.I)
+_OPENS_NO = re.compile(r"^\s*(nee|neen|no)\s*[,.!]", re.I)
+
+
+def against(sentence: str, verdict: str) -> bool:
+    """The sentence opens with a yes or no that the verdict line does not give: "Ja," under "Nee"
+    (or "Nee, behalve"), "No," under "Yes", or a flat "Ja, X is een hoog-risico AI-systeem" under
+    "Ja, onder voorwaarden" that names no condition (the small model drops Article 6(3)'s)."""
+    if verdict not in CODES or verdict == "not-in-sources":
+        return False
+    if _OPENS_YES.match(sentence):
+        return verdict in NO_SIDE or (verdict == "yes-if" and not meaning.KEEPS_EXCEPTION.search(sentence))
+    if _OPENS_NO.match(sentence):
+        return verdict in YES_SIDE or (verdict == "no-unless" and not meaning.KEEPS_EXCEPTION.search(sentence))
+    return False
+
+
 # ----------------------------------------------------------------------- constrained output
 
 def schema(n_sources: int) -> dict:
@@ -858,7 +897,9 @@ class Shape:
         return line(self.verdict, self.lang, quotes)
 
     def pieces(self, checker: Any, sentences: Sequence[str]) -> Iterator[str]:
-        """Check each sentence (``checker.add``); yield what is shown for the kept ones."""
+        """Check each sentence (``checker.add``); yield what is shown for the kept ones. A
+        sentence that opens with a yes or no the verdict line does not give is shown as its quote
+        (``checker.demote_last``)."""
         for sent in sentences:
             out = checker.add(sent)
             if not out:
@@ -867,6 +908,10 @@ class Shape:
             if not self.decided:
                 ln = self.decide([checker.last] if checker.last[0] else [])
                 head = f"{ln}\n\n" if ln else ""
+            if against(out, self.verdict):
+                out = checker.demote_last("verdict")
+                if not out:
+                    continue
             piece = head + (" " if self.shown else "") + out
             self.shown += 1
             self.parts.append(piece)
