@@ -415,3 +415,17 @@ def test_another_kind_of_act_than_the_one_asked_is_a_no() -> None:
     assert verdict.derive("Komen er richtsnoeren met een model voor het plan voor monitoring?", "yesno",
                           [(art72_3, "")], "nl") != "no"
     assert verdict.derive("Komt er een uitvoeringshandeling over de EU-databank?", "yesno", [(art72_3, "")], "nl") == ""
+
+
+def test_a_price_no_decisive_sentence_names_is_not_in_the_sources() -> None:
+    art49_1 = ("Before placing on the market or putting into service a high-risk AI system listed in Annex III, the "
+               "provider or, where applicable, the authorised representative shall register themselves and their "
+               "system in the EU database referred to in Article 71.")
+    q = "How much does it cost to register an AI system in the EU database?"
+    assert verdict.question_kind(q) == "amount"
+    assert verdict.derive(q, "amount", [(art49_1, "")], "en") == "not-in-sources"
+    # a sum, or "free of charge", is an answer; a fine is never "not in the sources" by this rule
+    sandbox = "Access to the AI regulatory sandboxes shall be free of charge for SMEs, including start-ups."
+    assert verdict.derive("How much does sandbox access cost an SME?", "amount", [(sandbox, "")], "en") == ""
+    assert verdict.derive("How much is the fine for a prohibited practice?", "amount", [(art49_1, "")], "en") == ""
+    assert verdict.derive(q, "amount", [], "en") == ""

@@ -147,15 +147,9 @@ def asks_about_events(question: str) -> str | None:
     return None
 
 
-# Expected answer type: a question that asks for an amount of money ("what does it cost",
-# "how large is the budget") is answered by a passage that names an amount or speaks of costs
-# or fees; when none of the passages found does, the sources do not answer it.
-_ASKS_AMOUNT = re.compile(
-    r"\b(kost|kosten|kostte|cost|costs|fee|fees|tarief|tarieven|prijs|price|budget|begroot|salaris|salary|"
-    r"subsidie\w*|grants?|hoeveel\s+geld|how\s+much\s+money|how\s+much\s+(does|did|will|is)|investeert|invests?|"
-    r"uitgegeven|spent)\b",
-    re.IGNORECASE,
-)
+# Expected answer type: a question that asks for an amount of money (verdict.ASKS_MONEY) is
+# answered by a passage that names an amount or speaks of costs or fees; when none of the
+# passages found does, the sources do not answer it.
 _AMOUNT = re.compile(
     r"(€|\bEUR\b|\beuro\b|\bmiljoen|\bmiljard|\bmillion|\bbillion|free\s+of\s+charge|kosteloos|gratis|"
     r"\bfees?\b|vergoeding|\bkosten\b|\bcosts?\b|\bbudget)",
@@ -166,7 +160,7 @@ AMOUNT_PASSAGES = 5  # of the top hits, one must name an amount
 
 def lacks_amount(question: str, passages: Sequence[Passage]) -> bool:
     """The question asks for an amount of money and none of ``passages`` names one."""
-    return bool(_ASKS_AMOUNT.search(question)) and not any(_AMOUNT.search(p.text) for p in passages)
+    return bool(verdict.ASKS_MONEY.search(question)) and not any(_AMOUNT.search(p.text) for p in passages)
 
 
 # a question about another document's numbering ("artikel 1, punt 3 van de omnibus", "guidelines

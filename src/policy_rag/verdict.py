@@ -721,7 +721,31 @@ def derive(question: str, kind: str, quotes: Sequence[tuple[str, str]], lang: La
             return v
         derogation = bool(_DEROGATION.search(quote))
         found.append((-1.0 if derogation else coverage(question, f"{context} {quote}"), -i, v))
-    return max(found)[2] if found else ""
+    if found:
+        return max(found)[2]
+    return "not-in-sources" if kind == "amount" and unpriced(question, quotes) else ""
+
+
+# a question that asks for an amount of money: "what does it cost", "how large is the budget"
+ASKS_MONEY = re.compile(
+    r"\b(kost|kosten|kostte|cost|costs|fee|fees|tarief|tarieven|prijs|price|budget|begroot|salaris|salary|"
+    r"subsidie\w*|grants?|hoeveel\s+geld|how\s+much\s+money|how\s+much\s+(does|did|will|is)|investeert|invests?|"
+    r"uitgegeven|spent)\b",
+    re.IGNORECASE,
+)
+_FINE = re.compile(r"\b(boete\w*|geldboete\w*|fines?|penalt\w*|sancti\w*)\b", re.I)
+
+
+def unpriced(question: str, quotes: Sequence[tuple[str, str]]) -> bool:
+    """The question asks for an amount of money (not a fine: the act always names those) and none
+    of ``quotes`` (the decisive sentences, with their lead-ins) names a sum or says it is free: the
+    sources do not say ("How much does it cost to register an AI system in the EU database?" on
+    Article 49's duty to register). Stricter than the early refusal (answer.lacks_amount), which a
+    passage that merely speaks of costs or fees holds off."""
+    q = _question_sentence(question)
+    if not ASKS_MONEY.search(q) or _FINE.search(q):
+        return False
+    return bool(quotes) and not any(meaning.MONEY.search(f"{c} {t}") or _FREE.search(f"{c} {t}") for t, c in quotes)
 
 
 def contradicts(model: str, derived: str) -> bool:
