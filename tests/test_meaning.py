@@ -410,3 +410,47 @@ def test_a_dutch_duty_in_the_singular_present_tense() -> None:
     assert meaning.polarity("De aanbieder meldt elk ernstig incident aan de autoriteit.").obligation
     assert not meaning.polarity("De aanbieder is gevestigd in de Unie.").obligation
     assert "obligation" in meaning.check("De aanbieder hoeft het systeem niet te registreren.", quote)
+
+
+ART58_2_D_NL = ("d) de toegang tot de AI-testomgevingen voor regelgeving voor kmo’s, waaronder start-ups, kosteloos is, "
+                "onverminderd uitzonderlijke kosten die de nationale bevoegde autoriteiten op billijke en evenredige "
+                "wijze mogen verhalen;")
+
+
+def test_free_without_what_may_still_be_charged_fails() -> None:
+    assert "exception" in meaning.check("Kmo's hebben gratis toegang tot een AI-testomgeving voor regelgeving.",
+                                        ART58_2_D_NL)
+    assert "exception" in meaning.check("Access to the sandbox is free of charge for SMEs.", ART58_2_D_NL, s_lang="en")
+    # keeping the exceptional costs, or a condition, keeps it
+    assert "exception" not in meaning.check("De toegang is kosteloos voor kmo's, maar uitzonderlijke kosten mogen "
+                                            "worden verhaald.", ART58_2_D_NL)
+    # "without prejudice to" other law is no condition of a free service that the quote does not make free
+    assert "exception" not in meaning.check("Deployers keep the logs for six months.",
+                                            "Deployers shall keep the logs for six months, without prejudice to "
+                                            "Union law.", s_lang="en")
+
+
+def test_a_permission_without_its_lead_ins_condition_fails() -> None:
+    lead = ("In uitzonderlijke gevallen mogen aanbieders bijzondere categorieën persoonsgegevens verwerken, mits aan "
+            "alle volgende voorwaarden is voldaan:")
+    point = "d) de bijzondere categorieën persoonsgegevens worden niet doorgegeven aan andere partijen;"
+    wrong = "Aanbieders mogen bijzondere categorieën persoonsgegevens verwerken om vooringenomenheid op te sporen."
+    assert "exception" in meaning.check(wrong, point, context=lead)
+    assert "exception" not in meaning.check("Aanbieders mogen die gegevens alleen onder voorwaarden verwerken.", point,
+                                            context=lead)
+    assert "exception" not in meaning.check(wrong, point, context="De volgende gegevens worden verwerkt:")
+
+
+def test_a_system_that_applies_instead_of_the_rule_fails() -> None:
+    art2_6 = ("Deze verordening is niet van toepassing op AI-systemen of AI-modellen, met inbegrip van hun output, die "
+              "specifiek zijn ontwikkeld en in gebruik gesteld met wetenschappelijk onderzoek als enig doel.")
+    wrong = ("AI-modellen die we uitsluitend voor wetenschappelijk onderzoek hebben ontwikkeld zijn niet van toepassing "
+             "op AI-systemen of AI-modellen.")
+    assert "scope" in meaning.check(wrong, art2_6)
+    assert "scope" in meaning.check("AI models developed only for research do not apply to AI systems.", art2_6,
+                                    s_lang="en")
+    for right in ("De AI-verordening is niet van toepassing op AI-modellen die alleen voor wetenschappelijk onderzoek "
+                  "zijn ontwikkeld.", "Dit is niet van toepassing op AI-systemen voor onderzoek.",
+                  "The obligations for AI systems apply to providers.",
+                  "Emotion recognition systems exclude mere detection, which also applies to Article 5(1)(f)."):
+        assert not meaning.inverted_scope(right), right

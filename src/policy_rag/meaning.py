@@ -83,6 +83,14 @@ KEEPS_EXCEPTION = re.compile(
     r"unless|except\w*|provided|only|if|where|when|insofar|conditions?|exempt\w*|not\s+apply|"
     r"niet\s+van\s+toepassing|geldt\s+niet|gelden\s+niet)\b", _I)
 
+# free of charge, and what still may be charged: "kosteloos is, onverminderd uitzonderlijke kosten die
+# ... mogen verhalen" (elsewhere "without prejudice to" saves other law and is no exception)
+FREE = re.compile(r"\b(gratis|kosteloos|kosteloze|free\s+of\s+charge|for\s+free|without\s+charge|zonder\s+kosten|"
+                  r"free\s+access|no\s+charge|kost\w*\s+(?:het\s+)?niets)\b", re.I)
+NOT_FREE = re.compile(r"\b(niet|geen|not|no)\s+(\w+\s+){0,2}(gratis|kosteloos|free)\b", re.I)
+WITHOUT_PREJUDICE = re.compile(r"\b(onverminderd|without\s+prejudice\s+to)\b", re.I)
+_COSTS = re.compile(r"\b(kosten|costs?|fees?|vergoeding\w*|verhalen|recover\w*)\b", re.I)
+
 # a sentence stating what a rule applies to
 STATES_SCOPE = re.compile(r"\b(appl(y|ies)\s+to|(is|zijn)\s+van\s+toepassing\s+op|geldt\s+voor|gelden\s+voor|"
                           r"covers?|valt\s+onder|vallen\s+onder|falls?\s+under)\b", _I)
@@ -239,7 +247,7 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
 
     Rule names: "obligation", "no-obligation", "prohibition", "permission", "negation",
     "exception", "amount", "date", "duty", "party", "instrument", "provision", "classification",
-    "question", "grammar"."""
+    "question", "grammar", "scope"."""
     fails: list[str] = []
     whole = f"{context} {passage or quote}"
     # another provision: "Artikel 4 vereiste dat ..." built on Article 80(4), "classified under
@@ -287,7 +295,14 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
     # the quote's exception or condition, dropped by a sentence that states the rule (a duty, a
     # permission, or what the rule applies to: "The AI Act applies to high-risk systems already on
     # the market" on "is ... alleen van toepassing op ..., met uitzondering van ..., indien ...")
-    if q_own.exception and (s.deontic or STATES_SCOPE.search(sentence)) and not KEEPS_EXCEPTION.search(sentence):
+    # ... also the condition a list's lead-in puts on a permission ("mogen ... verwerken, mits aan alle
+    # volgende voorwaarden is voldaan:" over a point of that list), and what a free service may still
+    # cost ("kosteloos is, onverminderd uitzonderlijke kosten die ... mogen verhalen")
+    lead_condition = bool(context.strip()) and bool(EXCEPTION.search(context)) and s.allowed and not s.negated
+    costs_kept = bool(_COSTS.search(FREE.sub(" ", sentence)))
+    free_condition = bool(FREE.search(sentence) and FREE.search(quote) and WITHOUT_PREJUDICE.search(quote)) and not costs_kept
+    if ((q_own.exception and (s.deontic or STATES_SCOPE.search(sentence)) or lead_condition or free_condition)
+            and not KEEPS_EXCEPTION.search(sentence)):
         fails.append("exception")
     # every alternative of an amount: all or none
     q_amounts = amounts(quote)
@@ -315,7 +330,32 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
         fails.append("question")
     if s_lang == "nl" and broken_dutch(sentence):
         fails.append("grammar")
+    if inverted_scope(sentence):
+        fails.append("scope")
     return fails
+
+
+_APPLIES_TO = re.compile(r"\b((?:is|zijn)\s+(?:niet\s+)?van\s+toepassing\s+op|(?:does|do)\s+not\s+apply\s+to|"
+                         r"appl(?:y|ies)\s+to)\b", _I)
+_THING = re.compile(r"\b(ai-?modell?en|ai-?model|ai-?systemen|ai-?systeem|systemen|systeem|modellen|model|models?|"
+                    r"systems?|apps?|tools?|software|chatbots?)\b", _I)
+_RULE_NOUN = re.compile(r"\b(\w*verordening|regels?|\w*verplichting\w*|\w*verbod\w*|wet|wetten|wetgeving|artikel\w*|bepaling\w*|"
+                        r"eisen|vereisten|voorschrift\w*|\w*plicht\w*|hoofdstuk\w*|act|regulation|rules?|obligations?|"
+                        r"requirements?|prohibitions?|articles?|provisions?|chapter|duty|duties|exceptions?|"
+                        r"uitzondering\w*)\b", _I)
+
+
+def inverted_scope(sentence: str) -> bool:
+    """The sentence makes a system or model, not a rule, the thing that applies: "AI-modellen die
+    we uitsluitend voor wetenschappelijk onderzoek hebben ontwikkeld zijn niet van toepassing op
+    AI-systemen" (the small model's reading of "Deze verordening is niet van toepassing op
+    AI-systemen ... die ... als enig doel"). A rule named before the verb ("De regels voor
+    AI-systemen gelden ...") or a pronoun ("Dit is niet van toepassing op ...") is read as the rule."""
+    m = _APPLIES_TO.search(sentence)
+    if not m:
+        return False
+    subject = re.split(r"[,;:’']", sentence[:m.start()])[-1]  # its own clause
+    return bool(_THING.search(subject)) and not _RULE_NOUN.search(subject)
 
 
 # a Dutch modal with no verb to go with it: "... de betrokken werknemers moeten voordat ik ... ga gebruiken"

@@ -245,6 +245,7 @@ MEANING_RULES: dict[Lang, dict[str, str]] = {
            "instrument": "de bron noemt een ander soort handeling",
            "provision": "de bron is een andere bepaling", "classification": "de bron noemt het hoog risico",
            "question": "de zin herhaalde de vraag, niet de bron", "grammar": "de zin miste zijn werkwoord",
+           "scope": "de zin liet een systeem gelden in plaats van de regel",
            "verdict": "de zin zegt ja of nee anders dan de bron, of zonder haar voorwaarde"},
     "en": {"obligation": "the source requires it", "no-obligation": "the source does not require it",
            "prohibition": "the source prohibits it", "permission": "the source does not prohibit it",
@@ -255,6 +256,7 @@ MEANING_RULES: dict[Lang, dict[str, str]] = {
            "provision": "the source is another provision", "classification": "the source lists it as high-risk",
            "question": "the sentence restated the question, not the source",
            "grammar": "the sentence lost its verb",
+           "scope": "the sentence made a system, not the rule, apply",
            "verdict": "the sentence's yes or no differs from the source's, or drops its condition"},
 }
 # the model's verdict said the opposite of the decisive quote: the quote's verdict is shown

@@ -609,18 +609,12 @@ def _shared_words(question: str, text: str) -> int:
     return n
 
 
-_FREE = re.compile(r"\b(gratis|kosteloos|kosteloze|free\s+of\s+charge|for\s+free|without\s+charge|zonder\s+kosten|"
-                   r"free\s+access|no\s+charge|kost\w*\s+(?:het\s+)?niets)\b", re.I)
-_NOT_FREE = re.compile(r"\b(niet|geen|not|no)\s+(\w+\s+){0,2}(gratis|kosteloos|free)\b", re.I)
-_WITHOUT_PREJUDICE = re.compile(r"\b(onverminderd|without\s+prejudice\s+to)\b", re.I)
-
-
 def derive_free(question: str, quote: str) -> str:
     """"Hebben kmo's gratis toegang tot ...?" on "de toegang ... voor kmo's ... kosteloos is,
     onverminderd uitzonderlijke kosten die ... mogen verhalen": yes, under its condition."""
-    if not (_FREE.search(question) and _FREE.search(quote)) or _NOT_FREE.search(quote):
+    if not (meaning.FREE.search(question) and meaning.FREE.search(quote)) or meaning.NOT_FREE.search(quote):
         return ""
-    return "yes-if" if (_WITHOUT_PREJUDICE.search(quote) or meaning.EXCEPTION.search(quote)) else "yes"
+    return "yes-if" if (meaning.WITHOUT_PREJUDICE.search(quote) or meaning.EXCEPTION.search(quote)) else "yes"
 
 
 # "Komt er (nog) een uitvoeringshandeling ...?", "Will the Commission adopt an implementing act ...?"
@@ -745,7 +739,7 @@ def unpriced(question: str, quotes: Sequence[tuple[str, str]]) -> bool:
     q = _question_sentence(question)
     if not ASKS_MONEY.search(q) or _FINE.search(q):
         return False
-    return bool(quotes) and not any(meaning.MONEY.search(f"{c} {t}") or _FREE.search(f"{c} {t}") for t, c in quotes)
+    return bool(quotes) and not any(meaning.MONEY.search(f"{c} {t}") or meaning.FREE.search(f"{c} {t}") for t, c in quotes)
 
 
 def contradicts(model: str, derived: str) -> bool:
