@@ -454,3 +454,28 @@ def test_a_system_that_applies_instead_of_the_rule_fails() -> None:
                   "The obligations for AI systems apply to providers.",
                   "Emotion recognition systems exclude mere detection, which also applies to Article 5(1)(f)."):
         assert not meaning.inverted_scope(right), right
+
+
+def test_a_sentence_that_opens_as_the_question_fails() -> None:
+    art51_2 = ("Een AI-model voor algemene doeleinden wordt geacht capaciteiten met een grote impact te hebben wanneer "
+               "de cumulatieve hoeveelheid berekeningen groter is dan 10^25.")
+    q = "Boven welke hoeveelheid rekenkracht wordt vermoed dat een AI-model capaciteiten met een grote impact heeft?"
+    said = "Boven welke hoeveelheid rekenkracht wordt vermoed dat een AI-model capaciteiten met een grote impact heeft."
+    assert "question" in meaning.check(said, art51_2, question=q)
+    assert "question" not in meaning.check("Een AI-model wordt geacht capaciteiten met een grote impact te hebben "
+                                           "boven 10^25 berekeningen.", art51_2, question=q)
+    assert not meaning.opens_as("Ja, dat mag.", "Mag ik dat?")  # too short a question to tell
+
+
+def test_a_sentence_half_copied_from_the_other_language_fails() -> None:
+    par209 = ("If the bank uses an AI system to fulfil its obligations, that should be done based only on the data as "
+              "specified in that law which are objective and verifiable to ensure that the persons singled out as "
+              "suspect are reasonably likely to commit anti-money laundering offences.")
+    mixed = ("De bank moet de data als specifieerd in de wet gebruiken die objective en verifiable zijn, zodat de "
+             "personen singled out als suspect reasonably likely zijn.")
+    assert "language" in meaning.check(mixed, par209, s_lang="nl", q_lang="en")
+    translated = ("De bank mag alleen objectieve en verifieerbare gegevens gebruiken die in die wet zijn "
+                  "gespecificeerd.")
+    assert "language" not in meaning.check(translated, par209, s_lang="nl", q_lang="en")
+    # the same language: copying is quoting
+    assert "language" not in meaning.check(par209, par209, s_lang="en", q_lang="en")

@@ -103,6 +103,14 @@ def test_a_sentence_whose_yes_is_not_the_verdicts_is_shown_as_its_quote(answerer
     assert said[4:].capitalize() in ans.text and not any("ja of nee" in n for n in ans.notes)
 
 
+def test_a_point_shown_in_place_of_a_sentence_keeps_its_lead_in() -> None:
+    from policy_rag.answer import shown_quote
+    lead = "De volgende AI-praktijken zijn verboden:"
+    assert shown_quote("f) het gebruik van AI-systemen om emoties af te leiden;", lead, "[1]") == (
+        "De volgende AI-praktijken zijn verboden: “f) het gebruik van AI-systemen om emoties af te leiden;” [1]")
+    assert shown_quote("Aanbieders zorgen ervoor.", "", "[2]") == "“Aanbieders zorgen ervoor.” [2]"
+
+
 def test_allowed_sentence_on_a_prohibiting_quote_never_shown(answerer: Answerer) -> None:
     gen = JsonGenerator().enqueue(reply("yes", ("Emotieherkenning op de werkplek is toegestaan.", 1)))
     _, ans = run(answerer, MAY, gen)

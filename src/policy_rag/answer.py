@@ -868,6 +868,12 @@ def model_refused(raw: str, lang: Lang) -> bool:
     return REFUSAL[lang].rstrip(".").lower() in raw.lower() or REFUSAL["en"].rstrip(".").lower() in raw.lower()
 
 
+def shown_quote(quote: str, lead: str, mark: str) -> str:
+    """A quote shown in place of a sentence, under its lead-in when it has one ("... mits aan alle
+    volgende voorwaarden is voldaan: “d) de bijzondere categorieën ...”"): a point says little alone."""
+    return f"{lead} “{quote}” {mark}" if lead else f"“{quote}” {mark}"
+
+
 class SentenceChecker:
     """Checks the sentences of one answer, one at a time, in order (so a streamed answer can
     be shown sentence by sentence, each once checked); ``result`` is the whole checked answer.
@@ -1000,7 +1006,7 @@ class SentenceChecker:
             self.replaced.extend(broken)
             self.replaced_sentences += 1
             self.quoted.add(supports[0][1])
-            self.out.append(f"“{supports[0][1]}” {marks[0]}")
+            self.out.append(shown_quote(supports[0][1], lead, marks[0]))
         else:
             self.out.append(f"{sent}. {''.join(dict.fromkeys(marks))}")
         return self.out[-1]
@@ -1014,13 +1020,13 @@ class SentenceChecker:
         pi, quote = supports[0]
         self.replaced.append(rule)
         self.replaced_sentences += 1
-        if self.out[-1].startswith("“"):
+        if self.out[-1].endswith(f"” [{self.numbers[pi]}]"):
             return self.out[-1]  # already shown as its quote
         if quote in self.quoted:
             self.out.pop()
             return None
         self.quoted.add(quote)
-        self.out[-1] = f"“{quote}” [{self.numbers[pi]}]"
+        self.out[-1] = shown_quote(quote, self.last[2], f"[{self.numbers[pi]}]")
         return self.out[-1]
 
     def result(self) -> Checked:

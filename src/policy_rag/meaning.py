@@ -247,7 +247,7 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
 
     Rule names: "obligation", "no-obligation", "prohibition", "permission", "negation",
     "exception", "amount", "date", "duty", "party", "instrument", "provision", "classification",
-    "question", "grammar", "scope"."""
+    "question", "grammar", "scope", "language"."""
     fails: list[str] = []
     whole = f"{context} {passage or quote}"
     # another provision: "Artikel 4 vereiste dat ..." built on Article 80(4), "classified under
@@ -326,8 +326,11 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
             if missing_share > DUTY_MISSING:
                 fails.append("duty")
     # (same language only: a sentence's words are not its Dutch quote's)
-    if question and s_lang == q_lang and echoes(sentence, s_lang, question, f"{whole} {quote}"):
+    if question and ((s_lang == q_lang and echoes(sentence, s_lang, question, f"{whole} {quote}"))
+                     or opens_as(sentence, question)):
         fails.append("question")
+    if s_lang != q_lang and half_copied(sentence, quote):
+        fails.append("language")
     if s_lang == "nl" and broken_dutch(sentence):
         fails.append("grammar")
     if inverted_scope(sentence):
@@ -398,6 +401,33 @@ def echoes(sentence: str, s_lang: str, question: str, source: str) -> bool:
              if tokenize(w, s_lang) and not set(tokenize(w, s_lang)) & _MODAL_STEMS]
     echoed = [w for w in words if (st := stems(w)) and st & asked and not st & have and word_head(w) not in heads]
     return len(echoed) >= ECHO_MIN and len(echoed) >= ECHO_SHARE * len(words)
+
+
+OPENING_WORDS = 3
+
+
+def opens_as(sentence: str, question: str) -> bool:
+    """The sentence opens with the question's first OPENING_WORDS words: the question restated
+    ("Boven welke hoeveelheid rekenkracht wordt vermoed dat ..." as the answer to itself)."""
+    q = re.split(r"(?<=[.?!])\s+", question.strip())
+    asked = re.findall(r"[^\W_]+", (q[-1] if q else "").lower())[:OPENING_WORDS]
+    said = re.findall(r"[^\W_]+", sentence.lower())[:OPENING_WORDS]
+    return len(asked) == OPENING_WORDS and said == asked
+
+
+COPIED_MIN = 3  # words of a sentence that are its other-language quote's own
+_SAME_IN_BOTH = {"data", "model", "modellen", "software", "start", "ups", "start-ups", "chatbot", "online", "deepfake",
+                 "deepfakes", "biometrische", "marketing", "design", "input", "output", "hardware", "cloud"}
+
+
+def half_copied(sentence: str, quote: str) -> bool:
+    """A sentence in one language that copies COPIED_MIN or more long words (six letters or more,
+    not words both languages write alike) from its quote in the other: "... de data als specifieerd
+    in de wet zijn objective en verifiable om te zorgen dat de personen singled out als suspect ...",
+    the small model half translating an English guideline."""
+    theirs = set(re.findall(r"[^\W\d_]{6,}", quote.lower()))
+    copied = {w for w in re.findall(r"[^\W\d_]{6,}", sentence.lower()) if w in theirs and w not in _SAME_IN_BOTH}
+    return len(copied) >= COPIED_MIN
 
 
 def stems(text: str) -> set[str]:

@@ -246,6 +246,7 @@ MEANING_RULES: dict[Lang, dict[str, str]] = {
            "provision": "de bron is een andere bepaling", "classification": "de bron noemt het hoog risico",
            "question": "de zin herhaalde de vraag, niet de bron", "grammar": "de zin miste zijn werkwoord",
            "scope": "de zin liet een systeem gelden in plaats van de regel",
+           "language": "de zin nam woorden uit de anderstalige bron over",
            "verdict": "de zin zegt ja of nee anders dan de bron, of zonder haar voorwaarde"},
     "en": {"obligation": "the source requires it", "no-obligation": "the source does not require it",
            "prohibition": "the source prohibits it", "permission": "the source does not prohibit it",
@@ -257,6 +258,7 @@ MEANING_RULES: dict[Lang, dict[str, str]] = {
            "question": "the sentence restated the question, not the source",
            "grammar": "the sentence lost its verb",
            "scope": "the sentence made a system, not the rule, apply",
+           "language": "the sentence copied words from the source in the other language",
            "verdict": "the sentence's yes or no differs from the source's, or drops its condition"},
 }
 # the model's verdict said the opposite of the decisive quote: the quote's verdict is shown
