@@ -186,7 +186,7 @@ def test_an_index_without_versions_is_not_filtered(small_index, fake_embedder, s
 # --------------------------------------------------------------------------------- labels and notes
 
 
-def test_amended_labels_in_dutch_and_english(vindex) -> None:  # noqa: ANN001
+def test_amended_labels_in_dutch_and_english(vindex, monkeypatch) -> None:  # noqa: ANN001
     v = inforce.view(vindex)
     nl4 = vindex.get("ai-act/nl/art-4")
     assert inforce.amended_label(nl4, v, "nl") == "Artikel 4 (vervangen bij Verordening (EU) 2026/1744, art. 1, punt 5)"
@@ -200,6 +200,10 @@ def test_amended_labels_in_dutch_and_english(vindex) -> None:  # noqa: ANN001
     assert inforce.amended_label(old4, v, "nl", "2025-06-01") == "Artikel 4"
     art113 = vindex.get("ai-act/nl/art-113")
     assert inforce.amended_label(art113, v, "en").endswith("(amended by Regulation (EU) 2026/1744, Art. 1, point 40)")
+    # before the amending act was in force, the label does not name it
+    monkeypatch.setattr(v.get(art113.amended_by[0]), "valid_from", "2026-12-02")
+    assert inforce.amended_label(art113, v, "en", "2025-06-01") == art113.label
+    assert inforce.amended_label(art113, v, "en", "2026-12-15").endswith("Art. 1, point 40)")
     assert inforce.amended_label(vindex.get("ai-act/nl/art-5.1.f"), v, "nl") == "Artikel 5, lid 1, punt f)"
     ins = make_passage("omnibus/nl/art-1.6", "Article 1(6)", "Artikel 1, punt 6)",
                        "het volgende artikel wordt ingevoegd: “Artikel 4 bis ...”", kind="amendment")

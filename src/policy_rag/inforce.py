@@ -319,8 +319,11 @@ def amending_refs(p: Passage, versions: Versions, lang: Lang) -> list[dict[str, 
 def amended_label(p: Passage, versions: Versions, lang: Lang, on: str = "") -> str:
     """"Artikel 4 (vervangen bij Verordening (EU) 2026/1744, art. 1, punt 5)"; the plain label when
     ``p`` was not amended, or is a wording that ends (``valid_to``: superseded, or still in force
-    with its change to come) other than an old wording kept on ``on`` for its amending text."""
-    refs = amending_refs(p, versions, lang)
+    with its change to come) other than an old wording kept on ``on`` for its amending text. Only the
+    amendments in force on ``on`` are named."""
+    # an amendment not yet in force on ``on`` is no part of the label (Article 6(1) cited on 1 June 2025)
+    refs = [r for r in amending_refs(p, versions, lang)
+            if not on or (a := versions.get(r["id"])) is None or in_force(a, on)]
     kept = bool(on and p.current_note and not in_force(p, on))
     if not refs or (p.valid_to and not kept):
         return p.label
