@@ -429,3 +429,22 @@ def test_a_price_no_decisive_sentence_names_is_not_in_the_sources() -> None:
     assert verdict.derive("How much does sandbox access cost an SME?", "amount", [(sandbox, "")], "en") == ""
     assert verdict.derive("How much is the fine for a prohibited practice?", "amount", [(art49_1, "")], "en") == ""
     assert verdict.derive(q, "amount", [], "en") == ""
+
+
+def test_may_it_be_done_without_what_a_party_must_do() -> None:
+    art50_1 = ("Providers shall ensure that AI systems intended to interact directly with natural persons are designed "
+               "and developed in such a way that the natural persons concerned are informed that they are interacting "
+               "with an AI system, unless this is obvious from the point of view of a natural person who is reasonably "
+               "well-informed, observant and circumspect.")
+    q = "Can we use a customer service chatbot without telling customers it is AI?"
+    assert verdict.derive(q, "yesno", [(art50_1, "")], "en") == "no-unless"
+    # without "without", a permission question on a duty keeps its reading
+    assert verdict.derive("Can we use a customer service chatbot?", "yesno", [(art50_1, "")], "en") != "no-unless"
+
+
+def test_do_i_need_asks_a_duty() -> None:
+    art16_f = ("Providers of high-risk AI systems shall ensure that the high-risk AI system undergoes the relevant "
+               "conformity assessment procedure prior to its being placed on the market.")
+    q = "Do providers need a conformity assessment for a high-risk AI system?"
+    assert verdict.question_kind(q) == "yesno"
+    assert verdict.derive(q, "yesno", [(art16_f, "")], "en") == "yes"

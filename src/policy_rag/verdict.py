@@ -74,8 +74,10 @@ _YN_EN = {"can", "may", "must", "do", "does", "did", "is", "are", "am", "should"
 _ASKS_PROHIBITED = re.compile(r"\b(verboden|verbod|illegaal|prohibited|banned|forbidden|illegal)\b", re.I)
 _ASKS_OBLIGATION = re.compile(
     r"\b(moet|moeten|hoef|hoeft|hoeven|verplicht\w*|dient|dienen|must|requires?|required|obliges?|obliged|"
-    r"obligation|need\s+to|"
+    r"obligation|need\s+to|need|needs|"
     r"needs\s+to|have\s+to|has\s+to|should|shall)\b", re.I)
+# "Mag ik een chatbot gebruiken zonder dat te melden?", "Can we ... without telling ...?": leave a duty undone
+_ASKS_SKIP = re.compile(r"\b(zonder|without)\b", re.I)
 _ASKS_PERMISSION = re.compile(
     r"\b(mag|mogen|toegestaan|toegelaten|kan|kunnen|legaal|allowed|permitted|may|can|legal|lawful)\b", re.I)
 
@@ -379,6 +381,8 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     if _ASKS_PERMISSION.search(q):
         if prohibits:
             return "no-unless" if exc else "no"
+        if _ASKS_SKIP.search(q) and own.obligation and not own.no_obligation and _party_at(q, quote, _DUTY_VERB):
+            return "no-unless" if exc else "no"  # may it be done without what a party must do: no
         if permits:
             return "yes-if" if (exc or own.obligation) else "yes"
         if may and not prohibited and not _may_of_another(q, quote):  # "kan de gebruiksverantwoordelijke ..."
