@@ -354,6 +354,12 @@ def test_the_decisive_sentence_is_the_one_that_answers_among_the_closest() -> No
                         "De lidstaten melden hun regels voor biometrie aan de Commissie. "
                         "Het gebruiken van zulke systemen is verboden.")
     assert decisive(art5, "Mag ik biometrie toepassen?", "nl").startswith("De lidstaten melden")
+    # the number asked for, in a later sentence that names the subject once
+    art75c = make_passage("ai-act/nl/art-75c.5", "Article 75c(5)", "Artikel 75 quater, lid 5",
+                          "Het AI-bureau kan een besluit vaststellen waarbij dwangsommen worden opgelegd om de "
+                          "operatoren te dwingen mee te werken. Die dwangsommen bedragen niet meer dan 5 % van het "
+                          "gemiddelde dagelijkse inkomen.")
+    assert "5 %" in decisive(art75c, "Hoe hoog mag een dwangsom die het AI-bureau oplegt maximaal zijn?", "nl")
 
 
 def test_a_question_naming_a_provision_has_the_llm_read_that_provision() -> None:

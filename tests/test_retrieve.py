@@ -39,6 +39,9 @@ def test_unknown_names_and_abbreviations(small_index, fake_embedder, settings):
     assert r.unknown_terms("Wat kost een keuring bij TÜV in Nederland?") == ["TÜV"]
     assert r.unknown_terms("Mag ik in Nederland emotieherkenning gebruiken?") == []
     assert r.unknown_terms("Wat zegt Artikel 4 over AI-geletterdheid?") == []
+    # a provider established in a third country, or a Member State: the act applies there too
+    assert r.unknown_terms("Ons bedrijf zit in Zwitserland. Geldt de AI-verordening voor ons?") == []
+    assert r.unknown_terms("We are a US company selling AI to Germany and France.") == []
     assert "general-purpose AI model" in expand_query("What must GPAI providers do?")
 
 

@@ -448,3 +448,27 @@ def test_do_i_need_asks_a_duty() -> None:
     q = "Do providers need a conformity assessment for a high-risk AI system?"
     assert verdict.question_kind(q) == "yesno"
     assert verdict.derive(q, "yesno", [(art16_f, "")], "en") == "yes"
+
+
+def test_to_whom_names_the_party_addressed() -> None:
+    art75_1a = ("In afwijking van artikel 73 melden aanbieders van AI-systemen met een hoog risico die onder de "
+                "bevoegdheid van het AI-bureau vallen, elk ernstig incident aan het AI-bureau.")
+    q = "Ons AI-systeem valt onder het toezicht van het AI-bureau. Bij wie moeten we een ernstig incident melden?"
+    assert verdict.question_kind(q) == "who"
+    assert verdict.derive(q, "who", [(art75_1a, "")], "nl") == "het AI-bureau"
+    assert verdict.derive("Wie moet een ernstig incident melden bij het AI-bureau?", "who",
+                          [(art75_1a, "")], "nl") == "aanbieders"
+
+
+def test_a_system_an_annex_iii_point_excludes_is_not_listed() -> None:
+    lead = "High-risk AI systems pursuant to Article 6(2) are the AI systems listed in any of the following areas:"
+    excl = ("This does not include AI systems to the output of which natural persons are not directly exposed, such "
+            "as tools used to organise, optimise or structure political campaigns from an administrative or "
+            "logistical point of view.")
+    q = ("We sell a tool that helps political parties organise campaign logistics; voters never see its output. "
+         "Is it a high-risk AI system?")
+    assert verdict.derive(q, "yesno", [(excl, lead)], "en") == "no"
+    point = ("(b) AI systems intended to be used for influencing the outcome of an election or the voting behaviour "
+             "of natural persons. " + excl)
+    assert verdict.derive("Is an AI system that influences the voting behaviour in an election high-risk?", "yesno",
+                          [(point, lead)], "en") == "yes-if"

@@ -392,6 +392,11 @@ def decisive(p: Passage, question: str, lang: Lang) -> str:
     # vereenvoudigde wijze verstrekken", not the next sentence on who drafts the form
     slack = DECISIVE_SLACK if top > DECISIVE_SLACK else 0  # a sentence sharing no question word never answers
     near = [sp for sp in stating if overlap(sp) >= top - slack]
+    if seek and kind in ("amount", "date") and not any(gives(sp) for sp in near):
+        # the number asked for stands in a later sentence that names the subject once ("Die
+        # dwangsommen ... bedragen ... niet meer dan 5 %", under a first sentence that names the
+        # Office, the penalty and the imposing): that sentence
+        near += [sp for sp in stating if sp not in near and overlap(sp) >= 1 and gives(sp)]
     best = max(near, key=lambda sp: (gives(sp), overlap(sp), -sp[0])) if seek else \
         max(stating, key=lambda sp: (overlap(sp), -sp[0]))
     return p.text[slice(*best)]

@@ -99,9 +99,20 @@ ABBREVIATIONS: dict[str, str] = {
     "llm": "general-purpose AI model",
 }
 # Names that do not make a question unanswerable when the texts lack them: the EU law
-# applies in every member state, so "in Nederland" asks about the same rules.
+# applies in every member state, so "in Nederland" asks about the same rules; and the act speaks
+# of a provider "established in a third country" ("Ons bedrijf zit in Zwitserland", "a US company").
 _COMMON_NAMES = frozenset("""nederland nederlandse nederlander netherlands dutch belgie belgië belgium belgische
-europa europe europees europese eu ai chatgpt""".split())
+europa europe europees europese eu ai chatgpt
+duitsland duitse germany german frankrijk franse france french spanje spaanse spain spanish italie italië
+italiaanse italy italian oostenrijk austria austrian ierland ierse ireland irish luxemburg luxembourg polen poolse
+poland polish portugal portugese portuguese zweden zweedse sweden swedish denemarken deense denmark danish finland
+finse finnish griekenland greece greek tsjechie tsjechië czechia czech hongarije hungary hungarian roemenie
+roemenië romania bulgarije bulgaria kroatie kroatië croatia slovenie slovenië slovenia slowakije slovakia estland
+estonia letland latvia litouwen lithuania malta cyprus
+zwitserland zwitserse swiss switzerland noorwegen noorse norway norwegian ijsland iceland liechtenstein
+vs usa us verenigde staten united states amerika america amerikaanse american canada canadese canadian
+china chinese japan japanse japanese india indiase indian uk verenigd koninkrijk united kingdom brits britse
+british engeland england turkije turkey australie australië australia israel israël singapore korea""".split())
 _NAME = re.compile(r"[\w\-]+")
 _NAME_GLUE = frozenset("and of for the en van voor de het der".split())  # inside multi-word names
 COGNATE_PREFIX = 6

@@ -57,7 +57,8 @@ _THEN_WHEN = re.compile(r"(,|\b(en|and))\s+(en\s+|and\s+)?(vanaf|sinds|since|fro
 _LEADING_CLAUSE = re.compile(r"^\W*(when|if|where|once|wanneer|als|indien|zodra)\b[^,?]{3,200},\s*", re.I)
 # "who must ...", "welke ondernemingen mogen ...": the answer is who (the subject of the rule)
 _WHO_Q = re.compile(
-    r"^\W*(wie|who|welke\s+(ondernemingen|bedrijven|partij|partijen|organisaties|actoren|instantie|instanties|"
+    r"^\W*(wie|who|(bij|aan|naar|tot)\s+wie|to\s+whom|(bij|aan)\s+welke\s+(instantie|autoriteit|toezichthouder)|"
+    r"to\s+which\s+(body|authority)|welke\s+(ondernemingen|bedrijven|partij|partijen|organisaties|actoren|instantie|instanties|"
     r"autoriteit|autoriteiten|toezichthouder)|which\s+(companies|undertakings|enterprises|parties|organisations|"
     r"organizations|operators|actors|body|bodies|authority|authorities))\b", re.I)
 # "hoger of lager", "the higher or the lower": the answer is one of the two
@@ -320,9 +321,10 @@ def _excepted(question: str, quote: str) -> str | None:
     m = _EXCEPTS_ANOTHER.match(quote)
     if not m:
         return None
-    if _shared_words(question, quote[m.end():]) < CLASSIFY_MIN:
+    if _shared_words(question, quote[m.end():]) < CLASSIFY_MIN:  # the case: described anywhere in the question
         return ""
-    return "no" if (_ASKS_OBLIGATION.search(question) or _ASKS_PROHIBITED.search(question)) else None
+    q = _question_sentence(question)
+    return "no" if (_ASKS_OBLIGATION.search(q) or _ASKS_PROHIBITED.search(q)) else None
 
 
 def derive_yesno(question: str, quote: str, context: str = "") -> str:
@@ -331,7 +333,7 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     ("The following AI practices shall be prohibited:") but not a permission: "in so far as their
     use is permitted" is a condition of the list, not an answer."""
     q = _question_sentence(question)
-    excepted = _excepted(q, quote)
+    excepted = _excepted(question, quote)
     if excepted is not None:
         return excepted
     derogation = derive_derogation(question, quote, context)  # before "shall be considered" is read away
@@ -351,7 +353,7 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     # lead-in permits, and the quoted point is one of its conditions
     ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
     obligation = (own.obligation or bool(ctx and ctx.obligation)) and not _CONDITIONS_MET.search(quote)
-    special = (derive_cap(q, quote) or derive_listed(q, quote, context) or derive_free(q, quote)
+    special = (derive_cap(q, quote) or derive_listed(question, quote, context) or derive_free(q, quote)
                or derive_competent(q, quote, context) or derive_instrument(q, quote, context))
     if special:
         return special
@@ -446,13 +448,22 @@ def coverage(question: str, text: str) -> float:
     return len(q & meaning.stems(text)) / len(q) if q else 0.0
 
 
+_TO_WHOM_Q = re.compile(r"^\W*((bij|aan|naar|tot)\s+(wie|welke)|to\s+(whom|which))\b", re.I)
+_TO_ACTOR = re.compile(rf"\b(?:aan|bij|to)\s+({_ACTOR})", re.I)
+
+
 def derive_who(question: str, quote: str, context: str = "") -> str:
     """Who a rule binds: the parties named as the subject of the quote ("the provider or, where
     applicable, the authorised representative shall register ..." gives "the provider or, where
     applicable, the authorised representative"), the lead-in's when the quote is a point of its
-    list; "" when the quote does not speak to the question or names no party."""
+    list; for "to whom" ("Bij wie moeten we een ernstig incident melden?") the party the quote
+    addresses ("melden aanbieders ... elk ernstig incident aan het AI-bureau"); "" when the quote
+    does not speak to the question or names no party."""
     if coverage(question, f"{context} {quote}") < WHO_COVERAGE:
         return ""
+    if _TO_WHOM_Q.match(_question_sentence(question)):
+        m = _TO_ACTOR.search(quote)
+        return " ".join(m.group(1).split()) if m else ""
     for text in (quote, context):
         verb = _RULE_VERB.search(text)
         head = text[: verb.start()] if verb and text is quote and verb.start() > 0 else text
@@ -543,6 +554,8 @@ _GENERIC = frozenset({"ai", "ai-systeem", "ai-systemen", "systeem", "systemen", 
 # "Is/Are/Valt X ... high-risk?": the question asks what X is (not "Can X avoid high-risk status?")
 _ASKS_WHAT_IT_IS = re.compile(r"^\W*(is|are|zijn|valt|vallen|geldt|gelden|telt|tellen|wordt|worden|does|do|would)\b",
                               re.I)
+_LIST_EXCLUDES = re.compile(r"\b(this\s+(shall\s+|does\s+)?not\s+include|with\s+the\s+exception\s+of|"
+                            r"hieronder\s+vallen\s+geen|dit\s+omvat\s+geen|met\s+uitzondering\s+van)\b", re.I)
 CLASSIFY_MIN = 2  # the question's own words (not "AI", "system", "high-risk") the listed point must share
 
 
@@ -554,7 +567,14 @@ def derive_listed(question: str, quote: str, context: str) -> str:
     q = _question_sentence(question)
     if not (_ASKS_HIGH_RISK.search(q) and _ASKS_WHAT_IT_IS.match(q) and _LISTS_HIGH_RISK.search(context)):
         return ""
-    return "yes-if" if _shared_words(q, quote) >= CLASSIFY_MIN else ""
+    # "This does not include AI systems ... such as tools used to organise ... political campaigns from
+    # an administrative or logistical point of view": a system of the excluded kind is not listed
+    # (the system is described in the whole question: "We sell a tool that ... Is it high-risk?")
+    excluded = _LIST_EXCLUDES.search(quote)
+    if excluded and _shared_words(question, quote[excluded.start():]) >= CLASSIFY_MIN:
+        return "no"
+    listed = quote[:excluded.start()] if excluded else quote
+    return "yes-if" if _shared_words(question, listed) >= CLASSIFY_MIN else ""
 
 
 # Article 6(3): "an AI system referred to in Annex III shall not be considered to be high-risk where ...",
