@@ -472,3 +472,11 @@ def test_a_system_an_annex_iii_point_excludes_is_not_listed() -> None:
              "of natural persons. " + excl)
     assert verdict.derive("Is an AI system that influences the voting behaviour in an election high-risk?", "yesno",
                           [(point, lead)], "en") == "yes-if"
+
+
+def test_a_reduced_fee_answers_a_discount_question() -> None:
+    art62_2 = ("The specific interests and needs of the SME providers shall be taken into account when setting the fees "
+               "for conformity assessment under Article 43, reducing those fees proportionately to their size.")
+    assert verdict.derive("Do SMEs get a discount on conformity assessment fees?", "yesno", [(art62_2, "")], "en") == "yes"
+    assert verdict.derive("Do SMEs get a discount on conformity assessment fees?", "yesno",
+                          [("The fees for conformity assessment shall not be reduced.", "")], "en") != "yes"

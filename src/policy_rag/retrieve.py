@@ -131,6 +131,8 @@ EVERYDAY_TERMS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"watermer\w*|watermark\w*", re.I),
      "gemarkeerd in een machineleesbaar formaat, detecteerbaar als kunstmatig gegenereerd; marked in a "
      "machine-readable format and detectable as artificially generated"),
+    (re.compile(r"\bkorting\w*|\bdiscounts?\b|\bgoedkoper\b|\bcheaper\b", re.I),
+     "vergoedingen evenredig verlaagd; fees reduced proportionately"),
     (re.compile(r"sollicit\w*|job applicants?|recruit\w*|vacature\w*", re.I),
      "werving of selectie van natuurlijke personen; recruitment or selection of natural persons"),
 ]

@@ -354,7 +354,7 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     ctx_permits = bool(ctx and ctx.allowed and not ctx.prohibited and not _PERMIT_AS_CONDITION.search(context))
     obligation = (own.obligation or bool(ctx and ctx.obligation)) and not _CONDITIONS_MET.search(quote)
     special = (derive_cap(q, quote) or derive_listed(question, quote, context) or derive_free(q, quote)
-               or derive_competent(q, quote, context) or derive_instrument(q, quote, context))
+               or derive_reduced(q, quote) or derive_competent(q, quote, context) or derive_instrument(q, quote, context))
     if special:
         return special
     if _ASKS_RIGHT.search(q):
@@ -631,6 +631,16 @@ def _shared_words(question: str, text: str) -> int:
         if own and not own & _GENERIC and any(w in theirs or meaning.word_head(w) in heads for w in own):
             n += 1
     return n
+
+
+_ASKS_REDUCED = re.compile(r"\b(korting\w*|discounts?|goedkoper|cheaper|verlaagd\w*|reduced|reductions?)\b", re.I)
+_REDUCED = re.compile(r"\b(verlaagd|verlaagt|verlagen|verlaging|reduc(?:e|es|ed|ing|tion))\b", re.I)
+
+
+def derive_reduced(question: str, quote: str) -> str:
+    """"Krijgen kmo's korting op de vergoeding voor een conformiteitsbeoordeling?" on "... bij het
+    bepalen van de vergoedingen ..., waarbij die vergoedingen evenredig worden verlaagd": yes."""
+    return "yes" if _ASKS_REDUCED.search(question) and _REDUCED.search(quote) and not meaning.NEGATION.search(quote) else ""
 
 
 def derive_free(question: str, quote: str) -> str:
