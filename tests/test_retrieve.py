@@ -119,3 +119,16 @@ def test_informing_staff_points_to_article_26_7(question, matches):
 
     assert bool(INFORM_WORKERS.search(question)) is matches
     assert any(p is INFORM_WORKERS and prov == "Article 26(7)" for p, _, prov, _ in _TOPIC_PRIORS)
+
+
+@pytest.mark.parametrize(("question", "matches"), [
+    ("Ons bedrijf zit in Zwitserland. Geldt de AI-verordening dan voor ons?", True),
+    ("Does the AI Act apply to a provider established outside the EU?", True),
+    ("We are a US company. Do we need an authorised representative?", False),  # not whether it applies
+    ("Geldt de AI-verordening voor mijn webshop?", False),  # no third country
+])
+def test_a_business_outside_the_union_asking_about_scope_points_to_article_2_1(question, matches):
+    from policy_rag.retrieve import _TOPIC_PRIORS, THIRD_COUNTRY_SCOPE
+
+    assert bool(THIRD_COUNTRY_SCOPE.search(question)) is matches
+    assert any(p is THIRD_COUNTRY_SCOPE and prov == "Article 2(1)" for p, _, prov, _ in _TOPIC_PRIORS)

@@ -65,6 +65,13 @@ INFORM_WORKERS = re.compile(
     r"inform|tell|notify|let\s+\w+\s+know)\b)"
     r"[^.?!]*\b(personeel|werknemers?|medewerkers?|werknemersvertegenwoordig\w*|ondernemingsraad|"
     r"staff|employees?|workers?|works\s+council|workers'?\s+representatives)\b", re.I)
+# a business outside the Union asking whether the act applies to it: Article 2(1) (providers and
+# deployers established in a third country, where the output is used in the Union)
+THIRD_COUNTRY_SCOPE = re.compile(
+    r"(?=[^?]*\b(zwitserland|zwitserse|swiss|switzerland|verenigde\s+staten|united\s+states|amerika\w*|american|"
+    r"usa|us|vs|china|chinese|japan\w*|india\w*|canad\w*|uk|verenigd\s+koninkrijk|united\s+kingdom|brit\w*|"
+    r"buiten\s+de\s+(eu|unie)|outside\s+the\s+(eu|union)|derde\s+land\w*|third\s+countr\w*)\b)"
+    r"[^?]*\b(geldt|gelden|van\s+toepassing|valt|vallen|apply|applies|covered|fall\s+under|falls\s+under)\b", re.I)
 _TOPIC_PRIORS: list[tuple[re.Pattern[str], str, str, float]] = [
     # (question pattern, doc, provision prefix, weight)
     (re.compile(r"\b(vanaf wanneer|sinds wanneer|wanneer (gaat|gaan|gelden|geldt|is|treedt)|datum|"
@@ -75,6 +82,7 @@ _TOPIC_PRIORS: list[tuple[re.Pattern[str], str, str, float]] = [
     (re.compile(r"\b(richtsnoer\w*|guideline\w*|commissie zegt|commission says)\b", re.I), "guidelines-", "", 0.4),
     (WORKPLACE_EMOTIONS, "ai-act", "Article 5(1)(f)", 1.0),
     (INFORM_WORKERS, "ai-act", "Article 26(7)", 1.0),
+    (THIRD_COUNTRY_SCOPE, "ai-act", "Article 2(1)", 1.0),
 ]
 
 
