@@ -132,3 +132,11 @@ def test_a_business_outside_the_union_asking_about_scope_points_to_article_2_1(q
 
     assert bool(THIRD_COUNTRY_SCOPE.search(question)) is matches
     assert any(p is THIRD_COUNTRY_SCOPE and prov == "Article 2(1)" for p, _, prov, _ in _TOPIC_PRIORS)
+
+
+def test_feelings_words_are_read_as_emotion_recognition() -> None:
+    from policy_rag.retrieve import expand_query
+
+    q = "Ons callcenter wil aan de stem herkennen of klanten boos of ongeduldig zijn. Mag dat?"
+    assert "emotion recognition system" in expand_query(q)
+    assert "emotion" not in expand_query("Mag ons callcenter AI gebruiken om gesprekken samen te vatten?")

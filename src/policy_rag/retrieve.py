@@ -141,6 +141,10 @@ EVERYDAY_TERMS: list[tuple[re.Pattern[str], str]] = [
      "machine-readable format and detectable as artificially generated"),
     (re.compile(r"\bkorting\w*|\bdiscounts?\b|\bgoedkoper\b|\bcheaper\b", re.I),
      "vergoedingen evenredig verlaagd; fees reduced proportionately"),
+    # telling from a voice or a face whether someone is angry or impatient is emotion recognition
+    (re.compile(r"\b(boos|bozer|woedend|geïrriteerd|geirriteerd|ongeduldig|gefrustreerd|verdrietig|blij|angstig|"
+                r"angry|annoyed|impatient|frustrated|upset|happy|sad|anxious)\b", re.I),
+     "systeem voor het herkennen van emoties; emotion recognition system"),
     (re.compile(r"sollicit\w*|job applicants?|recruit\w*|vacature\w*", re.I),
      "werving of selectie van natuurlijke personen; recruitment or selection of natural persons"),
 ]
