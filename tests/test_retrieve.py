@@ -39,9 +39,13 @@ def test_unknown_names_and_abbreviations(small_index, fake_embedder, settings):
     assert r.unknown_terms("Wat kost een keuring bij TÜV in Nederland?") == ["TÜV"]
     assert r.unknown_terms("Mag ik in Nederland emotieherkenning gebruiken?") == []
     assert r.unknown_terms("Wat zegt Artikel 4 over AI-geletterdheid?") == []
-    # a provider established in a third country, or a Member State: the act applies there too
-    assert r.unknown_terms("Ons bedrijf zit in Zwitserland. Geldt de AI-verordening voor ons?") == []
-    assert r.unknown_terms("We are a US company selling AI to Germany and France.") == []
+    # where the business is from: the act applies to providers established in a third country
+    assert r.unknown_terms("Ons bedrijf zit in Zwitserland en wil AI verkopen.") == []
+    assert r.unknown_terms("We are a US company selling AI in the EU.") == []
+    assert r.unknown_terms("Onze Amerikaanse leverancier zegt dat het mag.") == []
+    # ... but a country's own law is not in the sources
+    assert r.unknown_terms("What obligations do China's interim measures impose?") == ["China"]
+    assert r.unknown_terms("Wat verplicht de Canadese AI-wetgeving?") == ["Canadese"]
     assert "general-purpose AI model" in expand_query("What must GPAI providers do?")
 
 

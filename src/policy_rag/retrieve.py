@@ -107,20 +107,18 @@ ABBREVIATIONS: dict[str, str] = {
     "llm": "general-purpose AI model",
 }
 # Names that do not make a question unanswerable when the texts lack them: the EU law
-# applies in every member state, so "in Nederland" asks about the same rules; and the act speaks
-# of a provider "established in a third country" ("Ons bedrijf zit in Zwitserland", "a US company").
+# applies in every member state, so "in Nederland" asks about the same rules.
 _COMMON_NAMES = frozenset("""nederland nederlandse nederlander netherlands dutch belgie belgië belgium belgische
-europa europe europees europese eu ai chatgpt
-duitsland duitse germany german frankrijk franse france french spanje spaanse spain spanish italie italië
-italiaanse italy italian oostenrijk austria austrian ierland ierse ireland irish luxemburg luxembourg polen poolse
-poland polish portugal portugese portuguese zweden zweedse sweden swedish denemarken deense denmark danish finland
-finse finnish griekenland greece greek tsjechie tsjechië czechia czech hongarije hungary hungarian roemenie
-roemenië romania bulgarije bulgaria kroatie kroatië croatia slovenie slovenië slovenia slowakije slovakia estland
-estonia letland latvia litouwen lithuania malta cyprus
-zwitserland zwitserse swiss switzerland noorwegen noorse norway norwegian ijsland iceland liechtenstein
-vs usa us verenigde staten united states amerika america amerikaanse american canada canadese canadian
-china chinese japan japanse japanese india indiase indian uk verenigd koninkrijk united kingdom brits britse
-british engeland england turkije turkey australie australië australia israel israël singapore korea""".split())
+europa europe europees europese eu ai chatgpt""".split())
+# ... nor where the business is from: the act speaks of providers "established in a third country"
+# ("Ons bedrijf zit in Zwitserland", "a US company", "onze Amerikaanse leverancier"); a country's own
+# law ("China's interim measures", "de Canadese AI-wetgeving") stays unknown
+_COUNTRY = (r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?")
+ESTABLISHED_IN = re.compile(
+    rf"\b(?:(?:zit|zitten|gevestigd|gebaseerd|based|established|located|headquartered)\s+(?:in|buiten)\s+"
+    rf"(?:de\s+|the\s+)?{_COUNTRY}|(?:een|a|an|our|ons|onze|de|the)\s+{_COUNTRY}\s+(?:company|companies|firm|vendor|"
+    rf"supplier|provider|developer|start-?up|bedrijf|onderneming|leverancier|aanbieder|ontwikkelaar|moederbedrijf|"
+    rf"parent))\b")
 _NAME = re.compile(r"[\w\-]+")
 _NAME_GLUE = frozenset("and of for the en van voor de het der".split())  # inside multi-word names
 COGNATE_PREFIX = 6
@@ -222,6 +220,7 @@ class Retriever:
             return (w.isdigit() or lw in _COMMON_NAMES or lw in ABBREVIATIONS or lw in words_of_sources
                     or any(t in vocab for t in set(tokenize(w, "nl")) | set(tokenize(w, "en"))))
 
+        origin = {w for m in ESTABLISHED_IN.finditer(question) for w in _NAME.findall(m.group(0))}
         words = _NAME.findall(question)
         # names: runs of capitalised words, joined by "and", "of", "en", "van", ...
         runs: list[list[int]] = []
@@ -235,7 +234,7 @@ class Retriever:
         out = []
         for i, w in enumerate(words):
             acronym = sum(c.isupper() for c in w) >= 2
-            if not (acronym or i in run_of) or known(w):
+            if not (acronym or i in run_of) or known(w) or w in origin:
                 continue
             if not acronym:
                 if len(w) > COGNATE_PREFIX and w[:COGNATE_PREFIX].lower() in self._prefixes:
