@@ -115,10 +115,10 @@ europa europe europees europese eu ai chatgpt""".split())
 # law ("China's interim measures", "de Canadese AI-wetgeving") stays unknown
 _COUNTRY = (r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?")
 ESTABLISHED_IN = re.compile(
-    rf"\b(?:(?:zit|zitten|gevestigd|gebaseerd|based|established|located|headquartered)\s+(?:in|buiten)\s+"
-    rf"(?:de\s+|the\s+)?{_COUNTRY}|(?:een|a|an|our|ons|onze|de|the)\s+{_COUNTRY}\s+(?:company|companies|firm|vendor|"
-    rf"supplier|provider|developer|start-?up|bedrijf|onderneming|leverancier|aanbieder|ontwikkelaar|moederbedrijf|"
-    rf"parent))\b")
+    rf"\b(?:(?i:zit|zitten|gevestigd|gebaseerd|based|established|located|headquartered)\s+(?i:in|buiten)\s+"
+    rf"(?i:de\s+|the\s+)?{_COUNTRY}|(?i:een|a|an|our|ons|onze|de|the)\s+{_COUNTRY}\s+(?i:company|companies|firm|"
+    rf"vendor|supplier|provider|developer|start-?up|bedrijf|onderneming|leverancier|aanbieder|ontwikkelaar|"
+    rf"moederbedrijf|parent))\b")
 _NAME = re.compile(r"[\w\-]+")
 _NAME_GLUE = frozenset("and of for the en van voor de het der".split())  # inside multi-word names
 COGNATE_PREFIX = 6
