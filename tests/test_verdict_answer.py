@@ -379,3 +379,11 @@ def test_one_sentence_by_default(text_answerer: Answerer) -> None:
         "AI-systemen die emoties op de werkplek afleiden zijn verboden, behalve om medische redenen [1].")
     pieces, ans = run(text_answerer, MAY, gen)
     assert "Emotieherkenning op de werkplek is verboden" in ans.text and "AI-systemen die emoties" not in ans.text
+
+
+def test_a_sentence_breaking_a_rule_and_the_verdict_is_one_replacement(answerer: Answerer) -> None:
+    # "Ja," under "Nee, behalve" and the exception dropped: one sentence, replaced once
+    gen = JsonGenerator().enqueue(reply("no-unless", ("Ja, emotieherkenning op de werkplek is verboden.", 1)))
+    _, ans = run(answerer, MAY, gen)
+    assert ans.text.startswith("Nee, behalve") and "Ja, emotieherkenning" not in ans.text
+    assert any(n.startswith("1 zin(nen) van het model vervangen") for n in ans.notes)

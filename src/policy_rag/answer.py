@@ -908,6 +908,7 @@ class SentenceChecker:
         self.replaced_sentences = 0
         self.quoted: set[str] = set()  # quotes shown in place of a sentence that said something else
         self.last: tuple[str, str, str] = ("", "", "")  # (quote, its language, lead-in) of the last kept sentence
+        self.last_quoted = False  # the last kept sentence is shown as its quote
 
     def repeats_flagged(self, bare: str) -> bool:
         """The sentence says what text addressed to the assistant says, rather than what the
@@ -1007,6 +1008,7 @@ class SentenceChecker:
                 self.numbers[pi] = len(self.numbers) + 1
                 self.citations.append(Citation(n=self.numbers[pi], passage=passages[pi], quote=quote))
             marks.append(f"[{self.numbers[pi]}]")
+        self.last_quoted = bool(broken)
         if broken:
             self.replaced.extend(broken)
             self.replaced_sentences += 1
@@ -1021,12 +1023,12 @@ class SentenceChecker:
         (it opens with a yes or no the verdict does not give): show its quote in its place, as
         :meth:`add` does for a sentence that breaks a meaning rule; None when that quote is already
         shown. Returns what is shown now."""
-        sent, supports = self.kept[-1]
-        pi, quote = supports[0]
+        if self.last_quoted:
+            return self.out[-1]  # already shown as its quote (it broke a meaning rule)
+        pi, quote = self.kept[-1][1][0]
         self.replaced.append(rule)
         self.replaced_sentences += 1
-        if self.out[-1].endswith(f"” [{self.numbers[pi]}]"):
-            return self.out[-1]  # already shown as its quote
+        self.last_quoted = True
         if quote in self.quoted:
             self.out.pop()
             return None
