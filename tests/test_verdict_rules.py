@@ -480,3 +480,13 @@ def test_a_reduced_fee_answers_a_discount_question() -> None:
     assert verdict.derive("Do SMEs get a discount on conformity assessment fees?", "yesno", [(art62_2, "")], "en") == "yes"
     assert verdict.derive("Do SMEs get a discount on conformity assessment fees?", "yesno",
                           [("The fees for conformity assessment shall not be reduced.", "")], "en") != "yes"
+
+
+def test_a_ban_of_something_the_question_does_not_name_gives_no_verdict() -> None:
+    par145 = ("Importantly, as internal market legislation, the prohibitions in Article 5(1)(a) and (b) AI Act cover "
+              "not only the use, but also the placing on the market of the AI system.")
+    assert verdict.derive("Are deepfakes banned under the AI Act?", "yesno", [(par145, "")], "en") == ""
+    art5_1_f = ("The following AI practices shall be prohibited: the use of AI systems to infer emotions of a natural "
+                "person in the areas of workplace, except for medical or safety reasons.")
+    assert verdict.derive("Is emotion recognition in the workplace banned under the AI Act?", "yesno",
+                          [(art5_1_f, "")], "en") == "yes-if"

@@ -365,6 +365,8 @@ def derive_yesno(question: str, quote: str, context: str = "") -> str:
     if _DELETED.match(quote) and _ASKS_OBLIGATION.search(q):
         return "no"  # the provision that laid the duty down has been deleted
     if _ASKS_PROHIBITED.search(q):
+        if prohibits and not _shared_words(question, f"{context} {quote}"):
+            return ""  # a ban of something the question does not name ("the prohibitions in Article 5(1)(a) ...")
         if prohibits:
             return "yes-if" if exc else "yes"
         if permits:
@@ -550,7 +552,8 @@ _LISTS_HIGH_RISK = re.compile(r"\b(high-risk\s+AI\s+systems|AI-systemen\s+met\s+
 _GENERIC = frozenset({"ai", "ai-systeem", "ai-systemen", "systeem", "systemen", "system", "systems", "hoog", "risico",
                       "hoog-risico", "high", "risk", "high-risk", "softwar", "software", "tool", "app", "apps",
                       "natuurlijk", "natuurlijke", "person", "personen", "persons", "natural", "gebruik", "bruik",
-                      "use", "used", "using", "bijlag", "bijlage", "annex", "iii"})
+                      "use", "used", "using", "bijlag", "bijlage", "annex", "iii", "act", "verorden", "verordening",
+                      "ai-verordening", "regul", "regulation"})
 # "Is/Are/Valt X ... high-risk?": the question asks what X is (not "Can X avoid high-risk status?")
 _ASKS_WHAT_IT_IS = re.compile(r"^\W*(is|are|zijn|valt|vallen|geldt|gelden|telt|tellen|wordt|worden|does|do|would)\b",
                               re.I)
