@@ -381,6 +381,7 @@ def decisive(p: Passage, question: str, lang: Lang) -> str:
     def overlap(sp: tuple[int, int]) -> int:
         return len(_content(p.text[slice(*sp)], p.lang) & q)
 
+    @functools.cache  # asked of the closest sentences first, then again to pick among them
     def gives(sp: tuple[int, int]) -> bool:  # the sentence answers what is asked: yes/no, the number, the date
         return bool(verdict.derive(question, kind, [(p.text[slice(*sp)], lead_in(p, p.text[slice(*sp)]))], lang))
 

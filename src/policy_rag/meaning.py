@@ -132,7 +132,6 @@ ROLES = {  # the parties in both languages, to compare who is asked about with w
 # the parties a sentence may not swap for another: who holds a duty, a power or a task
 ACTORS = frozenset({"provider", "deployer", "importer", "distributor", "representative", "commission", "office",
                     "states", "sme", "midcap"})
-# a sentence about a prohibition ("Het verbod op ... geldt vanaf ...")
 # the kinds of act the law provides for, by either language's name: a sentence may name only those
 # its passage names ("Ja, er komt een uitvoeringshandeling" on "De Commissie stelt ... richtsnoeren
 # vast": the omnibus turned several implementing acts into guidelines)
@@ -144,6 +143,7 @@ INSTRUMENTS = {
     "standard": re.compile(r"\b(geharmoniseerde\s+norm\w*|harmoni[sz]ed\s+standards?)\b", _I),
     "specification": re.compile(r"\b(gemeenschappelijke\s+specificatie\w*|common\s+specifications?)\b", _I),
 }
+# a sentence about a prohibition ("Het verbod op ... geldt vanaf ...")
 SPEAKS_OF_PROHIBITION = re.compile(r"\b(verbod\w*|verboden|verbiedt|verbieden|prohibit\w*|bans?|banned|forbidden)\b", _I)
 # the classification: "are not high-risk" against a quote that lists or deems them high-risk
 NOT_HIGH_RISK = re.compile(r"\b(not|no|never|geen|niet|nooit)\b[^.;:]{0,60}?\b(high[- ]risk|hoog[- ]risico|hoog\s+risico)", _I)
@@ -299,8 +299,8 @@ def check(sentence: str, quote: str, *, context: str = "", s_lang: str = "nl", q
     # volgende voorwaarden is voldaan:" over a point of that list), and what a free service may still
     # cost ("kosteloos is, onverminderd uitzonderlijke kosten die ... mogen verhalen")
     lead_condition = bool(context.strip()) and bool(EXCEPTION.search(context)) and s.allowed and not s.negated
-    costs_kept = bool(_COSTS.search(FREE.sub(" ", sentence)))
-    free_condition = bool(FREE.search(sentence) and FREE.search(quote) and WITHOUT_PREJUDICE.search(quote)) and not costs_kept
+    free_condition = bool(FREE.search(sentence) and FREE.search(quote) and WITHOUT_PREJUDICE.search(quote)
+                          and not _COSTS.search(FREE.sub(" ", sentence)))  # unless it keeps the costs
     if ((q_own.exception and (s.deontic or STATES_SCOPE.search(sentence)) or lead_condition or free_condition)
             and not KEEPS_EXCEPTION.search(sentence)):
         fails.append("exception")

@@ -113,10 +113,10 @@ europa europe europees europese eu ai chatgpt""".split())
 # ... nor where the business is from: the act speaks of providers "established in a third country"
 # ("Ons bedrijf zit in Zwitserland", "a US company", "onze Amerikaanse leverancier"); a country's own
 # law ("China's interim measures", "de Canadese AI-wetgeving") stays unknown
-_COUNTRY = (r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?")
+_PLACE_NAME = r"[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?"  # one or two capitalised words
 ESTABLISHED_IN = re.compile(
     rf"\b(?:(?i:zit|zitten|gevestigd|gebaseerd|based|established|located|headquartered)\s+(?i:in|buiten)\s+"
-    rf"(?i:de\s+|the\s+)?{_COUNTRY}|(?i:een|a|an|our|ons|onze|de|the)\s+{_COUNTRY}\s+(?i:company|companies|firm|"
+    rf"(?i:de\s+|the\s+)?{_PLACE_NAME}|(?i:een|a|an|our|ons|onze|de|the)\s+{_PLACE_NAME}\s+(?i:company|companies|firm|"
     rf"vendor|supplier|provider|developer|start-?up|bedrijf|onderneming|leverancier|aanbieder|ontwikkelaar|"
     rf"moederbedrijf|parent))\b")
 _NAME = re.compile(r"[\w\-]+")
